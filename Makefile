@@ -1,0 +1,104 @@
+# fwrun - run a device firmware's init as pid 1 on a Linux host.
+#
+#   make                 build ./fwrun
+#   make check           unit tests, then (as root) integration and VM tests
+#   make check SANITIZE=1   the same, built with ASan+UBSan
+#   make demo            build the busybox demo firmware and run it
+#   make install / uninstall   PREFIX=/usr/local DESTDIR=
+#   V=1 shows the commands, WERROR=1 turns warnings into errors (CI)
+
+PREFIX ?= /usr/local
+SBINDIR ?= $(PREFIX)/sbin
+MANDIR ?= $(PREFIX)/share/man
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+
+CC ?= cc
+PKG_CONFIG ?= pkg-config
+PKGS := libcap-ng libapparmor libmnl
+
+# Objects go to $(B); a second tree (B=build-asan) can live beside it.
+ifeq ($(SANITIZE),1)
+B ?= build-asan
+SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer
+else
+B ?= build
+SAN_FLAGS :=
+endif
+
+WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+	-Wformat=2 -Wno-format-nonliteral -Wundef -Wpointer-arith -Wvla
+ifeq ($(WERROR),1)
+WARN += -Werror
+endif
+CFLAGS ?= -O2 -g
+FW_CFLAGS := -std=gnu11 $(WARN) -D_GNU_SOURCE -D_FORTIFY_SOURCE=2 \
+	-fstack-protector-strong -fPIE $(SAN_FLAGS) \
+	$(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null) $(TEST_CFLAGS)
+FW_LDFLAGS := -pie -Wl,-z,relro,-z,now $(SAN_FLAGS) $(LDFLAGS)
+LIBS := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
+CMOCKA_LIBS := $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null)
+
+ifeq ($(V),1)
+Q :=
+else
+Q := @
+endif
+
+# Every module but main.c goes into libfwrun.a, which the tests link.
+LIB_SRCS := $(filter-out main.c,$(wildcard *.c))
+LIB_OBJS := $(LIB_SRCS:%.c=$(B)/%.o)
+UNIT_SRCS := $(wildcard test/unit/test_*.c)
+UNIT_BINS := $(UNIT_SRCS:test/unit/%.c=$(B)/test/%)
+
+all: fwrun
+
+fwrun: $(B)/fwrun
+	$(Q)ln -sf $(B)/fwrun fwrun
+
+$(B)/fwrun: $(B)/main.o $(B)/libfwrun.a
+	@echo "  LD      $@"
+	$(Q)$(CC) $(FW_LDFLAGS) -o $@ $^ $(LIBS)
+
+$(B)/libfwrun.a: $(LIB_OBJS)
+	@echo "  AR      $@"
+	$(Q)rm -f $@ && $(AR) rcs $@ $^
+
+$(B)/%.o: %.c $(wildcard *.h) | $(B)
+	@echo "  CC      $<"
+	$(Q)$(CC) $(FW_CFLAGS) $(CFLAGS) -MMD -c -o $@ $<
+
+$(B)/test/%: test/unit/%.c $(B)/libfwrun.a | $(B)/test
+	@echo "  CC      $<"
+	$(Q)$(CC) $(FW_CFLAGS) $(CFLAGS) -I. -o $@ $< $(B)/libfwrun.a $(FW_LDFLAGS) $(LIBS) $(CMOCKA_LIBS)
+
+# Static helpers the integration tests put inside test images.
+$(B)/test/probe: test/probe.c | $(B)/test
+	@echo "  CC      $< (static)"
+	$(Q)$(CC) -std=gnu11 -O2 -Wall -Wextra -static -o $@ $<
+
+$(B) $(B)/test:
+	$(Q)mkdir -p $@
+
+unit: $(UNIT_BINS)
+
+check: fwrun $(UNIT_BINS) $(B)/test/probe
+	$(Q)B=$(B) test/run
+
+demo: fwrun
+	$(Q)demo/run
+
+install: fwrun
+	install -D -m 0755 $(B)/fwrun $(DESTDIR)$(SBINDIR)/fwrun
+	install -D -m 0644 man/fwrun.8 $(DESTDIR)$(MANDIR)/man8/fwrun.8
+	install -D -m 0644 completions/fwrun.bash $(DESTDIR)$(BASHCOMPDIR)/fwrun
+
+uninstall:
+	rm -f $(DESTDIR)$(SBINDIR)/fwrun $(DESTDIR)$(MANDIR)/man8/fwrun.8 \
+		$(DESTDIR)$(BASHCOMPDIR)/fwrun
+
+clean:
+	rm -rf build build-asan fwrun
+
+.PHONY: all fwrun unit check demo install uninstall clean
+
+-include $(wildcard $(B)/*.d)

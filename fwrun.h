@@ -1,0 +1,77 @@
+/* SPDX-License-Identifier: MIT */
+/* The command line and the flow of one run. fwrun.c is the only place that
+ * prints errors and picks exit statuses; main.c only calls fwrun_main(). */
+#ifndef FWRUN_FWRUN_H
+#define FWRUN_FWRUN_H
+
+#include <stdbool.h>
+
+#include "util.h"
+
+#define FWRUN_VERSION "0.1.0"
+#define FWRUN_DEFAULT_INIT "/sbin/boxinit"
+#define FWRUN_NAME_MAX 64	/* the name is the default hostname: HOST_NAME_MAX */
+
+/* Exit statuses (man page, EXIT STATUS). Any other value is the init's own
+ * status, or 128+N when the init was killed by signal N. */
+enum {
+	FWRUN_EXIT_TIMEOUT = 124,	/* --timeout expired */
+	FWRUN_EXIT_FAILURE = 125,	/* fwrun failed (bad usage too) before the init ran */
+	FWRUN_EXIT_NOEXEC = 126,	/* INIT exists but cannot be executed */
+	FWRUN_EXIT_NOTFOUND = 127,	/* INIT not found in the firmware */
+};
+
+enum fwrun_verbosity { FWRUN_QUIET = -1, FWRUN_NORMAL = 0, FWRUN_VERBOSE = 1 };
+
+struct fwrun_opts {
+	const char *rootfs;		/* --rootfs IMAGE|DIR */
+	char name[FWRUN_NAME_MAX + 1];	/* --name, or derived from --rootfs */
+	bool name_given;
+	const char *state_dir;		/* --state-dir, NULL: /var/lib/fwrun/NAME */
+	const char *hostname;		/* --hostname, NULL: the name */
+	bool ephemeral;			/* --ephemeral */
+	bool reset;			/* --reset */
+	bool diff;			/* --diff: list the last run's changes and exit */
+	bool dry_run;			/* --dry-run */
+	int verbosity;			/* -v / -q */
+	char **init_argv;		/* INIT [ARG...], NULL-terminated */
+	int init_argc;
+	/* Following issues add: network (netsetup.h), protection (aa.h,
+	 * caps.h), console and life cycle (console.h). */
+};
+
+/* What fwrun_parse() tells its caller. */
+enum fwrun_parse_result {
+	FWRUN_PARSE_RUN = 0,	/* go on with *o */
+	FWRUN_PARSE_EXIT_OK,	/* --help / --version printed: exit 0 */
+	FWRUN_PARSE_ERROR,	/* usage error in *e: exit 125 */
+};
+
+/* Parse argv into *o (getopt_long with '+': the init's argv is left alone)
+ * and check every combination. Prints only --help/--version (to stdout).
+ * Resets getopt (optind = 0), so tests can call it again and again.
+ * o->init_argv points into argv, or at a static default. */
+enum fwrun_parse_result fwrun_parse(struct fwrun_opts *o, int argc, char **argv,
+				    struct fw_error *e);
+
+/* Derive an instance name from a --rootfs path: the last component without
+ * its extension ("out/drone.ext2" -> "drone", "build/final/" -> "final").
+ * Returns 0, or -EINVAL when no valid name comes out of it. */
+int fwrun_name_from_rootfs(const char *rootfs, char *name, size_t size);
+
+/* 0 if name is a valid instance name: 1..64 bytes of [A-Za-z0-9._-], not
+ * starting with '.' or '-'. -EINVAL / -ENAMETOOLONG otherwise. */
+int fwrun_name_valid(const char *name);
+
+/* The shell-style status of a wait(2) result: WEXITSTATUS, or 128+WTERMSIG. */
+int fwrun_exit_status(int wstatus);
+
+/* "fwrun: <what> '<subject>': <reason> (<hint>)" into buf (no newline). */
+void fwrun_format_error(char *buf, size_t size, const struct fw_error *e);
+
+/* The usage text, as printed by --help (the man page test reads it). */
+const char *fwrun_usage(void);
+
+int fwrun_main(int argc, char **argv);
+
+#endif

@@ -1,0 +1,55 @@
+/* SPDX-License-Identifier: MIT */
+/* Small shared helpers: the error record modules fill, cleanup attributes,
+ * full reads/writes, monotonic time. Nothing here prints. */
+#ifndef FWRUN_UTIL_H
+#define FWRUN_UTIL_H
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+/* What failed, on what, and why: filled by modules, printed by fwrun.c as
+ * "fwrun: <what> '<subject>': <strerror(err)> (<hint>)". Plain data so that the
+ * container side can send it whole over the setup socket. */
+struct fw_error {
+	int err;		/* positive errno; 0 when nothing failed */
+	int step;		/* enum fw_step of ns.h, for fault injection and -v */
+	char what[64];		/* "mount overlay on", "attach loop device for" */
+	char subject[512];	/* the path, interface, name... may be empty */
+	char hint[128];		/* optional, e.g. "is the overlay module loaded?" */
+};
+
+/* Record a failure and return -err, so modules can `return fw_fail(...)`. */
+int fw_fail(struct fw_error *e, int err, const char *what, const char *subject);
+/* Same, with a hint shown after the reason. */
+int fw_fail_hint(struct fw_error *e, int err, const char *what, const char *subject,
+		 const char *hint);
+
+#define _cleanup_(f) __attribute__((cleanup(f)))
+void fw_closep(int *fd);
+void fw_freep(void *p);
+#define _cleanup_close_ _cleanup_(fw_closep)
+#define _cleanup_free_ _cleanup_(fw_freep)
+/* Hand an fd out of a _cleanup_close_ variable. */
+static inline int fw_take_fd(int *fd)
+{
+	int r = *fd;
+	*fd = -1;
+	return r;
+}
+
+ssize_t fw_write_all(int fd, const void *buf, size_t len);
+ssize_t fw_read_all(int fd, void *buf, size_t len);	/* short only at EOF */
+int fw_write_file(const char *path, const char *text);	/* open O_WRONLY|O_CLOEXEC, write */
+
+uint64_t fw_now_ns(void);	/* CLOCK_MONOTONIC */
+
+/* strlcpy semantics: returns strlen(src); truncates. */
+size_t fw_strlcpy(char *dst, const char *src, size_t size);
+
+#define FW_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+#endif
