@@ -15,7 +15,9 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <time.h>
 
 /* ------------------------------------------------------------------ pure */
@@ -339,7 +341,7 @@ static struct ifinfomsg *link_start(void *buf, size_t size, uint32_t seq, uint16
 
 int net_req_getlink(void *buf, size_t size, uint32_t seq, const char *name)
 {
-	if (!link_start(buf, size, seq, RTM_GETLINK, 0, 0) ||
+	if (!link_start(buf, size, seq, RTM_GETLINK, NLM_F_ACK, 0) ||
 	    !mnl_attr_put_strz_check(buf, size, IFLA_IFNAME, name))
 		return -ENOBUFS;
 	return REQ_LEN(buf);
@@ -543,7 +545,10 @@ static struct mnl_socket *rtnl_open(void)
 	struct mnl_socket *nl = mnl_socket_open2(NETLINK_ROUTE, SOCK_CLOEXEC);
 	if (!nl)
 		return NULL;
-	if (mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0) {
+	/* A kernel answer never takes long: never hang a run on one. */
+	struct timeval tv = { .tv_sec = 5 };
+	if (setsockopt(mnl_socket_get_fd(nl), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) < 0 ||
+	    mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0) {
 		int saved = errno;
 		mnl_socket_close(nl);
 		errno = saved;
@@ -646,7 +651,7 @@ static int rtnl_getlink(struct mnl_socket *nl, const char *name, int ifindex,
 	if (name)
 		r = net_req_getlink(req, sizeof(req), next_seq(), name);
 	else
-		r = link_start(req, sizeof(req), next_seq(), RTM_GETLINK, 0, ifindex) ?
+		r = link_start(req, sizeof(req), next_seq(), RTM_GETLINK, NLM_F_ACK, ifindex) ?
 			REQ_LEN(req) : -ENOBUFS;
 	if (r < 0)
 		return r;
