@@ -31,6 +31,9 @@ enum {
 	OPT_DIFF,
 	OPT_DRY_RUN,
 	OPT_VERSION,
+	OPT_TAP,
+	OPT_VETH,
+	OPT_FORCE_DEFAULT_ROUTE,
 };
 
 static const struct option long_options[] = {
@@ -46,6 +49,9 @@ static const struct option long_options[] = {
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, OPT_VERSION },
+	{ "tap", required_argument, NULL, OPT_TAP },
+	{ "veth", optional_argument, NULL, OPT_VETH },
+	{ "force-default-route", no_argument, NULL, OPT_FORCE_DEFAULT_ROUTE },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -66,6 +72,17 @@ static const char usage_text[] =
 "      --reset              empty the upper dir before starting\n"
 "      --diff               list what the last run changed (A/M/D) and exit\n"
 "      --hostname NAME      the firmware's hostname (default: the name)\n"
+"\n"
+"Network (the firmware always gets its own namespace, with lo up):\n"
+"      --tap IF[:INNER[:ADDR/PREFIX]]\n"
+"                           move host interface IF in, named INNER, with\n"
+"                           ADDR/PREFIX (IPv4 or IPv6), up; given back at exit.\n"
+"                           A missing IF is created as a tap, deleted at exit.\n"
+"                           Repeatable\n"
+"      --veth[=ADDR/PREFIX] a veth pair: host end fw-NAME, firmware end eth0 with\n"
+"                           ADDR (default 10.202.N.1/24, host 10.202.N.254) and a\n"
+"                           default route via the host end\n"
+"      --force-default-route  let --tap take the host's default-route interface\n"
 "\n"
 "Telling:\n"
 "      --dry-run            print the plan, touch nothing\n"
@@ -146,6 +163,14 @@ static enum fwrun_parse_result usage_error(struct fw_error *e, const char *what,
 	return FWRUN_PARSE_ERROR;
 }
 
+/* netsetup's parse errors: the hint is the reason. */
+static enum fwrun_parse_result net_usage_error(struct fw_error *e)
+{
+	if (e->hint[0])
+		e->err = 0;
+	return FWRUN_PARSE_ERROR;
+}
+
 /* Every combination is checked here, before anything privileged runs. */
 static enum fwrun_parse_result check_options(struct fwrun_opts *o, struct fw_error *e)
 {
@@ -184,6 +209,11 @@ static enum fwrun_parse_result check_options(struct fwrun_opts *o, struct fw_err
 				   "1 to 64 letters, digits, '-', '.', '_'");
 	if (o->init_argv && !o->init_argv[0][0])
 		return usage_error(e, "INIT", "", "is empty");
+	if (o->diff && !net_plan_empty(&o->net))
+		return usage_error(e, "option", "--diff", "takes no --tap or --veth");
+	fw_strlcpy(o->net.instance, o->name, sizeof(o->net.instance));
+	if (net_plan_check(&o->net, e) < 0)
+		return net_usage_error(e);
 	if (!o->init_argv) {
 		o->init_argv = default_init_argv;
 		o->init_argc = 1;
@@ -198,6 +228,7 @@ enum fwrun_parse_result fwrun_parse(struct fwrun_opts *o, int argc, char **argv,
 
 	memset(o, 0, sizeof(*o));
 	memset(e, 0, sizeof(*e));
+	net_plan_init(&o->net, "");
 	optind = 0;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "+:vqh", long_options, NULL)) != -1) {
@@ -232,6 +263,19 @@ enum fwrun_parse_result fwrun_parse(struct fwrun_opts *o, int argc, char **argv,
 			break;
 		case OPT_DRY_RUN:
 			o->dry_run = true;
+			break;
+		case OPT_TAP:
+			if (net_plan_add_tap(&o->net, optarg, e) < 0)
+				return net_usage_error(e);
+			break;
+		case OPT_VETH:
+			if (o->net.veth)
+				return usage_error(e, "option", "--veth", "given twice");
+			if (net_plan_set_veth(&o->net, optarg, e) < 0)
+				return net_usage_error(e);
+			break;
+		case OPT_FORCE_DEFAULT_ROUTE:
+			o->net.force_default_route = true;
 			break;
 		case 'v':
 			o->verbosity = FWRUN_VERBOSE;
@@ -297,6 +341,7 @@ struct run {
 	int rootfs_fd;
 	int lock_fd;
 	struct ns_instance ns;
+	struct net_plan net;
 	struct fw_error e;
 };
 
@@ -319,9 +364,11 @@ static int fail_usage(const struct fw_error *e)
  * ns.c stays a mechanism that knows none of them. */
 static int container_hook(enum fw_step step, void *data, struct fw_error *e)
 {
-	(void)data;
-	(void)e;
+	struct run *run = data;
+
 	switch (step) {
+	case STEP_NET_INSIDE:
+		return net_inside(&run->net, e);
 	default:
 		return 0;
 	}
@@ -464,6 +511,7 @@ static int run_firmware(const struct fwrun_opts *o, const sigset_t *sigs)
 	int r;
 
 	ns_instance_init(&run.ns);
+	run.net = o->net;
 	run.rootfs_fd = rootfs_probe(o->rootfs, &run.rootfs, &run.e);
 	if (run.rootfs_fd < 0)
 		goto fail;
@@ -476,8 +524,11 @@ static int run_firmware(const struct fwrun_opts *o, const sigset_t *sigs)
 		status = 0;
 		goto out;
 	}
+	/* Network first: every refusal before anything is touched. */
+	if (net_validate(&run.net, &run.e) < 0)
+		goto fail;
 	if (ns_become_subreaper(&run.e) < 0 || ensure_run_dir(&run.e) < 0 ||
-	    prepare_state(&run) < 0)
+	    prepare_state(&run) < 0 || net_prepare(&run.net, &run.e) < 0)
 		goto fail;
 
 	struct ns_plan plan = {
@@ -494,7 +545,8 @@ static int run_firmware(const struct fwrun_opts *o, const sigset_t *sigs)
 		.hook = container_hook,
 		.hook_data = &run,
 	};
-	if (ns_spawn(&run.ns, &plan, &run.e) < 0)
+	if (ns_spawn(&run.ns, &plan, &run.e) < 0 ||
+	    net_move_in(&run.net, run.ns.netns_fd, &run.e) < 0)
 		goto fail;
 	if (ns_start_init(&run.ns, &run.e) < 0) {
 		status = init_failed_status(&run.e);
@@ -510,6 +562,17 @@ fail:
 	print_error(&run.e);
 out:
 	ns_abort(&run.ns);
+	/* Interfaces back before the namespace goes: its fd keeps it alive. */
+	struct fw_error ne = { 0 };
+	if (net_restore(&run.net, run.ns.netns_fd, &ne) < 0) {
+		print_error(&ne);
+		if (status == 0)
+			status = FWRUN_EXIT_FAILURE;
+	}
+	if (o->verbosity >= FWRUN_VERBOSE && !net_plan_empty(&run.net))
+		fprintf(stderr, "fwrun: %-40s %8.3f ms\nfwrun: %-40s %8.3f ms\n",
+			"network move in (supervisor)", (double)run.net.move_ns / 1e6,
+			"network give back (supervisor)", (double)run.net.restore_ns / 1e6);
 	if (run.ns.netns_fd >= 0)
 		close(run.ns.netns_fd);
 	if (run.rootfs_fd >= 0)

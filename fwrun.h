@@ -6,6 +6,7 @@
 
 #include <stdbool.h>
 
+#include "netsetup.h"
 #include "util.h"
 
 #define FWRUN_VERSION "0.1.0"
@@ -36,7 +37,8 @@ struct fwrun_opts {
 	int verbosity;			/* -v / -q */
 	char **init_argv;		/* INIT [ARG...], NULL-terminated */
 	int init_argc;
-	/* Following issues add: network (netsetup.h), protection (aa.h,
+	struct net_plan net;		/* --tap, --veth, --force-default-route */
+	/* Following issues add: protection (aa.h,
 	 * caps.h), console and life cycle (console.h). */
 };
 

@@ -994,6 +994,7 @@ int net_prepare(struct net_plan *p, struct fw_error *e)
 		r = record_write(l->lock_fd, rec);
 		if (r < 0)
 			return fw_fail(e, r, "write", NET_STATE_DIR);
+		l->recorded = true;
 	}
 	return 0;
 }
@@ -1166,7 +1167,9 @@ int net_restore(struct net_plan *p, int netns_fd, struct fw_error *e)
 				l->created = false;
 		}
 		if (l->lock_fd >= 0) {
-			if (!l->moved && !l->created)
+			/* Left as is when the interface is not back: the next
+			 * run reads it. */
+			if (l->recorded && !l->moved && !l->created)
 				record_write(l->lock_fd, "");
 			fw_closep(&l->lock_fd);
 		}

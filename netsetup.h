@@ -106,6 +106,7 @@ struct net_link {
 	char kind[16];		/* IFLA_INFO_KIND ("tun", "veth"...), "" for a NIC */
 	bool created;		/* fwrun made it: deleted at exit */
 	bool moved;		/* in the firmware's namespace now */
+	bool recorded;		/* our record is in the lock file */
 	int inner_ifindex;	/* its index in there */
 	int lock_fd;		/* NET_STATE_DIR/if-IF, held for the run */
 };
