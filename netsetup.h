@@ -174,7 +174,8 @@ int net_prepare(struct net_plan *p, struct fw_error *e);
 int net_move_in(struct net_plan *p, int netns_fd, struct fw_error *e);
 int net_inside(const struct net_plan *p, struct fw_error *e);
 /* Best effort over everything, first error kept; releases the plan's fds and
- * locks. Safe to call after any earlier step failed, or twice. */
+ * locks. Safe to call after any earlier step failed, or twice. The plan can
+ * then go through net_validate() again (a restart in new namespaces). */
 int net_restore(struct net_plan *p, int netns_fd, struct fw_error *e);
 
 #endif

@@ -229,6 +229,18 @@ static void test_missing_tap(void **state)
 	assert_int_not_equal(sh_in(ns, "ip link show eth7 >/dev/null 2>&1"), 0);
 	close(ns);
 
+	/* The same plan again, as a restart does: a new namespace, all anew. */
+	ns = new_netns();
+	run_ok(net_validate(&p, &e), &e);
+	run_ok(net_prepare(&p, &e), &e);
+	assert_true(p.links[0].created);
+	run_ok(net_move_in(&p, ns, &e), &e);
+	run_ok(inside(&p, ns, &e), &e);
+	assert_int_equal(sh_in(ns, "ip -o link show dev eth7 | grep -q '[<,]UP[,>]'"), 0);
+	run_ok(net_restore(&p, ns, &e), &e);
+	assert_int_not_equal(sh("ip link show fwtnnew0 >/dev/null 2>&1"), 0);
+	close(ns);
+
 	/* created, then failed before the move */
 	net_plan_init(&p, "fwtntwo");
 	run_ok(net_plan_add_tap(&p, "fwtnnew1", &e), &e);
