@@ -471,6 +471,32 @@ static int ensure_run_dir(struct fw_error *e)
 	return 0;
 }
 
+static void print_net_plan(const struct net_plan *n)
+{
+	char a[64], h[64], vh[IFNAMSIZ];
+
+	printf("network:    own namespace, lo up\n");
+	for (size_t i = 0; i < n->nlinks; i++) {
+		const struct net_tap_spec *t = &n->links[i].spec;
+		if (t->addr.family)
+			net_format_cidr(&t->addr, a, sizeof(a));
+		printf("tap:        %s in as %s%s%s, up; given back at exit (a tap made if missing)\n",
+		       t->ifname, t->inner, t->addr.family ? " with " : "", t->addr.family ? a : "");
+	}
+	if (n->veth) {
+		if (net_veth_host_name(n->instance, vh) < 0)
+			fw_strlcpy(vh, "?", sizeof(vh));
+		if (n->veth_addr_given) {
+			net_format_cidr(&n->veth_fw, a, sizeof(a));
+			net_format_cidr(&n->veth_host, h, sizeof(h));
+		} else {
+			fw_strlcpy(a, "10.202.N.1/24", sizeof(a));
+			fw_strlcpy(h, "10.202.N.254/24 (N picked at run time)", sizeof(h));
+		}
+		printf("veth:       eth0 %s, default route via host end %s %s\n", a, vh, h);
+	}
+}
+
 static void print_plan(const struct run *run)
 {
 	const struct fwrun_opts *o = run->o;
@@ -489,6 +515,7 @@ static void print_plan(const struct run *run)
 		       o->reset ? " (emptied first)" : "", run->state.work, run->state.lock);
 	printf("name:       %s\nhostname:   %s\n", o->name, o->hostname ? o->hostname : o->name);
 	printf("namespaces: mnt uts ipc net (+sysvsem), then pid last\n");
+	print_net_plan(&o->net);
 	printf("root:       pivot_root to the overlay (chroot where pivot_root cannot)\n");
 	printf("init:      ");
 	for (int i = 0; i < o->init_argc; i++)

@@ -246,6 +246,7 @@ void net_plan_init(struct net_plan *p, const char *instance)
 		p->links[i].lock_fd = -1;
 	p->veth_n = -1;
 	p->veth_lock_fd = -1;
+	p->veth_if_lock_fd = -1;
 	p->host_netns_fd = -1;
 }
 
@@ -839,6 +840,19 @@ static int stale_record(struct mnl_socket *nl, struct net_link *l, const char *t
 	return 0;
 }
 
+static int busy(struct fw_error *e, const char *what, const char *ifname, const char *rec)
+{
+	struct record holder;
+	char hint[128];
+
+	if (record_parse(rec, &holder))
+		snprintf(hint, sizeof(hint), "in use by fwrun instance '%s' (pid %ld)",
+			 holder.instance, holder.pid);
+	else
+		snprintf(hint, sizeof(hint), "in use by another fwrun");
+	return fw_fail_hint(e, EBUSY, what, ifname, hint);
+}
+
 int net_validate(struct net_plan *p, struct fw_error *e)
 {
 	struct oif_set routes;
@@ -872,16 +886,8 @@ int net_validate(struct net_plan *p, struct fw_error *e)
 
 		snprintf(name, sizeof(name), "if-%s", l->spec.ifname);
 		r = lock_take(name, rec, sizeof(rec));
-		if (r == -EBUSY) {
-			struct record holder;
-			char hint[128];
-			if (record_parse(rec, &holder))
-				snprintf(hint, sizeof(hint), "in use by fwrun instance '%s' (pid %ld)",
-					 holder.instance, holder.pid);
-			else
-				snprintf(hint, sizeof(hint), "in use by another fwrun");
-			return fw_fail_hint(e, EBUSY, "borrow interface", l->spec.ifname, hint);
-		}
+		if (r == -EBUSY)
+			return busy(e, "borrow interface", l->spec.ifname, rec);
 		if (r < 0)
 			return fw_fail(e, r, "lock", NET_STATE_DIR);
 		l->lock_fd = r;
@@ -916,6 +922,18 @@ int net_validate(struct net_plan *p, struct fw_error *e)
 
 	if (p->veth) {
 		struct link_info li;
+		char name[IFNAMSIZ + 3];
+		/* The host end is ours for the run: a --tap of another run must
+		 * not take it, nor another instance of the same name make it. */
+		snprintf(name, sizeof(name), "if-%s", p->veth_host_name);
+		r = lock_take(name, rec, sizeof(rec));
+		if (r == -EBUSY)
+			return busy(e, "create veth", p->veth_host_name, rec);
+		if (r < 0)
+			return fw_fail(e, r, "lock", NET_STATE_DIR);
+		p->veth_if_lock_fd = r;
+		snprintf(rec, sizeof(rec), "%ld %s veth 1 0\n", (long)getpid(), p->instance);
+		record_write(r, rec);
 		r = rtnl_getlink(nl, p->veth_host_name, 0, &li);
 		if (r == 0)
 			return fw_fail_hint(e, EEXIST, "create veth", p->veth_host_name,
@@ -1189,6 +1207,10 @@ int net_restore(struct net_plan *p, int netns_fd, struct fw_error *e)
 	if (p->veth_lock_fd >= 0) {
 		record_write(p->veth_lock_fd, "");
 		fw_closep(&p->veth_lock_fd);
+	}
+	if (p->veth_if_lock_fd >= 0) {
+		record_write(p->veth_if_lock_fd, "");
+		fw_closep(&p->veth_if_lock_fd);
 	}
 	rtnl_closep((struct mnl_socket **)&p->inner_nl);
 	fw_closep(&p->host_netns_fd);

@@ -121,6 +121,7 @@ struct net_plan {
 	char veth_host_name[IFNAMSIZ];
 	int veth_n;			/* -1 when not the default addressing */
 	int veth_lock_fd;		/* NET_STATE_DIR/veth-N */
+	int veth_if_lock_fd;		/* NET_STATE_DIR/if-<host end>: no --tap takes it */
 	bool veth_created;
 	bool force_default_route;	/* --force-default-route */
 	int host_netns_fd;		/* the supervisor's own, to come back after setns */

@@ -280,6 +280,14 @@ static void test_veth(void **state)
 	run_ok(inside(&q, ns2, &e), &e);
 	assert_int_equal(strlen(q.veth_host_name), 15);
 
+	/* another run may not borrow a running instance's host end */
+	struct net_plan r;
+	net_plan_init(&r, "fwtnthief");
+	run_ok(net_plan_add_tap(&r, "fw-fwtnveth", &e), &e);
+	assert_int_equal(net_validate(&r, &e), -EBUSY);
+	assert_non_null(strstr(e.hint, "'fwtnveth'"));
+	net_restore(&r, -1, &e);
+
 	net_format_cidr(&p.veth_host, addr, sizeof(addr));
 	assert_int_equal(sh("ip -o addr show dev fw-fwtnveth | grep -q 'inet %s'", addr), 0);
 	net_format_cidr(&p.veth_fw, addr, sizeof(addr));
