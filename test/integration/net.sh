@@ -40,4 +40,4 @@ net_fw_image() {
 }
 
 # The lock files of our interfaces in /run/fwrun/net.
-at_exit "rm -f /run/fwrun/net/if-$PFX*"
+at_exit "rm -f /run/fwrun/net/if-$PFX* /run/fwrun/net/if-fw-$PFX*"

@@ -131,6 +131,7 @@ static int teardown(void **state)
 	char after[8192];
 	snapshot(after, sizeof(after));
 	cleanup_links();
+	sh("rm -f " NET_STATE_DIR "/if-fwtn* " NET_STATE_DIR "/if-fw-fwtn*");
 	if (strcmp(before, after)) {
 		print_error("host links changed:\n--- before\n%s--- after\n%s", before, after);
 		return -1;
