@@ -821,7 +821,7 @@ static int stale_record(struct mnl_socket *nl, struct net_link *l, const char *t
 		record_write(l->lock_fd, "");
 		return 0;	/* back on the host under its name */
 	}
-	if (strcmp(rec.kind, "-")) {
+	if (strcmp(rec.kind, "-") != 0) {
 		/* tap, veth...: destroyed with the namespace. Said once. */
 		record_write(l->lock_fd, "");
 		snprintf(hint, sizeof(hint),
@@ -1154,7 +1154,6 @@ int net_restore(struct net_plan *p, int netns_fd, struct fw_error *e)
 
 	for (size_t i = p->nlinks; i-- > 0;) {
 		struct net_link *l = &p->links[i];
-		r = 0;
 		if (l->moved && !p->inner_nl) {
 			keep_first(&first, e, -EBADF, "move back to the host", l->spec.ifname);
 		} else if (l->moved && l->created) {
