@@ -15,11 +15,13 @@
 #include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/sysmacros.h>
 #include <sys/xattr.h>
 #include <time.h>
 
 bool overlay_test_no_loop_configure;
+bool overlay_test_no_mount_setattr;
 
 /* ------------------------------------------------------------------ */
 /* Pure half                                                          */
@@ -488,6 +490,86 @@ int loop_attach(int image_fd, char *devpath, size_t devpath_size, struct fw_erro
 	return fw_fail(e, -r, "attach loop device", devpath);
 }
 
+/* Remount one bind mount read-only, keeping its nosuid/nodev/noexec/atime
+ * flags (a bind remount resets what it is not given). */
+static int remount_readonly(const char *path)
+{
+	static const struct {
+		unsigned long st, ms;
+	} keep[] = {
+		{ ST_NOSUID, MS_NOSUID },	{ ST_NODEV, MS_NODEV },
+		{ ST_NOEXEC, MS_NOEXEC },	{ ST_NOATIME, MS_NOATIME },
+		{ ST_NODIRATIME, MS_NODIRATIME }, { ST_RELATIME, MS_RELATIME },
+	};
+	struct statvfs sv;
+	unsigned long flags = MS_BIND | MS_REMOUNT | MS_RDONLY;
+
+	if (statvfs(path, &sv) < 0)
+		return -errno;
+	for (size_t i = 0; i < FW_ARRAY_SIZE(keep); i++)
+		if (sv.f_flag & keep[i].st)
+			flags |= keep[i].ms;
+	if (mount(NULL, path, NULL, flags, NULL) < 0)
+		return -errno;
+	return 0;
+}
+
+/* mountinfo escapes space, tab, newline and backslash as \ooo. */
+static void unescape_octal(char *s)
+{
+	char *w = s;
+	for (char *r = s; *r; r++) {
+		if (r[0] == '\\' && r[1] >= '0' && r[1] <= '3' && r[2] >= '0' && r[2] <= '7' &&
+		    r[3] >= '0' && r[3] <= '7') {
+			*w++ = (char)((r[1] - '0') << 6 | (r[2] - '0') << 3 | (r[3] - '0'));
+			r += 3;
+		} else {
+			*w++ = *r;
+		}
+	}
+	*w = '\0';
+}
+
+/* Without mount_setattr() (before 5.12): remount target and every mount
+ * below it read-only, one by one, from /proc/self/mountinfo. */
+static int remount_readonly_tree(const char *target, struct fw_error *e)
+{
+	char real[PATH_MAX];
+	int r = remount_readonly(target);
+	if (r < 0)
+		return fw_fail(e, r, "make read-only", target);
+	if (!realpath(target, real))
+		return fw_fail(e, errno, "make read-only", target);
+
+	FILE *f = fopen("/proc/self/mountinfo", "re");
+	if (!f)
+		return fw_fail_hint(e, errno, "make read-only", target,
+				    "submounts need /proc/self/mountinfo");
+	size_t rlen = strlen(real);
+	char *line = NULL;
+	size_t cap = 0;
+	r = 0;
+	while (getline(&line, &cap, f) > 0) {
+		/* id parent major:minor root mountpoint ... */
+		char *save = NULL, *tok = strtok_r(line, " ", &save);
+		for (int i = 0; tok && i < 4; i++)
+			tok = strtok_r(NULL, " ", &save);
+		if (!tok)
+			continue;
+		unescape_octal(tok);
+		if (strncmp(tok, real, rlen) != 0 ||
+		    (rlen == 1 ? tok[1] == '\0' : tok[rlen] != '/'))
+			continue;
+		if ((r = remount_readonly(tok)) < 0) {
+			fw_fail(e, r, "make read-only", tok);
+			break;
+		}
+	}
+	free(line);
+	fclose(f);
+	return r;
+}
+
 static int bind_readonly(const char *source_path, int dir_fd, const char *target,
 			 struct fw_error *e)
 {
@@ -503,14 +585,12 @@ static int bind_readonly(const char *source_path, int dir_fd, const char *target
 
 	/* Read-only all the way down: submounts of the directory too. */
 	struct mount_attr attr = { .attr_set = MOUNT_ATTR_RDONLY };
-	if (mount_setattr(AT_FDCWD, target, AT_RECURSIVE, &attr, sizeof(attr)) == 0)
+	if (!overlay_test_no_mount_setattr &&
+	    mount_setattr(AT_FDCWD, target, AT_RECURSIVE, &attr, sizeof(attr)) == 0)
 		return 0;
-	if (errno != ENOSYS)
+	if (!overlay_test_no_mount_setattr && errno != ENOSYS)
 		return fw_fail(e, errno, "make read-only", target);
-	/* Before 5.12: only the top mount can be made read-only this way. */
-	if (mount(NULL, target, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY, NULL) < 0)
-		return fw_fail(e, errno, "make read-only", target);
-	return 0;
+	return remount_readonly_tree(target, e);
 }
 
 int rootfs_mount(const char *source_path, int image_fd, const struct rootfs_info *info,

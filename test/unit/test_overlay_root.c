@@ -21,6 +21,7 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <sys/xattr.h>
@@ -506,7 +507,7 @@ static void dir_child(void *p)
 	/* A submount inside the source tree must end up read-only too. */
 	pathf(m, sizeof(m), "%s/sub", dir);
 	CHECK(mkdir(m, 0755) == 0);
-	CHECK(mount("fwt", m, "tmpfs", 0, "size=64k") == 0);
+	CHECK(mount("fwt", m, "tmpfs", MS_NOSUID | MS_NODEV, "size=64k") == 0);
 	char srcmnt[PATH_MAX];
 	pathf(srcmnt, sizeof(srcmnt), "%s/src", dir);
 	CHECK(mkdir(srcmnt, 0755) == 0);
@@ -528,23 +529,44 @@ static void dir_child(void *p)
 	CHECK(open(m, O_WRONLY | O_CREAT | O_CLOEXEC, 0644) < 0 && errno == EROFS);
 	pathf(m, sizeof(m), "%s/chm/x", lower);
 	CHECK(open(m, O_WRONLY | O_CREAT | O_CLOEXEC, 0644) < 0 && errno == EROFS);
+	/* Its other flags are kept. */
+	struct statvfs sv;
+	pathf(m, sizeof(m), "%s/chm", lower);
+	CHECK(statvfs(m, &sv) == 0);
+	CHECK((sv.f_flag & (ST_RDONLY | ST_NOSUID | ST_NODEV)) == (ST_RDONLY | ST_NOSUID | ST_NODEV));
+	CHECK(statvfs(lower, &sv) == 0 && (sv.f_flag & ST_RDONLY));
 	/* The source itself stays writable: only the view is read-only. */
 	pathf(m, sizeof(m), "%s/chm/x", srcmnt);
 	put_file(m, "w");
 }
 
-static void dir_readonly(void **state)
+static void run_dir(const char *name, bool legacy)
 {
 	char dir[PATH_MAX];
-	(void)state;
 
 	if (!need_root())
 		skip();
 	assert_true(images_ok);
-	pathf(dir, sizeof(dir), "%s/t-dir", tmp);
+	pathf(dir, sizeof(dir), "%s/%s", tmp, name);
 	assert_int_equal(mkdir(dir, 0755), 0);
-	assert_int_equal(in_mount_ns(dir_child, dir), 0);
+	overlay_test_no_mount_setattr = legacy;
+	int status = in_mount_ns(dir_child, dir);
+	overlay_test_no_mount_setattr = false;
+	assert_int_equal(status, 0);
 	assert_int_equal(our_mounts(), 0);
+}
+
+static void dir_readonly(void **state)
+{
+	(void)state;
+	run_dir("t-dir", false);
+}
+
+/* Without mount_setattr (before 5.12): submounts are remounted one by one. */
+static void dir_readonly_legacy(void **state)
+{
+	(void)state;
+	run_dir("t-dir-legacy", true);
 }
 
 /* ---- overlay errors name the directory ---- */
@@ -841,6 +863,7 @@ int main(void)
 		cmocka_unit_test(stack_legacy_loop),
 		cmocka_unit_test(dirty_journal),
 		cmocka_unit_test(dir_readonly),
+		cmocka_unit_test(dir_readonly_legacy),
 		cmocka_unit_test(overlay_missing_upper),
 		cmocka_unit_test(lock_busy),
 		cmocka_unit_test(state_refused),
