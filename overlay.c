@@ -112,7 +112,8 @@ static int detect_ext(const unsigned char *buf, size_t len, struct rootfs_info *
 	uint64_t blocks = le32(sb + EXT_BLOCKS_LO);
 	if (incompat & EXT_INCOMPAT_64BIT)
 		blocks |= (uint64_t)le32(sb + EXT_BLOCKS_HI) << 32;
-	if (blocks == 0)
+	/* No blocks, or more bytes than 64 bits count: garbage. */
+	if (blocks == 0 || blocks > UINT64_MAX >> (10 + log_bs))
 		return -EINVAL;
 
 	bool journal = compat & EXT_COMPAT_HAS_JOURNAL;
@@ -811,6 +812,20 @@ int state_lock(const struct state_paths *p, struct fw_error *e)
 	return fw_take_fd(&fd);
 }
 
+/* Is name (in dfd) the root of another mount? STATX_ATTR_MOUNT_ROOT where
+ * the kernel tells (5.8+; right also for btrfs subvolumes, which have their
+ * own st_dev in the same mount), else a change of st_dev. */
+static bool is_mount_root(int dfd, const char *name, dev_t dev)
+{
+	struct statx stx;
+
+	if (statx(dfd, name, AT_SYMLINK_NOFOLLOW | AT_NO_AUTOMOUNT, STATX_TYPE, &stx) < 0)
+		return false;
+	if (stx.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT)
+		return stx.stx_attributes & STATX_ATTR_MOUNT_ROOT;
+	return makedev(stx.stx_dev_major, stx.stx_dev_minor) != dev;
+}
+
 /* Remove everything below the directory dfd (whose path is path, for
  * messages) without following symlinks or crossing into another mount. */
 static int empty_dir(int dfd, dev_t dev, const char *path, struct fw_error *e)
@@ -840,15 +855,13 @@ static int empty_dir(int dfd, dev_t dev, const char *path, struct fw_error *e)
 		if (path_join(sub, sizeof(sub), path, de->d_name) < 0)
 			fw_strlcpy(sub, de->d_name, sizeof(sub));
 
-		struct statx stx;
-		if (statx(dfd, de->d_name, AT_SYMLINK_NOFOLLOW, STATX_TYPE | STATX_MODE, &stx) < 0) {
+		struct stat st;
+		if (fstatat(dfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
 			r = fw_fail(e, errno, "look at", sub);
 			break;
 		}
-		if (S_ISDIR(stx.stx_mode)) {
-			bool mnt_root = (stx.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT) &&
-					(stx.stx_attributes & STATX_ATTR_MOUNT_ROOT);
-			if (mnt_root || makedev(stx.stx_dev_major, stx.stx_dev_minor) != dev) {
+		if (S_ISDIR(st.st_mode)) {
+			if (is_mount_root(dfd, de->d_name, dev)) {
 				r = fw_fail_hint(e, EBUSY, "empty", sub,
 						 "a file system is mounted there: not crossing it");
 				break;
@@ -1037,7 +1050,7 @@ static int diff_dir(struct diff_ctx *c, int ufd, int lfd, const char *rel, bool 
 			r = fw_fail(c->e, errno, "look at upper", child);
 			break;
 		}
-		if (st.st_dev != c->dev)
+		if (S_ISDIR(st.st_mode) && is_mount_root(ufd, name, c->dev))
 			continue;	/* another file system mounted here: not ours */
 
 		mode_t mode = st.st_mode;

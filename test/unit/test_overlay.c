@@ -176,6 +176,15 @@ static void detect_ext_sizes(void **state)
 	assert_true(i.fs_size == 10 * 65536);
 	craft_ext(buf, 0x38, 0x2, 0x3, 10, 7);
 	assert_int_equal(rootfs_detect(buf, sizeof(buf), &i), -EINVAL);
+	/* 64 KiB blocks and a 64-bit count over 2^48: more than 64 bits of
+	 * bytes, garbage; 2^48 - 1 of them still fits. */
+	craft_ext(buf, 0x3c, 0x2c2, 0x46b, 0, 6);
+	put32(buf + 1024 + 0x150, 0x10000);
+	assert_int_equal(rootfs_detect(buf, sizeof(buf), &i), -EINVAL);
+	craft_ext(buf, 0x3c, 0x2c2, 0x46b, 0xffffffff, 6);
+	put32(buf + 1024 + 0x150, 0xffff);
+	assert_int_equal(rootfs_detect(buf, sizeof(buf), &i), 0);
+	assert_true(i.fs_size == ((1ull << 48) - 1) << 16);
 	/* No blocks: garbage. */
 	craft_ext(buf, 0x38, 0x2, 0x3, 0, 0);
 	assert_int_equal(rootfs_detect(buf, sizeof(buf), &i), -EINVAL);
