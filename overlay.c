@@ -412,7 +412,9 @@ int rootfs_probe(const char *path, struct rootfs_info *info, struct fw_error *e)
 	return fw_take_fd(&fd);
 }
 
-#define LOOP_ATTACH_TRIES 16
+/* Each round one of the processes racing for the same free device wins,
+ * so this bounds the number of concurrent attachers we outlast. */
+#define LOOP_ATTACH_TRIES 32
 
 /* LOOP_SET_FD + LOOP_SET_STATUS64, for kernels before 5.8. The device is
  * read-only because the backing fd is. Returns 0, -EBUSY (taken: try another

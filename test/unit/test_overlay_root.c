@@ -452,6 +452,85 @@ static void stack_legacy_loop(void **state)
 	run_stack("fw.ext4", true);
 }
 
+/* ---- many processes attaching at once ---- */
+
+#define RACERS 8
+
+/* Every racer gets the same answer from LOOP_CTL_GET_FREE at about the
+ * same time; losers see EBUSY and must try again (bounded) until each has
+ * its own device. Closing the fds (no mount) lets autoclear detach them. */
+static void loop_race(void **state)
+{
+	int go[2], report[2], hold[2];
+	pid_t pids[RACERS];
+	char img[PATH_MAX];
+	(void)state;
+
+	if (!need_root())
+		skip();
+	assert_true(images_ok);
+	pathf(img, sizeof(img), "%s/fw.sqfs", tmp);
+	assert_int_equal(pipe2(go, O_CLOEXEC), 0);
+	assert_int_equal(pipe2(report, O_CLOEXEC), 0);
+	assert_int_equal(pipe2(hold, O_CLOEXEC), 0);
+	fflush(NULL);
+	for (int k = 0; k < RACERS; k++) {
+		pids[k] = fork();
+		assert_true(pids[k] >= 0);
+		if (pids[k] == 0) {
+			char c, dev[64], msg[80] = "";
+			struct fw_error e = { 0 };
+			close(go[1]);
+			close(hold[1]);
+			int fd = open(img, O_RDONLY | O_CLOEXEC);
+			CHECK(fd >= 0);
+			CHECK(read(go[0], &c, 1) == 0);	/* all start together */
+			int lfd = loop_attach(fd, dev, sizeof(dev), &e);
+			if (lfd < 0)
+				snprintf(msg, sizeof(msg), "ERR %.60s\n", strerror(e.err));
+			else
+				snprintf(msg, sizeof(msg), "%.60s\n", dev);
+			CHECK(write(report[1], msg, strlen(msg)) == (ssize_t)strlen(msg));
+			CHECK(read(hold[0], &c, 1) == 0);	/* keep it until told */
+			_exit(lfd < 0);
+		}
+	}
+	close(go[0]);
+	close(hold[0]);
+	close(report[1]);
+	close(go[1]);	/* go */
+
+	char all[RACERS * 80 + 1];
+	size_t len = 0;
+	ssize_t n;
+	int lines = 0;
+	while (lines < RACERS && (n = read(report[0], all + len, sizeof(all) - 1 - len)) > 0) {
+		for (ssize_t k = 0; k < n; k++)
+			lines += all[len + (size_t)k] == '\n';
+		len += (size_t)n;
+	}
+	all[len] = '\0';
+	close(hold[1]);	/* release */
+	close(report[0]);
+	for (int k = 0; k < RACERS; k++) {
+		int ws;
+		assert_int_equal(waitpid(pids[k], &ws, 0), pids[k]);
+		if (!WIFEXITED(ws) || WEXITSTATUS(ws) != 0)
+			fail_msg("racer %d failed; reports:\n%s", k, all);
+	}
+	/* Eight different devices. */
+	char *save = NULL, *devs[RACERS];
+	int nd = 0;
+	for (char *t = strtok_r(all, "\n", &save); t && nd < RACERS; t = strtok_r(NULL, "\n", &save))
+		devs[nd++] = t;
+	assert_int_equal(nd, RACERS);
+	for (int a = 0; a < nd; a++)
+		for (int b = a + 1; b < nd; b++)
+			if (!strcmp(devs[a], devs[b]))
+				fail_msg("%s handed out twice", devs[a]);
+	assert_int_equal(our_loop_devices(), 0);
+}
+
 /* ---- a dirty journal is never replayed ---- */
 
 static void dirty_child(void *p)
@@ -877,6 +956,7 @@ int main(void)
 		cmocka_unit_test(stack_squashfs),
 		cmocka_unit_test(stack_erofs),
 		cmocka_unit_test(stack_legacy_loop),
+		cmocka_unit_test(loop_race),
 		cmocka_unit_test(dirty_journal),
 		cmocka_unit_test(dir_readonly),
 		cmocka_unit_test(dir_readonly_legacy),
