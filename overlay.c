@@ -685,6 +685,13 @@ int overlay_mount(const char *lower, const char *upper, const char *work,
 			return fw_fail_hint(e, err, "mount overlay with upper dir", upper,
 					    "it was used with another rootfs: reset it");
 		break;
+	case ELOOP:
+		/* overlayfs refuses layers inside one another. */
+		if (upper)
+			return fw_fail_hint(e, err, "mount overlay with upper dir", upper,
+					    "is the state dir inside the rootfs directory, "
+					    "or the reverse?");
+		break;
 	case EINVAL:
 	case EOPNOTSUPP:
 		if (upper)
