@@ -1077,8 +1077,9 @@ static int diff_dir(struct diff_ctx *c, int ufd, int lfd, const char *rel, bool 
 			in_lower = true;	/* cannot check: trust the whiteout */
 		bool is_dir = S_ISDIR(mode);
 		bool opaque = is_dir && has_xattr(ufd, name, true, "trusted.overlay.opaque", "y");
-		/* Below an opaque dir, a lower dir is hidden whole. */
-		if (is_dir && hidden && in_lower)
+		/* Below an opaque dir, a lower dir is hidden whole; a dir over a
+		 * lower non-dir replaced it, whatever its xattrs say. */
+		if (is_dir && in_lower && (hidden || !S_ISDIR(lst.st_mode)))
 			opaque = true;
 
 		enum diff_change ch = diff_classify(mode, rdev, opaque, in_lower);
