@@ -334,6 +334,14 @@ wait_line() {
 	return 1
 }
 
+# alive PID: the process exists and is not a zombie (a zombie is dead: it
+# only waits for its parent, maybe the host's init, to reap it).
+alive() {
+	local st
+	st=$(awk '{ sub(/^.*\) /, ""); print $1 }' "/proc/$1/stat" 2>/dev/null) || return 1
+	[ -n "$st" ] && [ "$st" != Z ] && [ "$st" != X ]
+}
+
 # descendants PID: all processes below PID (children first level first).
 descendants() {
 	local c

@@ -15,7 +15,7 @@ mk_image squashfs "$T/fw.sqfs"
 host_snapshot "$T/host.before"
 
 kill_mid_run() {	# LABEL IMAGE
-	local label=$1 img=$2 sum procs p alive i
+	local label=$1 img=$2 sum procs p left i
 	local name=$PFX-k$label S=$T/st-$label
 	sum=$(sha_of "$img")
 	start_fwrun "$label" --rootfs "$img" --name "$name" --state-dir "$S" \
@@ -30,17 +30,17 @@ kill_mid_run() {	# LABEL IMAGE
 	kill -KILL "$FWPID"
 	wait "$FWPID" 2>/dev/null
 	for i in $(seq 1 20); do
-		alive=
+		left=
 		for p in $procs; do
-			kill -0 "$p" 2>/dev/null && alive="$alive $p"
+			alive "$p" && left="$left $p"
 		done
-		[ -z "$alive" ] && break
+		[ -z "$left" ] && break
 		sleep 0.05
 	done
-	if [ -n "$alive" ]; then
-		fail "$label: firmware processes alive 1 s after SIGKILL of fwrun:$alive"
-		for p in $alive; do ps -o pid,ppid,stat,cmd -p "$p" | tail -n +2 | sed 's/^/    /'; done
-		kill -KILL $alive 2>/dev/null
+	if [ -n "$left" ]; then
+		fail "$label: firmware processes alive 1 s after SIGKILL of fwrun:$left"
+		for p in $left; do ps -o pid,ppid,stat,cmd -p "$p" | tail -n +2 | sed 's/^/    /'; done
+		kill -KILL $left 2>/dev/null
 	fi
 	host_unchanged "$T/host.before" "$label: after SIGKILL of fwrun"
 	assert_eq "$sum" "$(sha_of "$img")" "$label: image sha256 after SIGKILL of fwrun"

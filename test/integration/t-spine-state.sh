@@ -77,17 +77,19 @@ run_fwrun --diff --state-dir "$S"
 assert_status 0 "--diff after --reset"
 assert_eq "" "$OUT" "--diff after --reset lists nothing"
 
-# --ephemeral: upper/work on a tmpfs gone with the run.
-E=$T/eph
-run_fwrun --rootfs "$T/fw.ext2" --name "$PFX-eph" --state-dir "$E" --ephemeral -- /sbin/boxinit \
+# --ephemeral: upper/work on a tmpfs gone with the run (it keeps no state,
+# so no --state-dir; the default one must not appear either).
+D=/var/lib/fwrun/$PFX-eph
+run_fwrun --rootfs "$T/fw.ext2" --name "$PFX-eph" --ephemeral -- /sbin/boxinit \
 	write /data/eph gone exit 0
+at_exit "rm -rf '$D'"
 assert_status 0 "--ephemeral run"
 assert_eq ok "$(kvs "$OUT" write:/data/eph)" "--ephemeral: writable root"
-found=$(find "$E" -name eph 2>/dev/null; find "$E/upper" -mindepth 1 2>/dev/null)
-assert_eq "" "$found" "--ephemeral leaves no upper"
-run_fwrun --rootfs "$T/fw.ext2" --name "$PFX-eph" --state-dir "$E" --ephemeral -- /sbin/boxinit \
-	cat /data/eph
+assert_nofile "$D" "--ephemeral created a state dir"
+run_fwrun --rootfs "$T/fw.ext2" --name "$PFX-eph" --ephemeral -- /sbin/boxinit cat /data/eph
+assert_status 0 "second --ephemeral run"
 assert_eq ERR:ENOENT "$(kvs "$OUT" cat:/data/eph)" "--ephemeral: the next run starts pristine"
+assert_nofile "$D" "--ephemeral created a state dir"
 
 assert_eq "$sum" "$(sha_of "$T/fw.ext2")" "image sha256 at the end"
 host_unchanged "$T/host.before" "at the end"
