@@ -34,14 +34,6 @@ assert_status 0 "first run after the refused second one"
 assert_eq ok "$(kv "$T/first.out" write:/data/after)" "first run went on writing"
 assert_file "$S/upper/data/after" ok "first run's write in the upper"
 
-# The same name with another state dir is refused too while it runs.
-start_fwrun again --rootfs "$T/fw.ext2" --name "$name" --state-dir "$S" -- /sbin/boxinit ready sleep 3
-wait_line "$T/again.out" '^ready=1$' 10 || die "third run not ready: $(cat "$T/again.out" "$T/again.err")"
-run_fwrun --rootfs "$T/fw.ext2" --name "$name" --state-dir "$T/other" -- /sbin/boxinit exit 0
-assert_status 125 "same --name, another --state-dir, while the first runs"
-kill -KILL "$(find_init "$FWPID")" 2>/dev/null
-wait_fwrun "$FWPID" 10
-
 # The lock is free again.
 run_fwrun --rootfs "$T/fw.ext2" --name "$name" --state-dir "$S" -- /sbin/boxinit exit 0
 assert_status 0 "run after the first one ended"
