@@ -66,4 +66,9 @@ cp "$T/fw.ext2" "$T/${PFX}img.ext2"
 run_fwrun --rootfs "$T/${PFX}img.ext2" --state-dir "$T/st-noname" -- /sbin/boxinit report
 assert_status 0 "run without --name"
 assert_eq "${PFX}img" "$(kvs "$OUT" hostname)" "hostname derived from the image name"
+# --hostname overrides the name as hostname.
+run_fwrun --rootfs "$T/fw.ext2" --name "$PFX-hn" --hostname "$PFX-other" --state-dir "$T/st-hn" \
+	-- /sbin/boxinit report
+assert_status 0 "run with --hostname"
+assert_eq "$PFX-other" "$(kvs "$OUT" hostname)" "--hostname"
 host_unchanged "$T/host.before" "at the end"

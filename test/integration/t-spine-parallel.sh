@@ -17,7 +17,7 @@ N=8
 pids=()
 for i in $(seq 1 $N); do
 	start_fwrun "p$i" --rootfs "$T/fw.ext2" --name "$PFX-p$i" --state-dir "$T/st$i" \
-		-- /sbin/boxinit report write /data/me "p$i" sleep 1 exit "$i"
+		-- /sbin/boxinit report write /data/me "p$i" sleep 2 exit "$i"
 	pids+=("$FWPID")
 done
 for i in $(seq 1 $N); do
