@@ -19,6 +19,9 @@
 #   assert_eq / assert_ne / assert_match / assert_nomatch / assert_status /
 #   assert_file / assert_nofile    non-fatal: a failure is counted, the
 #                                  script goes on, and exits 1 at the end
+#   in_pty LOG CMD...              CMD on a new pty (script(1))
+#   alive PID / descendants PID
+#   at_exit CMD / register_link IF / register_netns NS   removed at exit
 #   kv FILE KEY                    the value of a probe "KEY=value" line
 #   sha_of PATH                    sha256 of a file, or of a directory tree
 
@@ -372,6 +375,15 @@ wait_init() {
 		sleep 0.05
 	done
 	return 1
+}
+
+# in_pty LOG CMD...: run CMD with a new pty as its terminal (script(1));
+# what in_pty reads on stdin is typed into the pty, LOG gets what the
+# terminal showed. Returns CMD's status.
+in_pty() {
+	local log=$1
+	shift
+	script -qefc "$(printf '%q ' "$@")" "$log"
 }
 
 # --- cleanup -----------------------------------------------------------------
