@@ -141,6 +141,8 @@ static int teardown(void **state)
 
 static void need_root(void)
 {
+	if (geteuid() == 0 && access("/dev/net/tun", F_OK) < 0)
+		sh("modprobe -q tun 2>/dev/null");
 	if (geteuid() != 0) {
 		print_message("skip: needs root (moves interfaces between namespaces)\n");
 		skip();
