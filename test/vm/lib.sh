@@ -18,3 +18,8 @@ vm_show() { printf '%s\n' "$@" | sed 's/^/    | /'; }
 
 VM_FWRUN=/usr/sbin/fwrun
 VM_IMAGE=/vmtest/probe.ext4
+
+# Debian's busybox sh runs its own applets before looking at PATH, so a real
+# tool that shares an applet's name must be called by its path; ip is
+# iproute2's (busybox's has no tuntap nor veth peers).
+ip() { /sbin/ip "$@"; }

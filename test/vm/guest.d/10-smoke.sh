@@ -47,6 +47,32 @@ fi
 [ -e /dev/net/tun ] || vm_fail smoke.modules "/dev/net/tun missing"
 [ -e /dev/loop-control ] || vm_fail smoke.modules "/dev/loop-control missing"
 
+# What fwrun will do by itself: the image on a loop device, an overlay on it.
+t=/tmp/fwt-smoke
+mkdir -p $t/lower $t/upper $t/work $t/merged
+if mount -o ro,loop -t ext4 "$VM_IMAGE" $t/lower 2>$t/err &&
+	mount -t overlay -o lowerdir=$t/lower,upperdir=$t/upper,workdir=$t/work fwt-ovl $t/merged 2>>$t/err &&
+	[ -x $t/merged/sbin/boxinit ] && echo x >$t/merged/etc/fwt-written && [ -f $t/upper/etc/fwt-written ]; then
+	vm_pass smoke.loop-overlay "ext4 image on loop, writable overlay over it"
+else
+	vm_fail smoke.loop-overlay "$(cat $t/err)"
+fi
+umount $t/merged 2>/dev/null
+umount $t/lower 2>/dev/null
+
+if ip tuntap add dev fwt-tap0 mode tap 2>$t/err && [ -d /sys/class/net/fwt-tap0 ]; then
+	vm_pass smoke.tap "tap device created"
+	ip tuntap del dev fwt-tap0 mode tap 2>/dev/null
+else
+	vm_fail smoke.tap "ip tuntap add: $(cat $t/err)"
+fi
+if ip link add fwt-v0 type veth peer name fwt-v1 2>$t/err && [ -d /sys/class/net/fwt-v1 ]; then
+	vm_pass smoke.veth "veth pair created"
+	ip link del fwt-v0 2>/dev/null
+else
+	vm_fail smoke.veth "ip link add veth: $(cat $t/err)"
+fi
+
 # fwrun, when the build put it in.
 if [ ! -x "$VM_FWRUN" ]; then
 	vm_skip smoke.fwrun "no fwrun binary in the initramfs (FWRUN not built)"
