@@ -23,3 +23,26 @@ VM_IMAGE=/vmtest/probe.ext4
 # tool that shares an applet's name must be called by its path; ip is
 # iproute2's (busybox's has no tuntap nor veth peers).
 ip() { /sbin/ip "$@"; }
+
+# vm_parser_wrap: from now on count the runs of apparmor_parser (under
+# /sbin and /usr/sbin) in /tmp/vm-parser-calls (one line each, its args);
+# calling it again resets the count. vm_parser_calls prints the count.
+vm_parser_wrap() {
+	[ -e /sbin/apparmor_parser.real ] || mv /sbin/apparmor_parser /sbin/apparmor_parser.real
+	: >/tmp/vm-parser-calls
+	printf '#!/bin/sh\necho "$*" >>/tmp/vm-parser-calls\nexec /sbin/apparmor_parser.real "$@"\n' \
+		>/sbin/apparmor_parser
+	chmod 0755 /sbin/apparmor_parser
+}
+vm_parser_calls() { wc -l </tmp/vm-parser-calls | tr -d ' '; }
+
+# vm_ms VAR CMD...: run CMD (its output discarded), store the time it took
+# in ms in VAR; returns CMD's status. /vmtest/bin/vmtime -n N does repeats.
+vm_ms() {
+	_v=$1
+	shift
+	_o=$(vmtime -q "$@")
+	_r=$?
+	eval "$_v=\$(echo \"\$_o\" | sed -n 's/.*avg_ms=\([0-9.]*\).*/\1/p')"
+	return $_r
+}
