@@ -16,8 +16,9 @@ vm_check() {
 # vm_show TEXT: indented context lines (not parsed; shown in the log only).
 vm_show() { printf '%s\n' "$@" | sed 's/^/    | /'; }
 
-VM_FWRUN=/usr/sbin/fwrun
-VM_IMAGE=/vmtest/probe.ext4
+# fwrun in the guest (absent when not built) and the ext4 test image.
+export VM_FWRUN=/usr/sbin/fwrun
+export VM_IMAGE=/vmtest/probe.ext4
 
 # Debian's busybox sh runs its own applets before looking at PATH, so a real
 # tool that shares an applet's name must be called by its path; ip is

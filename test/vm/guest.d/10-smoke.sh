@@ -30,6 +30,7 @@ fi
 
 # (not in a pipe: the last command of a pipe runs in a subshell)
 printf '%s\n' "$prof" >/tmp/fwt-smoke.prof
+ms=
 vm_ms ms apparmor_parser --replace /tmp/fwt-smoke.prof
 echo "VMTEST-INFO smoke: apparmor_parser --replace of a 3-rule profile: ${ms}ms"
 
