@@ -86,11 +86,12 @@ if [ ! -x "$VM_FWRUN" ]; then
 else
 	out=$("$VM_FWRUN" --rootfs "$VM_IMAGE" --ephemeral -- /sbin/boxinit report 2>&1)
 	rc=$?
+	echo "fwrun --rootfs $VM_IMAGE --ephemeral -- /sbin/boxinit report: exit $rc"
+	vm_show "$out"
 	if [ $rc -eq 0 ] && printf '%s\n' "$out" | grep -qx 'pid=1'; then
 		vm_pass smoke.fwrun "boxinit ran as pid 1 ($(printf '%s\n' "$out" | grep '^label=' | head -n1))"
 	else
 		vm_fail smoke.fwrun "fwrun rc=$rc, no pid=1 line"
-		vm_show "$out"
 	fi
 fi
 
