@@ -89,7 +89,7 @@ else
 	echo "fwrun --rootfs $VM_IMAGE --ephemeral -- /sbin/boxinit report: exit $rc"
 	vm_show "$out"
 	if [ $rc -eq 0 ] && printf '%s\n' "$out" | grep -qx 'pid=1'; then
-		vm_pass smoke.fwrun "boxinit ran as pid 1 ($(printf '%s\n' "$out" | grep '^label=' | head -n1))"
+		vm_pass smoke.fwrun "boxinit ran as pid 1 ($(printf '%s\n' "$out" | grep -E "^(label|attr.current)=" | head -n1))"
 	else
 		vm_fail smoke.fwrun "fwrun rc=$rc, no pid=1 line"
 	fi
