@@ -309,10 +309,41 @@ static void chomp(char *s)
 	s[strcspn(s, "\n")] = '\0';
 }
 
+/* FNV-1a of a file's content, "fnv1a64:<hex>" into out. */
+static int hash_file(int dirfd, const char *path, char *out, size_t size)
+{
+	_cleanup_close_ int fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return -errno;
+	uint64_t h = UINT64_C(0xcbf29ce484222325);
+	unsigned char buf[16384];
+	ssize_t n;
+	size_t total = 0;
+	while ((n = read(fd, buf, sizeof(buf))) != 0) {
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		for (ssize_t i = 0; i < n; i++) {
+			h ^= buf[i];
+			h *= UINT64_C(0x100000001b3);
+		}
+		total += (size_t)n;
+	}
+	if (total == 0)
+		return -ENODATA;
+	snprintf(out, size, "fnv1a64:%016" PRIx64, h);
+	return 0;
+}
+
 /* What the kernel holds for profile `name`: "<policy dir> <hash>", from
- * securityfs policy/profiles/<name>.<N>/ (N changes with every load, so a
- * replacement by anyone is seen even where the kernel does not hash
- * policy). -ENOENT when not loaded. */
+ * securityfs policy/profiles/<name>.<N>/. The hash is the kernel's own
+ * (sha256 on newer kernels, sha1 on 6.1) of the loaded binary policy; where
+ * the kernel does not hash policy (apparmor.hash_policy=0), our FNV-1a of
+ * that binary policy (raw_data). The directory keeps its name when the
+ * profile is replaced (6.1): the hash is what tells a replacement.
+ * -ENOENT when not loaded. */
 static int kernel_profile_id(const char *securityfs, const char *name, char *id, size_t size)
 {
 	char path[512];
@@ -333,15 +364,18 @@ static int kernel_profile_id(const char *securityfs, const char *name, char *id,
 		chomp(n);
 		if (strcmp(n, name) != 0)
 			continue;
-		/* sha256 on newer kernels, sha1 before; neither when hashing
-		 * is off (apparmor.hash_policy=0). */
-		snprintf(sub, sizeof(sub), "%s/sha256", de->d_name);
-		if (read_small(dirfd(d), sub, hash, sizeof(hash)) < 0) {
-			snprintf(sub, sizeof(sub), "%s/sha1", de->d_name);
+		static const char *const hashes[] = { "sha256", "sha1" };
+		for (size_t i = 0; i < FW_ARRAY_SIZE(hashes) && !hash[0]; i++) {
+			snprintf(sub, sizeof(sub), "%s/%s", de->d_name, hashes[i]);
 			if (read_small(dirfd(d), sub, hash, sizeof(hash)) < 0)
+				hash[0] = '\0';
+			chomp(hash);
+		}
+		if (!hash[0]) {
+			snprintf(sub, sizeof(sub), "%s/raw_data", de->d_name);
+			if (hash_file(dirfd(d), sub, hash, sizeof(hash)) < 0)
 				fw_strlcpy(hash, "-", sizeof(hash));
 		}
-		chomp(hash);
 		int w = snprintf(id, size, "%s %s", de->d_name, hash);
 		r = w < 0 || (size_t)w >= size ? -ENAMETOOLONG : 0;
 		break;

@@ -100,7 +100,7 @@ bool aa_profiles_has(const char *listing, const char *name);
 /* Supervisor side, before any fork, when p->confine: for fwrun's own
  * profile, reuse what the kernel holds when the record in run_dir says it is
  * our current text and the kernel still shows the same profile (same policy
- * directory, same hash), otherwise run `apparmor_parser --replace` with the
+ * directory, same hash of the loaded policy), otherwise run `apparmor_parser --replace` with the
  * text on stdin and write the record (O_NOFOLLOW, atomic rename). For
  * --profile, check that it is loaded. Sets p->load (and p->parser_ns). */
 int aa_prepare(struct aa_plan *p, const struct aa_env *env, struct fw_error *e);

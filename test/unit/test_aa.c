@@ -11,6 +11,7 @@
 
 #include <cmocka.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 
@@ -274,7 +275,9 @@ static const char fake_parser[] =
 	"rm -rf \"$p\"/fwrun.*\n"
 	"mkdir -p \"$p/fwrun.$((n + 10))\"\n"
 	"echo fwrun > \"$p/fwrun.$((n + 10))/name\"\n"
-	"sha1sum < \"$FWT_DIR/fed\" | cut -d' ' -f1 > \"$p/fwrun.$((n + 10))/sha1\"\n"
+	"cp \"$FWT_DIR/fed\" \"$p/fwrun.$((n + 10))/raw_data\"\n"
+	"[ -e \"$FWT_DIR/nohash\" ] ||\n"
+	"  sha1sum < \"$FWT_DIR/fed\" | cut -d' ' -f1 > \"$p/fwrun.$((n + 10))/sha1\"\n"
 	"echo 'fwrun (enforce)' > \"$FWT_DIR/sfs/profiles\"\n";
 
 static int fake_setup(void **state)
@@ -398,34 +401,43 @@ static void test_prepare_no_hash_file(void **state)
 	struct fw_error e = { 0 };
 	char path[256];
 
-	assert_int_equal(prepare(f, &p, NULL, &e), 0);
-	assert_int_equal(runs(f), 1);
-	/* a kernel that does not hash policy: the policy dir alone decides */
-	snprintf(path, sizeof(path), "%s/policy/profiles/fwrun.11/sha1", f->sfs);
-	assert_int_equal(unlink(path), 0);
-	assert_int_equal(prepare(f, &p, NULL, &e), 0);
-	assert_int_equal(p.load, AA_LOAD_LOADED);	/* record said sha1, now none */
-	assert_int_equal(runs(f), 2);
-	snprintf(path, sizeof(path), "%s/policy/profiles/fwrun.12/sha1", f->sfs);
-	assert_int_equal(unlink(path), 0);
-	assert_int_equal(prepare(f, &p, NULL, &e), 0);
-	assert_int_equal(runs(f), 3);
-	snprintf(path, sizeof(path), "%s/policy/profiles/fwrun.13/sha1", f->sfs);
-	assert_int_equal(unlink(path), 0);
+	/* a kernel that does not hash policy: our hash of its raw_data */
+	snprintf(path, sizeof(path), "%s/nohash", f->dir);
+	write_text(path, "", 0644);
 	assert_int_equal(prepare(f, &p, NULL, &e), 0);
 	assert_int_equal(p.load, AA_LOAD_LOADED);
-	assert_int_equal(runs(f), 4);
-	/* sha1 gone before the record was written: the record holds "-" */
-	snprintf(path, sizeof(path), "%s/policy/profiles/fwrun.14/sha1", f->sfs);
+	assert_int_equal(runs(f), 1);
+	char want[64];
+	snprintf(want, sizeof(want), "fwrun.11 fnv1a64:%016" PRIx64,
+		 aa_fnv1a64(aa_profile(), strlen(aa_profile())));
+	assert_string_equal(p.kernel_id, want);
+	assert_int_equal(prepare(f, &p, NULL, &e), 0);
+	assert_int_equal(p.load, AA_LOAD_REUSED);
+	assert_int_equal(runs(f), 1);
+
+	/* replaced in place by other policy (same dir, as 6.1 does) */
+	snprintf(path, sizeof(path), "%s/policy/profiles/fwrun.11/raw_data", f->sfs);
+	write_text(path, "other policy", 0644);
+	assert_int_equal(prepare(f, &p, NULL, &e), 0);
+	assert_int_equal(p.load, AA_LOAD_LOADED);
+	assert_int_equal(runs(f), 2);
+
+	/* neither a hash nor raw_data: "-", the dir alone decides */
+	snprintf(path, sizeof(path), "%s/policy/profiles/fwrun.12/raw_data", f->sfs);
+	assert_int_equal(unlink(path), 0);
+	assert_int_equal(prepare(f, &p, NULL, &e), 0);
+	assert_int_equal(p.load, AA_LOAD_LOADED);	/* record had a hash, now none */
+	assert_int_equal(runs(f), 3);
+	snprintf(path, sizeof(path), "%s/policy/profiles/fwrun.13/raw_data", f->sfs);
 	assert_int_equal(unlink(path), 0);
 	char st[640];
 	assert_true(aa_state_text(st, sizeof(st), aa_fnv1a64(aa_profile(), strlen(aa_profile())),
-				  "fwrun.14 -") > 0);
+				  "fwrun.13 -") > 0);
 	snprintf(path, sizeof(path), "%s/%s", f->run, AA_STATE_FILE);
 	write_text(path, st, 0644);
 	assert_int_equal(prepare(f, &p, NULL, &e), 0);
 	assert_int_equal(p.load, AA_LOAD_REUSED);
-	assert_int_equal(runs(f), 4);
+	assert_int_equal(runs(f), 3);
 }
 
 static void test_prepare_parser_fails(void **state)

@@ -1,0 +1,165 @@
+# AppArmor for real (issue 3): pid 1 of the firmware confined by fwrun's
+# profile, the clock refused by AppArmor alone (--cap-add SYS_TIME), sysrq
+# denied, the profile loaded once and reused without a parser run, a
+# replaced or tampered profile reloaded, --apparmor=on/off, --profile; and
+# the costs: a run with the profile loaded vs --apparmor=off, the parser.
+. /vmtest/lib.sh
+
+aa=/sys/kernel/security/apparmor
+state=/run/fwrun/apparmor.state
+if [ ! -x "$VM_FWRUN" ]; then
+	vm_skip aa.all "no fwrun binary in the initramfs"
+	exit 0
+fi
+if [ "$(cat /sys/module/apparmor/parameters/enabled 2>/dev/null)" != Y ] || [ ! -e "$aa/profiles" ]; then
+	vm_fail aa.enabled "AppArmor not enabled in the guest kernel"
+	exit 0
+fi
+vm_pass aa.enabled "enabled=Y, lsm=$(cat /sys/kernel/security/lsm 2>/dev/null)"
+
+# run ARGS...: fwrun on the probe image; sets rc, out (stdout), err.
+run() {
+	out=$("$VM_FWRUN" --rootfs "$VM_IMAGE" --ephemeral --name fwt-aa "$@" 2>/tmp/fwt-aa.err)
+	rc=$?
+	err=$(cat /tmp/fwt-aa.err)
+}
+kv() { printf '%s\n' "$out" | sed -n "s/^$1=//p" | head -n 1; }
+# The kernel's policy directory of profile "fwrun" (fwrun.<N>: N is new with
+# every load, whoever loads), and its hash.
+pdir() {
+	for d in "$aa"/policy/profiles/*; do
+		[ "$(cat "$d/name" 2>/dev/null)" = fwrun ] && { basename "$d"; return; }
+	done
+	echo none
+}
+phash() { cat "$aa/policy/profiles/$(pdir)/sha256" "$aa/policy/profiles/$(pdir)/sha1" 2>/dev/null | head -n 1; }
+show() { vm_show "rc=$rc" "$err" "$(printf '%s\n' "$out" | grep -E '^(attr|Cap|clock|settime|sysrq|pid)')"; }
+bit() { echo $(( (0x$1 >> $2) & 1 )); }
+
+# --- 1. first run: fwrun loads its profile, pid 1 starts confined --------------
+rm -f "$state"
+vm_parser_wrap
+run -v -- /sbin/boxinit report clock sysrq
+calls=$(vm_parser_calls)
+d1=$(pdir)
+if [ $rc -eq 0 ] && [ "$calls" = 1 ] && [ "$d1" != none ] && grep -q '^fwrun (enforce)$' "$aa/profiles"; then
+	vm_pass aa.first-load "parser ran once ($(cat /tmp/vm-parser-calls)), kernel holds $d1 with $(ls "$aa/policy/profiles/$d1" | grep -E '^sha' | tr '\n' ' ')$(phash)"
+else
+	vm_fail aa.first-load "rc=$rc parser calls=$calls dir=$d1"
+	show
+fi
+lbl=$(kv attr.current)
+if [ "$lbl" = "fwrun (enforce)" ] && [ "$(kv pid)" = 1 ]; then
+	vm_pass aa.confined "pid 1 /proc/self/attr/current: $lbl"
+else
+	vm_fail aa.confined "pid=$(kv pid) attr.current='$lbl'"
+	show
+fi
+[ "$(kv sysrq_open)" = EACCES ] && vm_pass aa.sysrq "open /proc/sysrq-trigger for writing: EACCES" ||
+	{ vm_fail aa.sysrq "sysrq_open=$(kv sysrq_open)"; show; }
+parser_ms=$(printf '%s\n' "$err" | sed -n 's/.*loaded by apparmor_parser in \([0-9.]*\) ms.*/\1/p')
+[ -n "$parser_ms" ] && echo "VMTEST-INFO aa: fwrun's first run: apparmor_parser --replace took ${parser_ms}ms (-v)"
+[ -f "$state" ] && vm_show "record: $(tr '\n' ' ' <"$state")"
+
+# --- 2. second run, --cap-add SYS_TIME: no parser, and AppArmor alone refuses --
+vm_parser_wrap
+before=$(cat "$state")
+run -v --cap-add SYS_TIME -- /sbin/boxinit report clock sysrq
+calls=$(vm_parser_calls)
+d2=$(pdir)
+if [ $rc -eq 0 ] && [ "$calls" = 0 ] && [ "$d2" = "$d1" ] && [ "$(cat "$state")" = "$before" ] &&
+	printf '%s\n' "$err" | grep -q 'already loaded, reused: no parser run'; then
+	vm_pass aa.reused "second run: parser calls 0, policy dir still $d2, record unchanged"
+else
+	vm_fail aa.reused "rc=$rc parser calls=$calls dir $d1 -> $d2"
+	show
+fi
+if printf '%s\n' "$err" | grep -q 'AppArmor is not enabled'; then
+	vm_fail aa.no-notice "auto with AppArmor printed the no-AppArmor notice"
+else
+	vm_pass aa.no-notice "no 'not enabled' notice when AppArmor is there"
+fi
+bnd=$(kv CapBnd)
+if [ "$(kv attr.current)" = "fwrun (enforce)" ] && [ "$(bit "$bnd" 25)" = 1 ] &&
+	[ "$(kv clock_settime)" = EPERM ] && [ "$(kv settimeofday)" = EPERM ]; then
+	vm_pass aa.clock "CAP_SYS_TIME in CapBnd ($bnd), yet clock_settime=EPERM settimeofday=EPERM"
+else
+	vm_fail aa.clock "CapBnd=$bnd clock_settime=$(kv clock_settime) settimeofday=$(kv settimeofday)"
+	show
+fi
+if dmesg 2>/dev/null | grep 'apparmor="DENIED"' | grep 'profile="fwrun"' | grep -q 'capname="sys_time"'; then
+	vm_pass aa.audit "the denial is in the kernel log: $(dmesg | grep 'capname="sys_time"' | tail -n 1 | sed 's/.*apparmor=/apparmor=/' | cut -c1-120)"
+else
+	vm_fail aa.audit "no apparmor=DENIED capname=sys_time profile=fwrun in dmesg"
+fi
+
+# --- 3. the modes ---------------------------------------------------------------
+run --apparmor=on -- /sbin/boxinit report
+[ $rc -eq 0 ] && [ "$(kv attr.current)" = "fwrun (enforce)" ] &&
+	vm_pass aa.mode-on "--apparmor=on: confined" || { vm_fail aa.mode-on "rc=$rc"; show; }
+run --apparmor=off --cap-add SYS_TIME -- /sbin/boxinit report clock
+if [ $rc -eq 0 ] && [ "$(kv attr.current)" = unconfined ] && [ "$(kv clock_settime)" = ok ]; then
+	vm_pass aa.mode-off "--apparmor=off: unconfined, and with --cap-add SYS_TIME nothing refuses (clock set to the value just read)"
+else
+	vm_fail aa.mode-off "rc=$rc attr.current=$(kv attr.current) clock_settime=$(kv clock_settime)"
+	show
+fi
+run --apparmor=off -- /sbin/boxinit report clock
+[ "$(kv clock_settime)" = EPERM ] && vm_pass aa.mode-off-caps "--apparmor=off: the bounding set still refuses the clock" ||
+	{ vm_fail aa.mode-off-caps "clock_settime=$(kv clock_settime)"; show; }
+
+# --- 4. a replaced or tampered profile is loaded again ----------------------------
+h1=$(phash)
+printf 'profile fwrun {\n  capability,\n  file,\n}\n' | /sbin/apparmor_parser.real --replace >/dev/null 2>&1
+h3=$(phash)
+vm_parser_wrap
+run -- /sbin/boxinit report clock
+calls=$(vm_parser_calls)
+d4=$(pdir)
+h4=$(phash)
+if [ -n "$h1" ] && [ "$h3" != "$h1" ] && [ "$calls" = 1 ] && [ "$h4" = "$h1" ] && [ "$(kv clock_settime)" = EPERM ]; then
+	vm_pass aa.replaced "someone else's 'fwrun' (hash $h3) seen and replaced by ours again ($d4, $h4)"
+else
+	vm_fail aa.replaced "hash $h1 -> $h3 -> $h4, dirs $d1 -> $d4, parser calls=$calls, clock_settime=$(kv clock_settime)"
+	show
+fi
+vm_parser_wrap
+run -- /sbin/boxinit report
+[ "$(vm_parser_calls)" = 0 ] && [ "$(pdir)" = "$d4" ] && vm_pass aa.reused-again "then reused: no parser run" ||
+	vm_fail aa.reused-again "parser calls=$(vm_parser_calls)"
+echo garbage >"$state"
+vm_parser_wrap
+run -- /sbin/boxinit report
+[ "$(vm_parser_calls)" = 1 ] && [ "$(kv attr.current)" = "fwrun (enforce)" ] &&
+	vm_pass aa.tampered "a record that does not match: loaded again" ||
+	{ vm_fail aa.tampered "parser calls=$(vm_parser_calls)"; show; }
+
+# --- 5. --profile -----------------------------------------------------------------
+printf 'profile fwt-own flags=(attach_disconnected) {\n  capability,\n  file,\n  mount,\n  umount,\n  pivot_root,\n  signal,\n  deny capability sys_time,\n}\n' |
+	/sbin/apparmor_parser.real --replace >/dev/null 2>&1
+vm_parser_wrap
+run --profile fwt-own -- /sbin/boxinit report
+if [ $rc -eq 0 ] && [ "$(kv attr.current)" = "fwt-own (enforce)" ] && [ "$(vm_parser_calls)" = 0 ]; then
+	vm_pass aa.profile "--profile fwt-own: pid 1 under it, no parser run"
+else
+	vm_fail aa.profile "rc=$rc attr.current=$(kv attr.current) parser calls=$(vm_parser_calls)"
+	show
+fi
+run --profile fwt-missing -- /sbin/boxinit report
+if [ $rc -eq 125 ] && [ -z "$out" ] && printf '%s\n' "$err" | grep -q "fwt-missing"; then
+	vm_pass aa.profile-missing "--profile fwt-missing: 125, $err"
+else
+	vm_fail aa.profile-missing "rc=$rc: $err"
+fi
+
+# --- 6. costs (TCG: slow and noisy; min and mean of a few runs) ----------------------
+run -- /sbin/boxinit exit 0		# make sure ours is loaded and recorded
+n=5
+on=$(vmtime -n $n -q "$VM_FWRUN" --rootfs "$VM_IMAGE" --ephemeral --name fwt-aa -- /sbin/boxinit exit 0)
+off=$(vmtime -n $n -q "$VM_FWRUN" --rootfs "$VM_IMAGE" --ephemeral --name fwt-aa --apparmor=off -- /sbin/boxinit exit 0)
+echo "VMTEST-INFO aa: run, profile already loaded: $on"
+echo "VMTEST-INFO aa: run, --apparmor=off:          $off"
+"$VM_FWRUN" --print-profile >/tmp/fwt-aa.prof
+pt=$(vmtime -n 2 -q /sbin/apparmor_parser.real --replace /tmp/fwt-aa.prof)
+echo "VMTEST-INFO aa: apparmor_parser --replace of fwrun's profile (one-time cost): $pt"
+exit 0
