@@ -74,6 +74,7 @@ struct aa_plan {
 	char label[AA_LABEL_MAX];
 	enum aa_load load;	/* what aa_prepare() did */
 	uint64_t parser_ns;	/* how long apparmor_parser took (AA_LOAD_LOADED) */
+	uint64_t prepare_ns;	/* how long aa_prepare() took in all */
 	char kernel_id[384];	/* the loaded profile: "<dir> <hash>" */
 };
 

@@ -83,6 +83,10 @@ else
 	vm_fail aa.reused "rc=$rc parser calls=$calls dir $d1 -> $d2"
 	show
 fi
+chk=$(printf '%s\n' "$err" | sed -n 's/.*checked in \([0-9.]*\) ms.*/\1/p')
+lbl_ms=$(printf '%s\n' "$err" | sed -n 's/.*protection (exec label) *\([0-9.]*\) ms.*/\1/p')
+bnd_ms=$(printf '%s\n' "$err" | sed -n 's/.*protection (bounding set) *\([0-9.]*\) ms.*/\1/p')
+echo "VMTEST-INFO aa: hot path with the profile loaded (fwrun -v): reuse check ${chk}ms, exec label ${lbl_ms}ms, bounding set ${bnd_ms}ms"
 if printf '%s\n' "$err" | grep -q 'AppArmor is not enabled'; then
 	vm_fail aa.no-notice "auto with AppArmor printed the no-AppArmor notice"
 else
