@@ -520,8 +520,6 @@ static int prepare_protection(struct run *run)
 	const struct fwrun_opts *o = run->o;
 	char line[1024];
 
-	if (!run->aa.confine && o->apparmor == AA_MODE_AUTO && o->verbosity > FWRUN_QUIET)
-		fprintf(stderr, "fwrun: %s\n", AA_NOTICE_UNAVAILABLE);
 	if (aa_prepare(&run->aa, &aa_env_system, &run->e) < 0)
 		return -1;
 	if (o->verbosity >= FWRUN_VERBOSE) {
@@ -588,6 +586,9 @@ static int run_firmware(const struct fwrun_opts *o, const sigset_t *sigs)
 	}
 	if (o->verbosity >= FWRUN_VERBOSE)
 		print_steps(&run.ns);
+	/* Once the init runs (a failure before says only what failed). */
+	if (!run.aa.confine && o->apparmor == AA_MODE_AUTO && o->verbosity > FWRUN_QUIET)
+		fprintf(stderr, "fwrun: %s\n", AA_NOTICE_UNAVAILABLE);
 	status = fwrun_exit_status(wait_init(&run, sigs));
 	goto out;
 fail:
