@@ -124,11 +124,12 @@ static const char profile_body[] =
 	"\n"
 	"  # The host clock: the system time, the RTC and its wake alarms. RTC\n"
 	"  # devices are denied even for reading: one open file blocks the host's\n"
-	"  # own users of the RTC, and alarm ioctls need no capability.\n"
+	"  # own users of the RTC, and alarm ioctls need no capability. A devtmpfs\n"
+	"  # mounted elsewhere than /dev shows them under other paths.\n"
 	"  audit deny capability sys_time,\n"
 	"  audit deny capability wake_alarm,\n"
 	"  audit deny /dev/rtc* rw,\n"
-	"  audit deny /dev/misc/rtc* rw,\n"
+	"  audit deny /{,**/}rtc{,[0-9]*} rw,\n"
 	"  audit deny /sys/class/rtc/** w,\n"
 	"  audit deny /sys/devices/**/rtc/** w,\n"
 	"\n"
@@ -528,9 +529,11 @@ static int prepare(struct aa_plan *p, const struct aa_env *env, struct fw_error 
 		if (!f)
 			return fw_fail(e, errno, "read", path);
 		bool found = false;
-		char line[AA_LABEL_MAX + 64];
-		while (!found && fgets(line, sizeof(line), f))
+		char *line = NULL;
+		size_t cap = 0;
+		while (!found && getline(&line, &cap, f) > 0)
 			found = aa_profiles_has(line, p->label);
+		free(line);
 		fclose(f);
 		if (!found)
 			return fw_fail_hint(e, ENOENT, "find the loaded AppArmor profile", p->label,

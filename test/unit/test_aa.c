@@ -27,6 +27,7 @@ static const char *const required_rules[] = {
 	"audit deny capability sys_module,\n",
 	"audit deny capability sys_rawio,\n",
 	"audit deny /dev/rtc* rw,\n",
+	"audit deny /{,**/}rtc{,[0-9]*} rw,\n",
 	"audit deny /sys/class/rtc/** w,\n",
 	"audit deny /sys/devices/**/rtc/** w,\n",
 	"audit deny /{,**/}sysrq-trigger rw,\n",

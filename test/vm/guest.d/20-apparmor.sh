@@ -159,7 +159,52 @@ else
 	vm_fail aa.profile-missing "rc=$rc: $err"
 fi
 
-# --- 6. costs (TCG: slow and noisy; the scenario has 60 s in all) -----------------------
+# --- 6. a firmware-like boot under the profile --------------------------------------
+# A directory rootfs with busybox: pid 1 mounts proc, sysfs and a devtmpfs
+# (which shows the host's devices), brings lo up, execs a child, and tries
+# the RTC through /dev and sysfs.
+r=/tmp/fwt-aa-root
+mkdir -p $r/bin $r/sbin $r/proc $r/sys $r/dev $r/mnt/dev $r/tmp $r/data
+cp /bin/busybox $r/bin/busybox
+cp /vmtest/probe $r/bin/probe
+cat >$r/sbin/boxinit <<'EOS'
+#!/bin/busybox sh
+b=/bin/busybox
+$b mount -t proc proc /proc && echo mount.proc=ok
+$b mount -t sysfs sysfs /sys && echo mount.sys=ok
+$b mount -t devtmpfs devtmpfs /mnt/dev && echo mount.devtmpfs=ok
+$b ip link set lo up && echo lo=up
+rtc=$($b ls /mnt/dev | $b grep -m1 '^rtc[0-9]')
+echo rtc.dev=${rtc:-none}
+[ -n "$rtc" ] && { ( : </mnt/dev/$rtc ) 2>/dev/null && echo rtc.open=ok || echo rtc.open=denied; }
+w=$($b ls -d /sys/class/rtc/rtc0/wakealarm 2>/dev/null)
+[ -n "$w" ] && { echo 0 >$w 2>/dev/null && echo rtc.wakealarm=ok || echo rtc.wakealarm=denied; }
+exec /bin/probe report
+EOS
+chmod 0755 $r/sbin/boxinit
+out=$("$VM_FWRUN" --rootfs $r --ephemeral --name fwt-aa3 2>/tmp/fwt-aa.err)
+rc=$?
+err=$(cat /tmp/fwt-aa.err)
+if [ $rc -eq 0 ] && [ "$(kv mount.proc)" = ok ] && [ "$(kv mount.sys)" = ok ] && [ "$(kv mount.devtmpfs)" = ok ] &&
+	[ "$(kv lo)" = up ] && [ "$(kv attr.current)" = "fwrun (enforce)" ]; then
+	vm_pass aa.boot "a busybox init mounts proc, sysfs, devtmpfs, brings lo up and execs a child, all confined ($(kv attr.current))"
+else
+	vm_fail aa.boot "rc=$rc"
+	vm_show "$err" "$out"
+fi
+if [ "$(kv rtc.dev)" = none ]; then
+	vm_skip aa.rtc "no RTC device in the guest"
+elif [ "$(kv rtc.open)" = denied ] && [ "$(kv rtc.wakealarm)" = denied ] &&
+	dmesg | grep 'apparmor="DENIED"' | grep 'profile="fwrun"' | grep -q "name=\"/mnt/dev/$(kv rtc.dev)\"" &&
+	dmesg | grep 'apparmor="DENIED"' | grep 'profile="fwrun"' | grep -q 'name="/sys/devices/.*/rtc/rtc[0-9]*/wakealarm"'; then
+	vm_pass aa.rtc "open /mnt/dev/$(kv rtc.dev) (a devtmpfs) and write wakealarm: denied by fwrun's profile (audit log)"
+else
+	vm_fail aa.rtc "rtc.open=$(kv rtc.open) rtc.wakealarm=$(kv rtc.wakealarm)"
+	vm_show "$(dmesg | grep 'apparmor="DENIED"' | tail -n 5)"
+fi
+rm -rf $r
+
+# --- 7. costs (TCG: slow and noisy; the scenario has 60 s in all) -----------------------
 echo "VMTEST-INFO aa: apparmor_parser --replace of fwrun's profile (one-time cost, fwrun -v): ${parser_ms}ms, then ${parser_ms2}ms"
 n=3
 on=$(vmtime -n $n -q "$VM_FWRUN" --rootfs "$VM_IMAGE" --ephemeral --name fwt-aa -- /sbin/boxinit exit 0)
