@@ -31,6 +31,11 @@ enum {
 	OPT_DIFF,
 	OPT_DRY_RUN,
 	OPT_VERSION,
+	OPT_APPARMOR,
+	OPT_PROFILE,
+	OPT_PRINT_PROFILE,
+	OPT_CAP_DROP,
+	OPT_CAP_ADD,
 };
 
 static const struct option long_options[] = {
@@ -42,6 +47,11 @@ static const struct option long_options[] = {
 	{ "reset", no_argument, NULL, OPT_RESET },
 	{ "diff", no_argument, NULL, OPT_DIFF },
 	{ "dry-run", no_argument, NULL, OPT_DRY_RUN },
+	{ "apparmor", required_argument, NULL, OPT_APPARMOR },
+	{ "profile", required_argument, NULL, OPT_PROFILE },
+	{ "print-profile", no_argument, NULL, OPT_PRINT_PROFILE },
+	{ "cap-drop", required_argument, NULL, OPT_CAP_DROP },
+	{ "cap-add", required_argument, NULL, OPT_CAP_ADD },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "help", no_argument, NULL, 'h' },
@@ -66,6 +76,16 @@ static const char usage_text[] =
 "      --reset              empty the upper dir before starting\n"
 "      --diff               list what the last run changed (A/M/D) and exit\n"
 "      --hostname NAME      the firmware's hostname (default: the name)\n"
+"\n"
+"Host protection:\n"
+"      --apparmor=MODE      auto (default: confine when the kernel has\n"
+"                           AppArmor), on (refuse to run without), off\n"
+"      --profile NAME       confine with this already-loaded profile\n"
+"                           instead of fwrun's own\n"
+"      --print-profile      print fwrun's AppArmor profile and exit\n"
+"      --cap-drop CAP       also cut CAP from the bounding set (repeatable;\n"
+"                           CAP as in capabilities(7), CAP_ optional, or ALL)\n"
+"      --cap-add CAP        keep CAP, which the default set would cut\n"
 "\n"
 "Telling:\n"
 "      --dry-run            print the plan, touch nothing\n"
@@ -233,6 +253,28 @@ enum fwrun_parse_result fwrun_parse(struct fwrun_opts *o, int argc, char **argv,
 		case OPT_DRY_RUN:
 			o->dry_run = true;
 			break;
+		case OPT_APPARMOR:
+			if (aa_mode_parse(optarg, &o->apparmor) < 0)
+				return usage_error(e, "option --apparmor", optarg,
+						   "use auto, on or off");
+			break;
+		case OPT_PROFILE:
+			if (aa_quote(optarg, (char[AA_LABEL_MAX * 2 + 3]){ 0 },
+				     AA_LABEL_MAX * 2 + 3) < 0 || strlen(optarg) >= AA_LABEL_MAX)
+				return usage_error(e, "option --profile", optarg,
+						   "not a usable AppArmor profile name");
+			o->aa_profile = optarg;
+			break;
+		case OPT_PRINT_PROFILE:
+			fputs(aa_profile(), stdout);
+			return FWRUN_PARSE_EXIT_OK;
+		case OPT_CAP_DROP:
+		case OPT_CAP_ADD:
+			if (caps_spec_add(&o->caps, optarg, c == OPT_CAP_DROP) < 0)
+				return usage_error(e, c == OPT_CAP_DROP ? "option --cap-drop" :
+						   "option --cap-add", optarg,
+						   "unknown capability (see capabilities(7))");
+			break;
 		case 'v':
 			o->verbosity = FWRUN_VERBOSE;
 			break;
@@ -297,6 +339,8 @@ struct run {
 	int rootfs_fd;
 	int lock_fd;
 	struct ns_instance ns;
+	struct aa_plan aa;	/* AppArmor decision, then what was loaded */
+	uint64_t cap_drop;	/* cut from the bounding set */
 	struct fw_error e;
 };
 
@@ -319,9 +363,13 @@ static int fail_usage(const struct fw_error *e)
  * ns.c stays a mechanism that knows none of them. */
 static int container_hook(enum fw_step step, void *data, struct fw_error *e)
 {
-	(void)data;
-	(void)e;
+	struct run *run = data;
+
 	switch (step) {
+	case STEP_PRE_PIVOT:
+		return aa_apply_onexec(&run->aa, e);
+	case STEP_POST_PIVOT:
+		return caps_apply_drop(run->cap_drop, e);
 	default:
 		return 0;
 	}
@@ -471,10 +519,44 @@ static void print_plan(const struct run *run)
 	printf("name:       %s\nhostname:   %s\n", o->name, o->hostname ? o->hostname : o->name);
 	printf("namespaces: mnt uts ipc net (+sysvsem), then pid last\n");
 	printf("root:       pivot_root to the overlay (chroot where pivot_root cannot)\n");
+	char line[1024];
+	aa_describe(&run->aa, line, sizeof(line));
+	printf("apparmor:   %s\n", line);
+	caps_format(run->cap_drop, line, sizeof(line));
+	printf("caps:       cut from the bounding set: %s\n", line);
 	printf("init:      ");
 	for (int i = 0; i < o->init_argc; i++)
 		printf(" %s", o->init_argv[i]);
 	printf("\n");
+}
+
+/* Host side, before anything runs: the AppArmor decision and the set of
+ * capabilities to cut (also for --dry-run). */
+static int decide_protection(struct run *run)
+{
+	const struct fwrun_opts *o = run->o;
+
+	run->cap_drop = caps_resolve(&o->caps, caps_all_mask(caps_last_cap()));
+	return aa_decide(&run->aa, o->apparmor, o->aa_profile,
+			 aa_kernel_enabled(&aa_env_system), &run->e);
+}
+
+/* Load fwrun's profile when the kernel does not hold it yet (or check
+ * --profile is loaded); say what was decided. */
+static int prepare_protection(struct run *run)
+{
+	const struct fwrun_opts *o = run->o;
+	char line[1024];
+
+	if (aa_prepare(&run->aa, &aa_env_system, &run->e) < 0)
+		return -1;
+	if (o->verbosity >= FWRUN_VERBOSE) {
+		aa_describe(&run->aa, line, sizeof(line));
+		fprintf(stderr, "fwrun: apparmor: %s\n", line);
+		caps_format(run->cap_drop, line, sizeof(line));
+		fprintf(stderr, "fwrun: capabilities cut from the bounding set: %s\n", line);
+	}
+	return 0;
 }
 
 static int init_failed_status(const struct fw_error *e)
@@ -495,6 +577,8 @@ static int run_firmware(const struct fwrun_opts *o, const sigset_t *sigs)
 	run.rootfs_fd = rootfs_probe(o->rootfs, &run.rootfs, &run.e);
 	if (run.rootfs_fd < 0)
 		goto fail;
+	if (decide_protection(&run) < 0)
+		goto fail;
 	if (o->dry_run) {
 		if ((r = state_paths(&run.state, o->state_dir, o->name)) < 0) {
 			fw_fail(&run.e, r, "state directory for", o->name);
@@ -505,7 +589,7 @@ static int run_firmware(const struct fwrun_opts *o, const sigset_t *sigs)
 		goto out;
 	}
 	if (ns_become_subreaper(&run.e) < 0 || ensure_run_dir(&run.e) < 0 ||
-	    prepare_state(&run) < 0)
+	    prepare_state(&run) < 0 || prepare_protection(&run) < 0)
 		goto fail;
 
 	struct ns_plan plan = {
@@ -530,6 +614,9 @@ static int run_firmware(const struct fwrun_opts *o, const sigset_t *sigs)
 	}
 	if (o->verbosity >= FWRUN_VERBOSE)
 		print_steps(&run.ns);
+	/* Once the init runs (a failure before says only what failed). */
+	if (!run.aa.confine && o->apparmor == AA_MODE_AUTO && o->verbosity > FWRUN_QUIET)
+		fprintf(stderr, "fwrun: %s\n", AA_NOTICE_UNAVAILABLE);
 	status = fwrun_exit_status(wait_init(&run, sigs));
 	goto out;
 fail:

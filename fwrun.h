@@ -6,6 +6,8 @@
 
 #include <stdbool.h>
 
+#include "aa.h"
+#include "caps.h"
 #include "util.h"
 
 #define FWRUN_VERSION "0.1.0"
@@ -36,8 +38,12 @@ struct fwrun_opts {
 	int verbosity;			/* -v / -q */
 	char **init_argv;		/* INIT [ARG...], NULL-terminated */
 	int init_argc;
-	/* Following issues add: network (netsetup.h), protection (aa.h,
-	 * caps.h), console and life cycle (console.h). */
+	/* protection (aa.h, caps.h) */
+	enum aa_mode apparmor;		/* --apparmor=auto|on|off */
+	const char *aa_profile;		/* --profile NAME, NULL: fwrun's own */
+	struct caps_spec caps;		/* --cap-drop / --cap-add */
+	/* Following issues add: network (netsetup.h), console and life cycle
+	 * (console.h). */
 };
 
 /* What fwrun_parse() tells its caller. */
