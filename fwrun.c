@@ -36,6 +36,9 @@ enum {
 	OPT_PRINT_PROFILE,
 	OPT_CAP_DROP,
 	OPT_CAP_ADD,
+	OPT_TAP,
+	OPT_VETH,
+	OPT_FORCE_DEFAULT_ROUTE,
 };
 
 static const struct option long_options[] = {
@@ -56,6 +59,9 @@ static const struct option long_options[] = {
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, OPT_VERSION },
+	{ "tap", required_argument, NULL, OPT_TAP },
+	{ "veth", optional_argument, NULL, OPT_VETH },
+	{ "force-default-route", no_argument, NULL, OPT_FORCE_DEFAULT_ROUTE },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -86,6 +92,16 @@ static const char usage_text[] =
 "      --cap-drop CAP       also cut CAP from the bounding set (repeatable;\n"
 "                           CAP as in capabilities(7), CAP_ optional, or ALL)\n"
 "      --cap-add CAP        keep CAP, which the default set would cut\n"
+"Network (the firmware always gets its own namespace, with lo up):\n"
+"      --tap IF[:INNER[:ADDR/PREFIX]]\n"
+"                           move host interface IF in, named INNER, with\n"
+"                           ADDR/PREFIX (IPv4 or IPv6), up; given back at exit.\n"
+"                           A missing IF is created as a tap, deleted at exit.\n"
+"                           Repeatable\n"
+"      --veth[=ADDR/PREFIX] a veth pair: host end fw-NAME, firmware end eth0 with\n"
+"                           ADDR (default 10.202.N.1/24, host 10.202.N.254) and a\n"
+"                           default route via the host end\n"
+"      --force-default-route  let --tap take the host's default-route interface\n"
 "\n"
 "Telling:\n"
 "      --dry-run            print the plan, touch nothing\n"
@@ -166,6 +182,14 @@ static enum fwrun_parse_result usage_error(struct fw_error *e, const char *what,
 	return FWRUN_PARSE_ERROR;
 }
 
+/* netsetup's parse errors: the hint is the reason. */
+static enum fwrun_parse_result net_usage_error(struct fw_error *e)
+{
+	if (e->hint[0])
+		e->err = 0;
+	return FWRUN_PARSE_ERROR;
+}
+
 /* Every combination is checked here, before anything privileged runs. */
 static enum fwrun_parse_result check_options(struct fwrun_opts *o, struct fw_error *e)
 {
@@ -204,6 +228,11 @@ static enum fwrun_parse_result check_options(struct fwrun_opts *o, struct fw_err
 				   "1 to 64 letters, digits, '-', '.', '_'");
 	if (o->init_argv && !o->init_argv[0][0])
 		return usage_error(e, "INIT", "", "is empty");
+	if (o->diff && !net_plan_empty(&o->net))
+		return usage_error(e, "option", "--diff", "takes no --tap or --veth");
+	fw_strlcpy(o->net.instance, o->name, sizeof(o->net.instance));
+	if (net_plan_check(&o->net, e) < 0)
+		return net_usage_error(e);
 	if (!o->init_argv) {
 		o->init_argv = default_init_argv;
 		o->init_argc = 1;
@@ -218,6 +247,7 @@ enum fwrun_parse_result fwrun_parse(struct fwrun_opts *o, int argc, char **argv,
 
 	memset(o, 0, sizeof(*o));
 	memset(e, 0, sizeof(*e));
+	net_plan_init(&o->net, "");
 	optind = 0;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "+:vqh", long_options, NULL)) != -1) {
@@ -274,6 +304,19 @@ enum fwrun_parse_result fwrun_parse(struct fwrun_opts *o, int argc, char **argv,
 				return usage_error(e, c == OPT_CAP_DROP ? "option --cap-drop" :
 						   "option --cap-add", optarg,
 						   "unknown capability (see capabilities(7))");
+			break;
+		case OPT_TAP:
+			if (net_plan_add_tap(&o->net, optarg, e) < 0)
+				return net_usage_error(e);
+			break;
+		case OPT_VETH:
+			if (o->net.veth)
+				return usage_error(e, "option", "--veth", "given twice");
+			if (net_plan_set_veth(&o->net, optarg, e) < 0)
+				return net_usage_error(e);
+			break;
+		case OPT_FORCE_DEFAULT_ROUTE:
+			o->net.force_default_route = true;
 			break;
 		case 'v':
 			o->verbosity = FWRUN_VERBOSE;
@@ -341,6 +384,7 @@ struct run {
 	struct ns_instance ns;
 	struct aa_plan aa;	/* AppArmor decision, then what was loaded */
 	uint64_t cap_drop;	/* cut from the bounding set */
+	struct net_plan net;
 	struct fw_error e;
 };
 
@@ -366,6 +410,8 @@ static int container_hook(enum fw_step step, void *data, struct fw_error *e)
 	struct run *run = data;
 
 	switch (step) {
+	case STEP_NET_INSIDE:
+		return net_inside(&run->net, e);
 	case STEP_PRE_PIVOT:
 		return aa_apply_onexec(&run->aa, e);
 	case STEP_POST_PIVOT:
@@ -500,6 +546,32 @@ static int ensure_run_dir(struct fw_error *e)
 	return 0;
 }
 
+static void print_net_plan(const struct net_plan *n)
+{
+	char a[64], h[64], vh[IFNAMSIZ];
+
+	printf("network:    own namespace, lo up\n");
+	for (size_t i = 0; i < n->nlinks; i++) {
+		const struct net_tap_spec *t = &n->links[i].spec;
+		if (t->addr.family)
+			net_format_cidr(&t->addr, a, sizeof(a));
+		printf("tap:        %s in as %s%s%s, up; given back at exit (a tap made if missing)\n",
+		       t->ifname, t->inner, t->addr.family ? " with " : "", t->addr.family ? a : "");
+	}
+	if (n->veth) {
+		if (net_veth_host_name(n->instance, vh) < 0)
+			fw_strlcpy(vh, "?", sizeof(vh));
+		if (n->veth_addr_given) {
+			net_format_cidr(&n->veth_fw, a, sizeof(a));
+			net_format_cidr(&n->veth_host, h, sizeof(h));
+		} else {
+			fw_strlcpy(a, "10.202.N.1/24", sizeof(a));
+			fw_strlcpy(h, "10.202.N.254/24 (N picked at run time)", sizeof(h));
+		}
+		printf("veth:       eth0 %s, default route via host end %s %s\n", a, vh, h);
+	}
+}
+
 static void print_plan(const struct run *run)
 {
 	const struct fwrun_opts *o = run->o;
@@ -518,6 +590,7 @@ static void print_plan(const struct run *run)
 		       o->reset ? " (emptied first)" : "", run->state.work, run->state.lock);
 	printf("name:       %s\nhostname:   %s\n", o->name, o->hostname ? o->hostname : o->name);
 	printf("namespaces: mnt uts ipc net (+sysvsem), then pid last\n");
+	print_net_plan(&o->net);
 	printf("root:       pivot_root to the overlay (chroot where pivot_root cannot)\n");
 	char line[1024];
 	aa_describe(&run->aa, line, sizeof(line));
@@ -574,6 +647,7 @@ static int run_firmware(const struct fwrun_opts *o, const sigset_t *sigs)
 	int r;
 
 	ns_instance_init(&run.ns);
+	run.net = o->net;
 	run.rootfs_fd = rootfs_probe(o->rootfs, &run.rootfs, &run.e);
 	if (run.rootfs_fd < 0)
 		goto fail;
@@ -588,8 +662,12 @@ static int run_firmware(const struct fwrun_opts *o, const sigset_t *sigs)
 		status = 0;
 		goto out;
 	}
+	/* Network first: every refusal before anything is touched. */
+	if (net_validate(&run.net, &run.e) < 0)
+		goto fail;
 	if (ns_become_subreaper(&run.e) < 0 || ensure_run_dir(&run.e) < 0 ||
-	    prepare_state(&run) < 0 || prepare_protection(&run) < 0)
+	    prepare_state(&run) < 0 || prepare_protection(&run) < 0 ||
+	    net_prepare(&run.net, &run.e) < 0)
 		goto fail;
 
 	struct ns_plan plan = {
@@ -606,7 +684,8 @@ static int run_firmware(const struct fwrun_opts *o, const sigset_t *sigs)
 		.hook = container_hook,
 		.hook_data = &run,
 	};
-	if (ns_spawn(&run.ns, &plan, &run.e) < 0)
+	if (ns_spawn(&run.ns, &plan, &run.e) < 0 ||
+	    net_move_in(&run.net, run.ns.netns_fd, &run.e) < 0)
 		goto fail;
 	if (ns_start_init(&run.ns, &run.e) < 0) {
 		status = init_failed_status(&run.e);
@@ -625,6 +704,17 @@ fail:
 	print_error(&run.e);
 out:
 	ns_abort(&run.ns);
+	/* Interfaces back before the namespace goes: its fd keeps it alive. */
+	struct fw_error ne = { 0 };
+	if (net_restore(&run.net, run.ns.netns_fd, &ne) < 0) {
+		print_error(&ne);
+		if (status == 0)
+			status = FWRUN_EXIT_FAILURE;
+	}
+	if (o->verbosity >= FWRUN_VERBOSE && !net_plan_empty(&run.net))
+		fprintf(stderr, "fwrun: %-40s %8.3f ms\nfwrun: %-40s %8.3f ms\n",
+			"network move in (supervisor)", (double)run.net.move_ns / 1e6,
+			"network give back (supervisor)", (double)run.net.restore_ns / 1e6);
 	if (run.ns.netns_fd >= 0)
 		close(run.ns.netns_fd);
 	if (run.rootfs_fd >= 0)

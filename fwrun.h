@@ -8,6 +8,7 @@
 
 #include "aa.h"
 #include "caps.h"
+#include "netsetup.h"
 #include "util.h"
 
 #define FWRUN_VERSION "0.1.0"
@@ -42,8 +43,8 @@ struct fwrun_opts {
 	enum aa_mode apparmor;		/* --apparmor=auto|on|off */
 	const char *aa_profile;		/* --profile NAME, NULL: fwrun's own */
 	struct caps_spec caps;		/* --cap-drop / --cap-add */
-	/* Following issues add: network (netsetup.h), console and life cycle
-	 * (console.h). */
+	struct net_plan net;		/* --tap, --veth, --force-default-route */
+	/* Following issues add: console and life cycle (console.h). */
 };
 
 /* What fwrun_parse() tells its caller. */
