@@ -6,6 +6,7 @@
 
 #include <stdbool.h>
 
+#include "supervise.h"
 #include "util.h"
 
 #define FWRUN_VERSION "0.1.0"
@@ -36,6 +37,11 @@ struct fwrun_opts {
 	int verbosity;			/* -v / -q */
 	char **init_argv;		/* INIT [ARG...], NULL-terminated */
 	int init_argc;
+	/* life cycle (console.h, supervise.h, events.h) */
+	enum console_mode console;	/* --console */
+	struct supervise_opts life;	/* --stop-signal, --kill-after, --timeout */
+	bool restart_on_reboot;		/* --restart-on-reboot */
+	int status_fd;			/* --status-fd, -1: none */
 	/* Following issues add: network (netsetup.h), protection (aa.h,
 	 * caps.h), console and life cycle (console.h). */
 };

@@ -273,7 +273,7 @@ int supervise_describe(const struct supervise_result *r, char *buf, size_t size)
 		break;
 	case EVENTS_TIMEOUT:
 		if (t->kill_by_timer)
-			n = snprintf(buf, size, "timeout of %s expired: firmware sent %s, "
+			n = snprintf(buf, size, "timeout of %s expired: sent %s, firmware "
 				     "killed %s later", d,
 				     signame(r->stop_signal, s1, sizeof(s1)), k);
 		else
