@@ -721,7 +721,7 @@ static int show_diff(const struct fwrun_opts *o)
 		}
 		rootfs = recorded;
 	}
-	if ((r = ensure_run_dir(&e)) < 0)
+	if (ensure_run_dir(&e) < 0)
 		goto fail;
 	fflush(stdout);
 	pid_t pid = fork();
