@@ -226,7 +226,7 @@ int events_open(int fd, struct fw_error *e)
 	flags = fcntl(fd, F_GETFL);
 	if (flags < 0)
 		return fw_fail_hint(e, errno, "use --status-fd", subject,
-				    "open it in the calling shell, e.g. 3>events.json");
+				    "sudo closes fds above 2: sudo sh -c 'fwrun ... 3>events.json'");
 	if ((flags & O_ACCMODE) == O_RDONLY)
 		return fw_fail_hint(e, EBADF, "use --status-fd", subject, "it is open read-only");
 	if (fcntl(fd, F_SETFD, FD_CLOEXEC) < 0)
