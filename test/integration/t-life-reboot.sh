@@ -12,6 +12,7 @@ mk_staging "$T/staging"
 # mark (same upper dir) and power off. exec keeps the shell's pid 1.
 cat >"$T/staging/sbin/twice" <<'SH'
 #!/bin/sh
+busybox tty
 if [ -e /data/booted ]; then
 	echo "boot=second"
 	exec /bin/probe poweroff
@@ -50,6 +51,18 @@ assert_eq "started restarting started exited" \
 	"$(jq -r .event "$T/events" | tr '\n' ' ' | sed 's/ $//')" "event sequence"
 assert_eq "1 1 2 2" "$(jq -r .run "$T/events" | tr '\n' ' ' | sed 's/ $//')" "run numbers"
 assert_eq "poweroff 0" "$(tail -n1 "$T/events" | jq -r '"\(.reason) \(.status)"')" "last event"
-p1=$(jq -r 'select(.event=="started" and .run==1) | .namespaces.mnt' "$T/events")
-p2=$(jq -r 'select(.event=="started" and .run==2) | .namespaces.mnt' "$T/events")
-assert_ne "$p1" "$p2" "fresh mount namespace for the second boot"
+# (namespace inode numbers are recycled once freed: compare the inits' pids)
+p1=$(jq -r 'select(.event=="started" and .run==1) | .pid' "$T/events")
+p2=$(jq -r 'select(.event=="started" and .run==2) | .pid' "$T/events")
+assert_ne "$p1" "$p2" "a new init for the second boot"
+assert_eq 0 "$(jq -r 'select(.event=="started") | .namespaces.pid' "$T/events" | grep -vc '^[0-9][0-9]*$')" \
+	"both boots report their pid namespace"
+
+# The same with a pty console: both boots get /dev/console (the pty is kept
+# across the restart and becomes the new init's controlling terminal).
+run_fwrun "${common[@]}" --state-dir "$T/state3" --restart-on-reboot --console=pty /sbin/twice
+assert_status 0 "twice with a pty"
+OUT=$(tr -d '\r' <<<"$OUT")
+assert_eq "/dev/console /dev/console" "$(grep '^/dev/' <<<"$OUT" | tr '\n' ' ' | sed 's/ $//')" \
+	"both boots have /dev/console as a tty"
+assert_eq 2 "$(grep -c '^boot=' <<<"$OUT")" "two boots with a pty"
