@@ -617,7 +617,9 @@ static int run_firmware(const struct fwrun_opts *o)
 		if (supervise_run(run.ns.init_pid, &o->life, &con, t0, &res, &run.e) < 0)
 			goto fail;
 		run.ns.init_pid = -1;	/* reaped */
-		if (res.reason != EVENTS_REBOOT || !o->restart_on_reboot)
+		/* A reboot while fwrun was stopping it (a signal, the timeout)
+		 * is the end asked for, not a restart. */
+		if (res.reason != EVENTS_REBOOT || !o->restart_on_reboot || res.timer.stopping)
 			break;
 		{
 			char line[EVENTS_LINE_MAX];

@@ -22,6 +22,14 @@ echo "boot=first"
 exec /bin/probe reboot
 SH
 chmod 0755 "$T/staging/sbin/twice"
+# An init that reboots when asked to stop (some do: SIGTERM -> reboot(2))
+cat >"$T/staging/sbin/reboot-on-term" <<'SH'
+#!/bin/sh
+trap 'exec /bin/probe reboot' TERM
+echo "ready=1"
+while :; do busybox sleep 0.1; done
+SH
+chmod 0755 "$T/staging/sbin/reboot-on-term"
 mk_image ext2 "$T/fw.ext2" "$T/staging"
 common=(--rootfs "$T/fw.ext2" --name "${PFX}r")
 
@@ -66,3 +74,13 @@ OUT=$(tr -d '\r' <<<"$OUT")
 assert_eq "/dev/console /dev/console" "$(grep '^/dev/' <<<"$OUT" | tr '\n' ' ' | sed 's/ $//')" \
 	"both boots have /dev/console as a tty"
 assert_eq 2 "$(grep -c '^boot=' <<<"$OUT")" "two boots with a pty"
+
+# Stopping fwrun is not a reboot to carry out: no restart, even when the
+# firmware answers the stop signal by rebooting.
+start_fwrun stop "${common[@]}" --ephemeral --restart-on-reboot /sbin/reboot-on-term
+wait_line "$T/stop.out" '^ready=1' || die "reboot-on-term never got ready: $(cat "$T/stop.err")"
+kill -TERM "$FWPID"
+wait_fwrun "$FWPID" 10
+assert_status 133 "stopped firmware that rebooted"
+assert_eq 1 "$(grep -c '^ready=1' "$T/stop.out")" "not started again"
+assert_nomatch 'starting it again' "$(cat "$T/stop.err")" "no restart line"
