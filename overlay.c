@@ -749,17 +749,16 @@ static int open_dir_nofollow(int at, const char *name, const char *path, const c
 
 static int prepare_subdir(int dfd, const char *name, const char *path, struct fw_error *e)
 {
-	if (mkdirat(dfd, name, 0755) == 0) {
-		/* Exactly 0755 whatever the umask: upper/ is the firmware's "/". */
-		if (fchmodat(dfd, name, 0755, 0) < 0)
-			return fw_fail(e, errno, "set mode of", path);
-	} else if (errno != EEXIST) {
+	bool made = mkdirat(dfd, name, 0755) == 0;
+	if (!made && errno != EEXIST)
 		return fw_fail(e, errno, "create", path);
-	}
-	int fd = open_dir_nofollow(dfd, name, path, "use state dir", e);
+	_cleanup_close_ int fd = open_dir_nofollow(dfd, name, path, "use state dir", e);
 	if (fd < 0)
 		return fd;
-	close(fd);
+	/* Exactly 0755 whatever the umask: upper/ is the firmware's "/".
+	 * Through the fd, so a symlink swapped in is never followed. */
+	if (made && fchmod(fd, 0755) < 0)
+		return fw_fail(e, errno, "set mode of", path);
 	return 0;
 }
 
@@ -816,6 +815,7 @@ int state_lock(const struct state_paths *p, struct fw_error *e)
 
 	char txt[32];
 	int len = snprintf(txt, sizeof(txt), "%ld\n", (long)getpid());
+	errno = 0;
 	if (ftruncate(fd, 0) < 0 || pwrite(fd, txt, (size_t)len, 0) != len)
 		return fw_fail(e, errno ? errno : EIO, "write lock", p->lock);
 	return fw_take_fd(&fd);
@@ -1077,8 +1077,9 @@ static int diff_dir(struct diff_ctx *c, int ufd, int lfd, const char *rel, bool 
 			in_lower = true;	/* cannot check: trust the whiteout */
 		bool is_dir = S_ISDIR(mode);
 		bool opaque = is_dir && has_xattr(ufd, name, true, "trusted.overlay.opaque", "y");
-		/* Below an opaque dir, a lower dir is hidden whole. */
-		if (is_dir && hidden && in_lower)
+		/* Below an opaque dir, a lower dir is hidden whole; a dir over a
+		 * lower non-dir replaced it, whatever its xattrs say. */
+		if (is_dir && in_lower && (hidden || !S_ISDIR(lst.st_mode)))
 			opaque = true;
 
 		enum diff_change ch = diff_classify(mode, rdev, opaque, in_lower);

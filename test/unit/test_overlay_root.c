@@ -923,11 +923,11 @@ static void diff_hand_made(void **state)
 	 * name sorting between "/a" and "/a/b" ("/a-c"), an opaque dir whose
 	 * lower subdir comes back. */
 	assert_int_equal(sh("set -e; mkdir -p '%1$s/lower/a/b' '%1$s/lower/o/s' '%1$s/upper/a/b';"
-			    "echo 1 > '%1$s/lower/a/b/f'; echo 1 > '%1$s/lower/x';"
+			    "echo 1 > '%1$s/lower/a/b/f'; echo 1 > '%1$s/lower/x'; echo 1 > '%1$s/lower/x2';"
 			    "echo 1 > '%1$s/lower/o/s/old'; echo 1 > '%1$s/lower/o/t';"
 			    "cd '%1$s/upper'; mknod never c 0 0; : > x;"
 			    "echo 2 > a/b/f; echo n > a-c;"
-			    "mkdir -p o/s; echo n > o/s/new",
+			    "mkdir -p o/s; echo n > o/s/new; mkdir -p x2/in; echo i > x2/in/f",
 			    dir), 0);
 	char upper[PATH_MAX], lower[PATH_MAX], p[PATH_MAX + 8];
 	pathf(upper, sizeof(upper), "%s/upper", dir);
@@ -945,7 +945,10 @@ static void diff_hand_made(void **state)
 				      "A /o/s/new\n"
 				      "D /o/s/old\n"
 				      "D /o/t\n"
-				      "D /x\n");
+				      "D /x\n"
+				      "M /x2\n"		/* a file become a dir */
+				      "A /x2/in\n"
+				      "A /x2/in/f\n");
 }
 
 int main(void)
