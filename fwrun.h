@@ -43,7 +43,7 @@ struct fwrun_opts {
 	bool restart_on_reboot;		/* --restart-on-reboot */
 	int status_fd;			/* --status-fd, -1: none */
 	/* Following issues add: network (netsetup.h), protection (aa.h,
-	 * caps.h), console and life cycle (console.h). */
+	 * caps.h). */
 };
 
 /* What fwrun_parse() tells its caller. */
