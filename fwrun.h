@@ -9,6 +9,7 @@
 #include "aa.h"
 #include "caps.h"
 #include "netsetup.h"
+#include "supervise.h"
 #include "util.h"
 
 #define FWRUN_VERSION "0.1.0"
@@ -44,7 +45,11 @@ struct fwrun_opts {
 	const char *aa_profile;		/* --profile NAME, NULL: fwrun's own */
 	struct caps_spec caps;		/* --cap-drop / --cap-add */
 	struct net_plan net;		/* --tap, --veth, --force-default-route */
-	/* Following issues add: console and life cycle (console.h). */
+	/* life cycle (console.h, supervise.h, events.h) */
+	enum console_mode console;	/* --console */
+	struct supervise_opts life;	/* --stop-signal, --kill-after, --timeout */
+	bool restart_on_reboot;		/* --restart-on-reboot */
+	int status_fd;			/* --status-fd, -1: none */
 };
 
 /* What fwrun_parse() tells its caller. */
