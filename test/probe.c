@@ -458,6 +458,13 @@ int main(int argc, char **argv)
 {
 	for (int i = 1; i < argc; i++) {
 		const char *c = argv[i];
+
+		/* boxinit-style properties (ro.boot.console=console, added by
+		 * fwrun with a pty console) are noted, not commands. */
+		if (strncmp(c, "ro.", 3) == 0 && strchr(c, '=')) {
+			out("prop.%s", c + 3);
+			continue;
+		}
 #define ARG() (i + 1 < argc ? argv[++i] : (usage_error(c, "missing argument"), ""))
 		if (!strcmp(c, "report")) {
 			report();
