@@ -34,6 +34,10 @@ refused "name starting with a dot" "\.\.?" -- --rootfs "$T/fw.ext2" --name .. --
 refused "state dir is a file" "afile" -- --rootfs "$T/fw.ext2" --name "$PFX-b4" --state-dir "$T/afile"
 refused "no --rootfs" "rootfs" -- --name "$PFX-b5" --state-dir "$T/s5"
 refused "--rootfs without a value" "rootfs" -- --rootfs
+mk_image dir "$T/tree"
+tree_sum=$(sha_of "$T/tree")
+refused "state dir inside a rootfs directory" "tree/st" -- --rootfs "$T/tree" --name "$PFX-b6" --state-dir "$T/tree/st"
+assert_eq "$tree_sum" "$(sha_of "$T/tree")" "rootfs directory unchanged by a refused state dir"
 assert_eq "$sum" "$(sha_of "$T/fw.ext2")" "image sha256 at the end"
 assert_nofile "$T/s1" "state dir created for a refused run"
 assert_nofile "$T/s2" "state dir created for a refused run"
