@@ -22,10 +22,12 @@
 
 #include "netsetup.h"
 
-/* Every name this test makes holds P, "fwtn" + 2 random characters, so
- * that two runs of it at once (other worktrees, CI) never meet; written
- * "fwtn" in the source, X() and the shell helpers put P in its place. */
-static char P[7] = "fwtn";
+/* Every name this test makes holds P, "fwtR" + 2 random characters, so
+ * that two runs of it at once (other worktrees, CI) never meet; the capital
+ * R keeps it apart from lib.sh's lowercase fwt prefixes (and from older
+ * builds of this test, which deleted every fwtn* link). Written "fwtn" in
+ * the source: X() and the shell helpers put P in its place. */
+static char P[7] = "fwtR";
 
 static const char *X(const char *s)
 {
