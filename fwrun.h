@@ -8,6 +8,8 @@
 
 #include "aa.h"
 #include "caps.h"
+#include "netsetup.h"
+#include "supervise.h"
 #include "util.h"
 
 #define FWRUN_VERSION "0.1.0"
@@ -42,8 +44,12 @@ struct fwrun_opts {
 	enum aa_mode apparmor;		/* --apparmor=auto|on|off */
 	const char *aa_profile;		/* --profile NAME, NULL: fwrun's own */
 	struct caps_spec caps;		/* --cap-drop / --cap-add */
-	/* Following issues add: network (netsetup.h), console and life cycle
-	 * (console.h). */
+	struct net_plan net;		/* --tap, --veth, --force-default-route */
+	/* life cycle (console.h, supervise.h, events.h) */
+	enum console_mode console;	/* --console */
+	struct supervise_opts life;	/* --stop-signal, --kill-after, --timeout */
+	bool restart_on_reboot;		/* --restart-on-reboot */
+	int status_fd;			/* --status-fd, -1: none */
 };
 
 /* What fwrun_parse() tells its caller. */
