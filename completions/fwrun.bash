@@ -9,6 +9,8 @@ _fwrun()
 	local opts="--rootfs --name --state-dir --hostname --ephemeral --reset --diff
 		--dry-run --console --stop-signal --kill-after --timeout
 		--restart-on-reboot --status-fd --verbose --quiet --help --version -v -q -h"
+	# host protection (aa.c, caps.c)
+	opts+=" --apparmor --profile --print-profile --cap-drop --cap-add"
 
 	case $prev in
 	--rootfs)
@@ -43,6 +45,24 @@ _fwrun()
 		COMPREPLY=($(compgen -W "1 2 3 4 5" -- "$cur"))
 		return
 		;;
+	--apparmor)
+		COMPREPLY=($(compgen -W "auto on off" -- "$cur"))
+		return
+		;;
+	--profile)
+		# profiles the kernel has loaded ("name (mode)" lines)
+		COMPREPLY=($(compgen -W "$(sed 's/ ([a-z]*)$//' /sys/kernel/security/apparmor/profiles 2>/dev/null)" -- "$cur"))
+		return
+		;;
+	--cap-drop|--cap-add)
+		COMPREPLY=($(compgen -W "ALL CHOWN DAC_OVERRIDE DAC_READ_SEARCH FOWNER FSETID KILL
+			SETGID SETUID SETPCAP LINUX_IMMUTABLE NET_BIND_SERVICE NET_BROADCAST NET_ADMIN
+			NET_RAW IPC_LOCK IPC_OWNER SYS_MODULE SYS_RAWIO SYS_CHROOT SYS_PTRACE SYS_PACCT
+			SYS_ADMIN SYS_BOOT SYS_NICE SYS_RESOURCE SYS_TIME SYS_TTY_CONFIG MKNOD LEASE
+			AUDIT_WRITE AUDIT_CONTROL SETFCAP MAC_OVERRIDE MAC_ADMIN SYSLOG WAKE_ALARM
+			BLOCK_SUSPEND AUDIT_READ PERFMON BPF CHECKPOINT_RESTORE" -- "${cur#CAP_}"))
+		return
+		;;
 	esac
 	$split && return
 
@@ -60,6 +80,9 @@ _fwrun()
 			break
 			;;
 		--rootfs|--name|--state-dir|--hostname|--console|--stop-signal|--kill-after|--timeout|--status-fd)
+			takes_arg=1
+			;;
+		--apparmor|--profile|--cap-drop|--cap-add)
 			takes_arg=1
 			;;
 		-*)
