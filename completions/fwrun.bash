@@ -8,9 +8,9 @@ _fwrun()
 
 	local opts="--rootfs --name --state-dir --hostname --ephemeral --reset --diff
 		--dry-run --console --stop-signal --kill-after --timeout
-		--restart-on-reboot --status-fd --verbose --quiet --help --version -v -q -h"
-	# host protection (aa.c, caps.c)
-	opts+=" --apparmor --profile --print-profile --cap-drop --cap-add"
+		--restart-on-reboot --status-fd --apparmor --profile --print-profile
+		--cap-drop --cap-add --tap --veth --veth= --force-default-route
+		--verbose --quiet --help --version -v -q -h"
 
 	case $prev in
 	--rootfs)
@@ -29,6 +29,30 @@ _fwrun()
 	--hostname)
 		return
 		;;
+	--apparmor)
+		COMPREPLY=($(compgen -W "auto on off" -- "$cur"))
+		return
+		;;
+	--profile)
+		# profiles the kernel holds
+		COMPREPLY=($(compgen -W "$(sed 's/ (.*//' /sys/kernel/security/apparmor/profiles 2>/dev/null)" -- "$cur"))
+		return
+		;;
+	--cap-drop|--cap-add)
+		local caps
+		caps=$(sed -n 's/^#define CAP_\([A-Z_]*\)[[:space:]]*[0-9].*/\1/p' /usr/include/linux/capability.h 2>/dev/null)
+		[ -n "$caps" ] || caps="SYS_TIME WAKE_ALARM SYS_MODULE SYS_RAWIO MAC_ADMIN MAC_OVERRIDE SYS_BOOT NET_ADMIN SYS_ADMIN"
+		COMPREPLY=($(compgen -W "ALL $caps" -- "${cur^^}"))
+		return
+		;;
+	--tap)
+		# host interfaces (IF[:INNER[:ADDR/PREFIX]]: complete the IF part)
+		COMPREPLY=($(compgen -W "$(ls /sys/class/net 2>/dev/null)" -- "$cur"))
+		return
+		;;
+	--veth)
+		return
+		;;
 	--console)
 		COMPREPLY=($(compgen -W "auto pty pipe" -- "$cur"))
 		return
@@ -43,24 +67,6 @@ _fwrun()
 		;;
 	--status-fd)
 		COMPREPLY=($(compgen -W "1 2 3 4 5" -- "$cur"))
-		return
-		;;
-	--apparmor)
-		COMPREPLY=($(compgen -W "auto on off" -- "$cur"))
-		return
-		;;
-	--profile)
-		# profiles the kernel has loaded ("name (mode)" lines)
-		COMPREPLY=($(compgen -W "$(sed 's/ ([a-z]*)$//' /sys/kernel/security/apparmor/profiles 2>/dev/null)" -- "$cur"))
-		return
-		;;
-	--cap-drop|--cap-add)
-		COMPREPLY=($(compgen -W "ALL CHOWN DAC_OVERRIDE DAC_READ_SEARCH FOWNER FSETID KILL
-			SETGID SETUID SETPCAP LINUX_IMMUTABLE NET_BIND_SERVICE NET_BROADCAST NET_ADMIN
-			NET_RAW IPC_LOCK IPC_OWNER SYS_MODULE SYS_RAWIO SYS_CHROOT SYS_PTRACE SYS_PACCT
-			SYS_ADMIN SYS_BOOT SYS_NICE SYS_RESOURCE SYS_TIME SYS_TTY_CONFIG MKNOD LEASE
-			AUDIT_WRITE AUDIT_CONTROL SETFCAP MAC_OVERRIDE MAC_ADMIN SYSLOG WAKE_ALARM
-			BLOCK_SUSPEND AUDIT_READ PERFMON BPF CHECKPOINT_RESTORE" -- "${cur#CAP_}"))
 		return
 		;;
 	esac
@@ -79,10 +85,7 @@ _fwrun()
 			init_at=$((i + 1))
 			break
 			;;
-		--rootfs|--name|--state-dir|--hostname|--console|--stop-signal|--kill-after|--timeout|--status-fd)
-			takes_arg=1
-			;;
-		--apparmor|--profile|--cap-drop|--cap-add)
+		--rootfs|--name|--state-dir|--hostname|--console|--stop-signal|--kill-after|--timeout|--status-fd|--apparmor|--profile|--cap-drop|--cap-add|--tap)
 			takes_arg=1
 			;;
 		-*)
