@@ -763,28 +763,27 @@ static int lock_take(const char *name, char *rec, size_t recsize)
 	_cleanup_close_ int dfd = state_dir_open(true);
 	if (dfd < 0)
 		return dfd;
-	_cleanup_close_ int fd = openat(dfd, name, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC |
-					O_NOCTTY, 0600);
-	if (fd < 0)
-		return -errno;
-	rec[0] = '\0';
-	int locked = flock(fd, LOCK_EX | LOCK_NB);
-	int saved = errno;
-	ssize_t n = pread(fd, rec, recsize - 1, 0);
-	rec[n > 0 ? n : 0] = '\0';
-	if (locked < 0)
-		return saved == EWOULDBLOCK ? -EBUSY : -saved;
-	return fw_take_fd(&fd);
+	return fw_lock_at(dfd, name, rec, recsize);
+}
+
+/* Let go of NET_STATE_DIR/name: its file goes with it, unless it keeps a
+ * record the next run must read (an interface a killed run did not give
+ * back). */
+static void lock_release(const char *name, int *fd, bool keep)
+{
+	if (*fd < 0)
+		return;
+	_cleanup_close_ int dfd = keep ? -1 : state_dir_open(false);
+	if (dfd >= 0)
+		fw_unlock_at(dfd, name, *fd);
+	else
+		close(*fd);
+	*fd = -1;
 }
 
 static int record_write(int fd, const char *text)
 {
-	if (ftruncate(fd, 0) < 0)
-		return -errno;
-	size_t len = strlen(text);
-	if (len && pwrite(fd, text, len, 0) != (ssize_t)len)
-		return -EIO;
-	return 0;
+	return fw_lock_write(fd, text);
 }
 
 /* "pid instance kind created ifindex" */
@@ -1203,9 +1202,12 @@ int net_restore(struct net_plan *p, int netns_fd, struct fw_error *e)
 		if (l->lock_fd >= 0) {
 			/* Left as is when the interface is not back: the next
 			 * run reads it. */
-			if (l->recorded && !l->moved && !l->created)
+			bool back = l->recorded && !l->moved && !l->created;
+			char name[IFNAMSIZ + 3];
+			if (back)
 				record_write(l->lock_fd, "");
-			fw_closep(&l->lock_fd);
+			snprintf(name, sizeof(name), "if-%s", l->spec.ifname);
+			lock_release(name, &l->lock_fd, !back && l->recorded);
 		}
 	}
 
@@ -1221,12 +1223,14 @@ int net_restore(struct net_plan *p, int netns_fd, struct fw_error *e)
 			p->veth_created = false;
 	}
 	if (p->veth_lock_fd >= 0) {
-		record_write(p->veth_lock_fd, "");
-		fw_closep(&p->veth_lock_fd);
+		char name[16];
+		snprintf(name, sizeof(name), "veth-%d", p->veth_n);
+		lock_release(name, &p->veth_lock_fd, false);
 	}
 	if (p->veth_if_lock_fd >= 0) {
-		record_write(p->veth_if_lock_fd, "");
-		fw_closep(&p->veth_if_lock_fd);
+		char name[IFNAMSIZ + 3];
+		snprintf(name, sizeof(name), "if-%s", p->veth_host_name);
+		lock_release(name, &p->veth_if_lock_fd, false);
 	}
 	rtnl_closep((struct mnl_socket **)&p->inner_nl);
 	fw_closep(&p->host_netns_fd);
