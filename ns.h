@@ -59,8 +59,13 @@ struct ns_plan {
 	const char *hostname;
 	char *const *argv;		/* INIT and its arguments */
 	char *const *envp;
-	int console_fd;			/* pty slave: /dev/console and pid 1's stdio;
-					 * -1: pid 1 inherits fwrun's stdio */
+	int console_fd;			/* pty slave: pid 1's stdio and controlling
+					 * terminal; -1: pid 1 inherits fwrun's stdio */
+	const char *console_path;	/* bound on /dev/console (the pty slave's
+					 * path), or NULL: */
+	const char *console_link;	/* /dev/console is a symlink to this
+					 * (NULL: /dev/null) */
+	bool report_steps;		/* send each step's end time (-v) */
 	ns_hook hook;
 	void *hook_data;
 };

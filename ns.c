@@ -1,0 +1,597 @@
+/* SPDX-License-Identifier: MIT */
+/* The process model of PRODUCT.md §3; see ns.h for the picture. */
+#include "ns.h"
+
+#include <fcntl.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <sys/wait.h>
+#include <linux/close_range.h>
+
+enum ns_msg_type {
+	MSG_READY = 1,	/* setup child -> supervisor: namespaces exist */
+	MSG_GO,		/* supervisor -> setup child / init: go on */
+	MSG_STEP,	/* setup child -> supervisor: a step finished (verbose) */
+	MSG_SPAWNED,	/* setup child -> supervisor: pid 1 forked (pid) */
+	MSG_ERROR,	/* either child -> supervisor: a step failed (err) */
+};
+
+struct ns_msg {
+	int type;
+	int step;
+	pid_t pid;
+	uint64_t time_ns;
+	struct fw_error err;
+};
+
+static const char *const step_names[STEP_COUNT] = {
+	[STEP_NONE] = "start",
+	[STEP_UNSHARE] = "unshare mount, uts, ipc, net namespaces",
+	[STEP_PRIVATE] = "make / private",
+	[STEP_RUNDIR] = "scratch tmpfs",
+	[STEP_ROOTFS] = "mount rootfs read-only",
+	[STEP_OVERLAY] = "mount overlay",
+	[STEP_DEV] = "populate /dev",
+	[STEP_NET_INSIDE] = "network inside",
+	[STEP_PRE_PIVOT] = "protection (exec label)",
+	[STEP_HOSTNAME] = "hostname",
+	[STEP_PIVOT] = "switch root",
+	[STEP_POST_PIVOT] = "protection (bounding set)",
+	[STEP_UNSHARE_PID] = "unshare pid namespace",
+	[STEP_FORK_INIT] = "fork pid 1",
+	[STEP_INIT_SETUP] = "pid 1 session and console",
+	[STEP_EXEC] = "exec init",
+};
+
+const char *fw_step_name(enum fw_step step)
+{
+	if ((unsigned)step >= STEP_COUNT)
+		return "?";
+	return step_names[step];
+}
+
+void ns_instance_init(struct ns_instance *ns)
+{
+	memset(ns, 0, sizeof(*ns));
+	ns->setup_pid = -1;
+	ns->init_pid = -1;
+	ns->sock = -1;
+	ns->netns_fd = -1;
+}
+
+static int send_msg(int sock, int type, int step, pid_t pid, const struct fw_error *e)
+{
+	struct ns_msg m = { .type = type, .step = step, .pid = pid, .time_ns = fw_now_ns() };
+
+	if (e)
+		m.err = *e;
+	m.err.step = step;
+	if (send(sock, &m, sizeof(m), MSG_NOSIGNAL) != (ssize_t)sizeof(m))
+		return -errno;
+	return 0;
+}
+
+/* 0 and *m, or -EPIPE when every other end is closed. */
+static int recv_msg(int sock, struct ns_msg *m)
+{
+	ssize_t n;
+
+	do
+		n = recv(sock, m, sizeof(*m), 0);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return -errno;
+	if (n == 0)
+		return -EPIPE;
+	if (n != (ssize_t)sizeof(*m))
+		return -EPROTO;
+	return 0;
+}
+
+/* ---- inside the setup child: everything below may only _exit() ---- */
+
+struct child {
+	const struct ns_plan *plan;
+	int sock;
+	struct fw_error e;
+};
+
+static _Noreturn void child_fail(struct child *c, enum fw_step step)
+{
+	send_msg(c->sock, MSG_ERROR, step, 0, &c->e);
+	_exit(125);
+}
+
+static void child_step_done(struct child *c, enum fw_step step)
+{
+	if (c->plan->report_steps)
+		send_msg(c->sock, MSG_STEP, step, 0, NULL);
+}
+
+static int mkdir_p1(const char *path, mode_t mode, struct fw_error *e)
+{
+	if (mkdir(path, mode) < 0 && errno != EEXIST)
+		return fw_fail(e, errno, "create directory", path);
+	return 0;
+}
+
+/* The scratch tmpfs' layout, in the setup child's mount namespace only. */
+#define LOWER_DIR FWRUN_MNT_DIR "/lower"
+#define MERGED_DIR FWRUN_MNT_DIR "/merged"
+#define UPPER_DIR FWRUN_MNT_DIR "/upper"	/* --ephemeral */
+#define WORK_DIR FWRUN_MNT_DIR "/work"
+#define DEV_DIR MERGED_DIR "/dev"
+
+static int make_node(const char *name, unsigned maj, unsigned min, struct fw_error *e)
+{
+	char path[64];
+
+	snprintf(path, sizeof(path), DEV_DIR "/%s", name);
+	if (mknod(path, S_IFCHR | 0666, makedev(maj, min)) < 0)
+		return fw_fail(e, errno, "create device node", path);
+	/* mknod honours the umask; the nodes are for everyone, as on a host */
+	if (chmod(path, 0666) < 0)
+		return fw_fail(e, errno, "chmod", path);
+	return 0;
+}
+
+static int make_link(const char *name, const char *target, struct fw_error *e)
+{
+	char path[64];
+
+	snprintf(path, sizeof(path), DEV_DIR "/%s", name);
+	if (symlink(target, path) < 0)
+		return fw_fail(e, errno, "create symlink", path);
+	return 0;
+}
+
+/* The least /dev a firmware's init needs (PRODUCT.md §3.3). Device nodes are
+ * made with mknod (we are real root); the console is the pty slave bound
+ * from the host, or a link to pid 1's stdout when there is no pty. */
+static int setup_dev(const struct ns_plan *plan, struct fw_error *e)
+{
+	static const struct { const char *name; unsigned maj, min; } nodes[] = {
+		{ "null", 1, 3 }, { "zero", 1, 5 }, { "full", 1, 7 },
+		{ "random", 1, 8 }, { "urandom", 1, 9 }, { "tty", 5, 0 },
+	};
+	static const struct { const char *name, *target; } links[] = {
+		{ "fd", "/proc/self/fd" }, { "stdin", "/proc/self/fd/0" },
+		{ "stdout", "/proc/self/fd/1" }, { "stderr", "/proc/self/fd/2" },
+		{ "ptmx", "pts/ptmx" },
+	};
+	int r;
+
+	if ((r = mkdir_p1(DEV_DIR, 0755, e)) < 0)
+		return r;
+	if (mount("fwrun-dev", DEV_DIR, "tmpfs", MS_NOSUID | MS_STRICTATIME,
+		  "mode=0755,size=4m") < 0)
+		return fw_fail(e, errno, "mount tmpfs on", DEV_DIR);
+	for (size_t i = 0; i < FW_ARRAY_SIZE(nodes); i++)
+		if ((r = make_node(nodes[i].name, nodes[i].maj, nodes[i].min, e)) < 0)
+			return r;
+	for (size_t i = 0; i < FW_ARRAY_SIZE(links); i++)
+		if ((r = make_link(links[i].name, links[i].target, e)) < 0)
+			return r;
+
+	if ((r = mkdir_p1(DEV_DIR "/pts", 0755, e)) < 0)
+		return r;
+	if (mount("devpts", DEV_DIR "/pts", "devpts", MS_NOSUID | MS_NOEXEC,
+		  "newinstance,ptmxmode=0666,mode=0620") < 0)
+		return fw_fail(e, errno, "mount devpts on", DEV_DIR "/pts");
+	if ((r = mkdir_p1(DEV_DIR "/shm", 01777, e)) < 0)
+		return r;
+	if (mount("shm", DEV_DIR "/shm", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777") < 0)
+		return fw_fail(e, errno, "mount tmpfs on", DEV_DIR "/shm");
+
+	if (plan->console_path) {
+		int fd = open(DEV_DIR "/console",
+			      O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+		if (fd < 0)
+			return fw_fail(e, errno, "create", DEV_DIR "/console");
+		close(fd);
+		if (mount(plan->console_path, DEV_DIR "/console", NULL, MS_BIND, NULL) < 0)
+			return fw_fail(e, errno, "bind console on", DEV_DIR "/console");
+		return 0;
+	}
+	return make_link("console", plan->console_link ? plan->console_link : "/dev/null", e);
+}
+
+/* pivot_root(".", ".") stacks the old root on the new one; detaching it
+ * leaves only the firmware's tree. The initramfs rootfs cannot be pivoted
+ * (EINVAL): there, move the new root over / and chroot, as switch_root does. */
+static int switch_root(const char *root, struct fw_error *e)
+{
+	if (chdir(root) < 0)
+		return fw_fail(e, errno, "chdir to", root);
+	if (syscall(SYS_pivot_root, ".", ".") == 0) {
+		if (umount2(".", MNT_DETACH) < 0)
+			return fw_fail(e, errno, "detach the old root under", root);
+	} else if (errno == EINVAL) {
+		if (mount(".", "/", NULL, MS_MOVE, NULL) < 0)
+			return fw_fail(e, errno, "move root to / from", root);
+		if (chroot(".") < 0)
+			return fw_fail(e, errno, "chroot to", root);
+	} else {
+		return fw_fail(e, errno, "pivot_root to", root);
+	}
+	if (chdir("/") < 0)
+		return fw_fail(e, errno, "chdir to", "/");
+	return 0;
+}
+
+/* Mark every fd above 2 close-on-exec: the init sees only 0, 1, 2. */
+static void cloexec_from(int first)
+{
+	if (syscall(SYS_close_range, (unsigned)first, ~0U, CLOSE_RANGE_CLOEXEC) == 0)
+		return;
+	struct rlimit rl;
+	int max = getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < 65536 ?
+		  (int)rl.rlim_cur : 65536;
+	for (int fd = first; fd < max; fd++) {
+		int fl = fcntl(fd, F_GETFD);
+		if (fl >= 0 && !(fl & FD_CLOEXEC))
+			fcntl(fd, F_SETFD, fl | FD_CLOEXEC);
+	}
+}
+
+static void reset_signals(void)
+{
+	sigset_t none;
+
+	for (int sig = 1; sig < NSIG; sig++)
+		if (sig != SIGKILL && sig != SIGSTOP)
+			signal(sig, SIG_DFL);
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+}
+
+/* execve, or a PATH search inside the firmware when INIT has no '/'. */
+static int exec_init(char *const *argv, char *const *envp)
+{
+	const char *path = NULL;
+	char buf[PATH_MAX];
+	int err = ENOENT;
+
+	if (strchr(argv[0], '/')) {
+		execve(argv[0], argv, envp);
+		return errno;
+	}
+	for (char *const *ep = envp; *ep; ep++)
+		if (strncmp(*ep, "PATH=", 5) == 0)
+			path = *ep + 5;
+	if (!path)
+		path = "/sbin:/bin:/usr/sbin:/usr/bin";
+	while (*path) {
+		size_t len = strcspn(path, ":");
+		if (len && (size_t)snprintf(buf, sizeof(buf), "%.*s/%s", (int)len, path,
+					    argv[0]) < sizeof(buf)) {
+			execve(buf, argv, envp);
+			if (errno != ENOENT && errno != ENOTDIR)
+				err = errno;
+		}
+		path += len + (path[len] == ':');
+	}
+	return err;
+}
+
+/* pid 1 of the new PID namespace. */
+static _Noreturn void run_init(struct child *c)
+{
+	const struct ns_plan *plan = c->plan;
+	struct ns_msg m;
+	struct pollfd pfd = { .fd = c->sock, .events = POLLRDHUP };
+
+	/* The supervisor says go once it has reaped the setup child, i.e. once
+	 * we are its child: only then can the parent-death signal point at it
+	 * (set earlier, it would fire when the setup child exits). */
+	if (recv_msg(c->sock, &m) < 0 || m.type != MSG_GO)
+		_exit(125);
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
+		_exit(125);
+	/* ...and if the supervisor died just before the prctl, its end of the
+	 * socket is closed: do not outlive it. */
+	if (poll(&pfd, 1, 0) != 0)
+		_exit(125);
+
+	if (setsid() < 0) {
+		fw_fail(&c->e, errno, "start a session for", plan->argv[0]);
+		child_fail(c, STEP_INIT_SETUP);
+	}
+	if (plan->console_fd >= 0) {
+		for (int fd = 0; fd < 3; fd++)
+			if (dup2(plan->console_fd, fd) < 0) {
+				fw_fail(&c->e, errno, "attach console to", plan->argv[0]);
+				child_fail(c, STEP_INIT_SETUP);
+			}
+		if (ioctl(0, TIOCSCTTY, 0) < 0) {
+			fw_fail(&c->e, errno, "set controlling terminal of", plan->argv[0]);
+			child_fail(c, STEP_INIT_SETUP);
+		}
+		if (plan->console_fd > 2)
+			close(plan->console_fd);
+	}
+	reset_signals();
+	cloexec_from(3);
+
+	int err = exec_init(plan->argv, plan->envp);
+	struct stat st;
+	/* ENOENT for a file that exists means its interpreter or loader is missing */
+	fw_fail_hint(&c->e, err, "run init", plan->argv[0],
+		     err == ENOENT && stat(plan->argv[0], &st) == 0 ?
+		     "its interpreter or dynamic loader is missing in the firmware" : NULL);
+	send_msg(c->sock, MSG_ERROR, STEP_EXEC, 0, &c->e);
+	_exit(err == ENOENT || err == ENOTDIR || err == ELOOP ? 127 : 126);
+}
+
+static int hook(struct child *c, enum fw_step step)
+{
+	if (!c->plan->hook)
+		return 0;
+	return c->plan->hook(step, c->plan->hook_data, &c->e);
+}
+
+static _Noreturn void setup_child(const struct ns_plan *plan, int sock, pid_t supervisor)
+{
+	struct child c = { .plan = plan, .sock = sock };
+	const char *upper = plan->upper ? plan->upper : UPPER_DIR;
+	const char *work = plan->upper ? plan->work : WORK_DIR;
+	struct ns_msg m;
+
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != supervisor)
+		_exit(125);
+
+	if (unshare(CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET | CLONE_SYSVSEM) < 0) {
+		fw_fail(&c.e, errno, "unshare namespaces", "mnt, uts, ipc, net");
+		child_fail(&c, STEP_UNSHARE);
+	}
+	child_step_done(&c, STEP_UNSHARE);
+	/* Before any mount: nothing mounted here may reach the host, and
+	 * everything mounted here goes with the namespace. */
+	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) {
+		fw_fail(&c.e, errno, "make private", "/");
+		child_fail(&c, STEP_PRIVATE);
+	}
+	if (send_msg(sock, MSG_READY, STEP_PRIVATE, 0, NULL) < 0)
+		_exit(125);
+
+	/* All instances share this directory: each covers it with its own
+	 * tmpfs, seen only in its own mount namespace. */
+	if (mount("fwrun", FWRUN_MNT_DIR, "tmpfs", 0, "mode=0755") < 0) {
+		fw_fail(&c.e, errno, "mount tmpfs on", FWRUN_MNT_DIR);
+		child_fail(&c, STEP_RUNDIR);
+	}
+	if (mkdir_p1(LOWER_DIR, 0755, &c.e) < 0 || mkdir_p1(MERGED_DIR, 0755, &c.e) < 0)
+		child_fail(&c, STEP_RUNDIR);
+	if (!plan->upper && (mkdir_p1(UPPER_DIR, 0755, &c.e) < 0 ||
+			     mkdir_p1(WORK_DIR, 0700, &c.e) < 0))
+		child_fail(&c, STEP_RUNDIR);
+	child_step_done(&c, STEP_RUNDIR);
+
+	if (rootfs_mount(plan->rootfs_path, plan->rootfs_fd, &plan->rootfs, LOWER_DIR, &c.e) < 0)
+		child_fail(&c, STEP_ROOTFS);
+	close(plan->rootfs_fd);
+	child_step_done(&c, STEP_ROOTFS);
+	if (overlay_mount(LOWER_DIR, upper, work, MERGED_DIR, &c.e) < 0)
+		child_fail(&c, STEP_OVERLAY);
+	child_step_done(&c, STEP_OVERLAY);
+	if (setup_dev(plan, &c.e) < 0)
+		child_fail(&c, STEP_DEV);
+	child_step_done(&c, STEP_DEV);
+
+	/* The supervisor has moved the interfaces in meanwhile. */
+	if (recv_msg(sock, &m) < 0 || m.type != MSG_GO)
+		_exit(125);
+	if (hook(&c, STEP_NET_INSIDE) < 0)
+		child_fail(&c, STEP_NET_INSIDE);
+	child_step_done(&c, STEP_NET_INSIDE);
+	/* The exec label is set here, not in pid 1: libapparmor writes it
+	 * through /proc/<tid>/attr, which needs the host's /proc (gone after
+	 * the switch, and pid 1's tid would be 1). It is inherited at fork and
+	 * applies at pid 1's execve. */
+	if (hook(&c, STEP_PRE_PIVOT) < 0)
+		child_fail(&c, STEP_PRE_PIVOT);
+	child_step_done(&c, STEP_PRE_PIVOT);
+	if (sethostname(plan->hostname, strlen(plan->hostname)) < 0) {
+		fw_fail(&c.e, errno, "set hostname", plan->hostname);
+		child_fail(&c, STEP_HOSTNAME);
+	}
+	child_step_done(&c, STEP_HOSTNAME);
+	if (switch_root(MERGED_DIR, &c.e) < 0)
+		child_fail(&c, STEP_PIVOT);
+	child_step_done(&c, STEP_PIVOT);
+	if (hook(&c, STEP_POST_PIVOT) < 0)
+		child_fail(&c, STEP_POST_PIVOT);
+	child_step_done(&c, STEP_POST_PIVOT);
+
+	/* Last: the next fork is pid 1 of the new PID namespace. */
+	if (unshare(CLONE_NEWPID) < 0) {
+		fw_fail(&c.e, errno, "unshare namespace", "pid");
+		child_fail(&c, STEP_UNSHARE_PID);
+	}
+	child_step_done(&c, STEP_UNSHARE_PID);
+	pid_t pid = fork();
+	if (pid < 0) {
+		fw_fail(&c.e, errno, "fork", plan->argv[0]);
+		child_fail(&c, STEP_FORK_INIT);
+	}
+	if (pid == 0)
+		run_init(&c);
+	send_msg(sock, MSG_SPAWNED, STEP_FORK_INIT, pid, NULL);
+	/* Exiting hands pid 1 to the supervisor (a child subreaper). */
+	_exit(0);
+}
+
+/* ---- supervisor side ---- */
+
+int ns_become_subreaper(struct fw_error *e)
+{
+	if (prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)
+		return fw_fail(e, errno, "become child subreaper", "fwrun");
+	return 0;
+}
+
+static void reap(pid_t *pid, int *wstatus)
+{
+	int st = 0;
+
+	if (*pid <= 0)
+		return;
+	while (waitpid(*pid, &st, 0) < 0 && errno == EINTR)
+		;
+	if (wstatus)
+		*wstatus = st;
+	*pid = -1;
+}
+
+/* The setup child went away without a word: say how. */
+static int setup_died(struct ns_instance *ns, struct fw_error *e)
+{
+	int st = 0;
+	char how[64];
+
+	reap(&ns->setup_pid, &st);
+	if (WIFSIGNALED(st))
+		snprintf(how, sizeof(how), "killed by signal %d", WTERMSIG(st));
+	else
+		snprintf(how, sizeof(how), "exit status %d", WEXITSTATUS(st));
+	return fw_fail_hint(e, ECHILD, "set up the firmware's namespaces", "setup child", how);
+}
+
+/* Read messages until one of type want; record step times on the way. */
+static int expect(struct ns_instance *ns, int want, struct ns_msg *m, struct fw_error *e)
+{
+	for (;;) {
+		int r = recv_msg(ns->sock, m);
+		if (r < 0)
+			return r;
+		if (m->type == MSG_STEP) {
+			if ((unsigned)m->step < STEP_COUNT)
+				ns->step_ns[m->step] = m->time_ns;
+			continue;
+		}
+		if (m->type == MSG_ERROR) {
+			*e = m->err;
+			if ((unsigned)m->step < STEP_COUNT)
+				ns->step_ns[m->step] = m->time_ns;
+			return -(e->err ? e->err : EIO);
+		}
+		if (m->type == want) {
+			if ((unsigned)m->step < STEP_COUNT)
+				ns->step_ns[m->step] = m->time_ns;
+			return 0;
+		}
+		return fw_fail(e, EPROTO, "talk to", "setup child");
+	}
+}
+
+int ns_spawn(struct ns_instance *ns, const struct ns_plan *plan, struct fw_error *e)
+{
+	int sv[2];
+	char path[64];
+	struct ns_msg m;
+	int r;
+
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+		return fw_fail(e, errno, "create socket for", "setup child");
+	pid_t supervisor = getpid();
+	ns->step_ns[STEP_NONE] = fw_now_ns();
+	pid_t pid = fork();
+	if (pid < 0) {
+		r = fw_fail(e, errno, "fork", "setup child");
+		close(sv[0]);
+		close(sv[1]);
+		return r;
+	}
+	if (pid == 0) {
+		close(sv[0]);
+		setup_child(plan, sv[1], supervisor);
+	}
+	close(sv[1]);
+	ns->setup_pid = pid;
+	ns->sock = sv[0];
+
+	r = expect(ns, MSG_READY, &m, e);
+	if (r == -EPIPE)
+		return setup_died(ns, e);
+	if (r < 0) {
+		reap(&ns->setup_pid, NULL);
+		return r;
+	}
+	snprintf(path, sizeof(path), "/proc/%d/ns/net", (int)pid);
+	ns->netns_fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (ns->netns_fd < 0)
+		return fw_fail(e, errno, "open", path);
+	return 0;
+}
+
+int ns_start_init(struct ns_instance *ns, struct fw_error *e)
+{
+	struct ns_msg m;
+	int r;
+
+	if (send_msg(ns->sock, MSG_GO, STEP_NONE, 0, NULL) < 0)
+		return setup_died(ns, e);
+	r = expect(ns, MSG_SPAWNED, &m, e);
+	if (r == -EPIPE)
+		return setup_died(ns, e);
+	if (r < 0) {
+		reap(&ns->setup_pid, NULL);
+		return r;
+	}
+	ns->init_pid = m.pid;
+	/* Once the setup child is reaped, pid 1 is our child. */
+	reap(&ns->setup_pid, NULL);
+	if (send_msg(ns->sock, MSG_GO, STEP_NONE, 0, NULL) < 0)
+		return fw_fail(e, errno, "start", "pid 1");
+	/* The init's end of the socket closes on a successful execve. */
+	r = expect(ns, -1, &m, e);
+	if (r == -EPIPE) {
+		ns->step_ns[STEP_EXEC] = fw_now_ns();
+		r = 0;
+	} else if (r < 0) {
+		int st;
+		reap(&ns->init_pid, &st);
+	}
+	close(ns->sock);
+	ns->sock = -1;
+	return r;
+}
+
+void ns_abort(struct ns_instance *ns)
+{
+	if (ns->setup_pid > 0) {
+		kill(ns->setup_pid, SIGKILL);
+		reap(&ns->setup_pid, NULL);
+	}
+	if (ns->init_pid > 0) {
+		kill(ns->init_pid, SIGKILL);
+		reap(&ns->init_pid, NULL);
+	}
+	if (ns->sock >= 0) {
+		close(ns->sock);
+		ns->sock = -1;
+	}
+}
+
+uint64_t ns_id(pid_t pid, const char *type)
+{
+	char path[64];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "/proc/%d/ns/%s", (int)pid, type);
+	if (stat(path, &st) < 0)
+		return 0;
+	return (uint64_t)st.st_ino;
+}

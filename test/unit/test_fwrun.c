@@ -1,0 +1,246 @@
+/* SPDX-License-Identifier: MIT */
+/* The command line: every option, bad values, conflicts, '--', and the
+ * small pure helpers of fwrun.c (names, exit statuses, error lines). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <string.h>
+#include <sys/wait.h>
+
+#include "fwrun.h"
+
+#define ARGV(...) ((char *[]){ "fwrun", __VA_ARGS__, NULL })
+#define ARGC(...) ((int)(sizeof((char *[]){ "fwrun", __VA_ARGS__ }) / sizeof(char *)))
+#define PARSE(o, e, ...) fwrun_parse(o, ARGC(__VA_ARGS__), ARGV(__VA_ARGS__), e)
+
+static void parse_minimal(void **state)
+{
+	struct fwrun_opts o;
+	struct fw_error e;
+	(void)state;
+
+	assert_int_equal(PARSE(&o, &e, "--rootfs", "out/drone.ext2"), FWRUN_PARSE_RUN);
+	assert_string_equal(o.rootfs, "out/drone.ext2");
+	assert_string_equal(o.name, "drone");
+	assert_false(o.name_given);
+	assert_null(o.state_dir);
+	assert_int_equal(o.init_argc, 1);
+	assert_string_equal(o.init_argv[0], "/sbin/boxinit");
+	assert_null(o.init_argv[1]);
+	assert_int_equal(o.verbosity, FWRUN_NORMAL);
+}
+
+static void parse_every_option(void **state)
+{
+	struct fwrun_opts o;
+	struct fw_error e;
+	(void)state;
+
+	assert_int_equal(PARSE(&o, &e, "--rootfs=img.squashfs", "--name", "d1", "--state-dir",
+			       "/tmp/s", "--hostname", "box", "--reset", "-v", "--dry-run"),
+			 FWRUN_PARSE_RUN);
+	assert_string_equal(o.name, "d1");
+	assert_true(o.name_given);
+	assert_string_equal(o.state_dir, "/tmp/s");
+	assert_string_equal(o.hostname, "box");
+	assert_true(o.reset);
+	assert_true(o.dry_run);
+	assert_int_equal(o.verbosity, FWRUN_VERBOSE);
+
+	assert_int_equal(PARSE(&o, &e, "--rootfs", "x.ext4", "--ephemeral", "-q"),
+			 FWRUN_PARSE_RUN);
+	assert_true(o.ephemeral);
+	assert_int_equal(o.verbosity, FWRUN_QUIET);
+}
+
+static void parse_init_and_double_dash(void **state)
+{
+	struct fwrun_opts o;
+	struct fw_error e;
+	(void)state;
+
+	/* the init's own options are left alone, with or without "--" */
+	assert_int_equal(PARSE(&o, &e, "--rootfs", "d.ext2", "--", "/sbin/boxinit",
+			       "ro.hardware=milosboard", "--verbose"), FWRUN_PARSE_RUN);
+	assert_int_equal(o.init_argc, 3);
+	assert_string_equal(o.init_argv[0], "/sbin/boxinit");
+	assert_string_equal(o.init_argv[2], "--verbose");
+	assert_false(o.verbosity);
+
+	assert_int_equal(PARSE(&o, &e, "--rootfs", "d.ext2", "/bin/sh", "-c", "echo hi"),
+			 FWRUN_PARSE_RUN);
+	assert_int_equal(o.init_argc, 3);
+	assert_string_equal(o.init_argv[1], "-c");
+
+	/* "--" alone: the default init */
+	assert_int_equal(PARSE(&o, &e, "--rootfs", "d.ext2", "--"), FWRUN_PARSE_RUN);
+	assert_string_equal(o.init_argv[0], "/sbin/boxinit");
+
+	/* an empty INIT is refused */
+	assert_int_equal(PARSE(&o, &e, "--rootfs", "d.ext2", "--", ""), FWRUN_PARSE_ERROR);
+}
+
+static void expect_error(enum fwrun_parse_result r, const struct fw_error *e,
+			 const char *want)
+{
+	char line[1024];
+
+	assert_int_equal(r, FWRUN_PARSE_ERROR);
+	fwrun_format_error(line, sizeof(line), e);
+	if (!strstr(line, want))
+		fail_msg("error line '%s' lacks '%s'", line, want);
+	assert_null(strchr(line, '\n'));
+}
+
+static void parse_bad_input(void **state)
+{
+	struct fwrun_opts o;
+	struct fw_error e;
+	(void)state;
+
+	expect_error(PARSE(&o, &e, "--bogus"), &e, "'--bogus': unknown");
+	expect_error(PARSE(&o, &e, "-x"), &e, "'-x': unknown");
+	expect_error(PARSE(&o, &e, "--rootfs"), &e, "'--rootfs': needs an argument");
+	expect_error(PARSE(&o, &e, "--ephemeral=yes", "--rootfs", "a.ext4"), &e,
+		     "takes no argument");
+	expect_error(PARSE(&o, &e, "--name", "d1"), &e, "'--rootfs': is required");
+	expect_error(PARSE(&o, &e, "--rootfs", ""), &e, "'--rootfs': is empty");
+	expect_error(PARSE(&o, &e, "--rootfs", "a.ext4", "--name", "a/b"), &e,
+		     "instance name 'a/b'");
+	expect_error(PARSE(&o, &e, "--rootfs", "a.ext4", "--name",
+			   "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"),
+		     &e, "longer than 64 bytes");
+	expect_error(PARSE(&o, &e, "--rootfs", "a.ext4", "--name", "-x"), &e, "no leading");
+	expect_error(PARSE(&o, &e, "--rootfs", "my image.ext4"), &e,
+		     "derive an instance name from 'my image.ext4'");
+	expect_error(PARSE(&o, &e, "--rootfs", "a.ext4", "--hostname", "a b"), &e,
+		     "hostname 'a b'");
+	expect_error(PARSE(&o, &e, "--rootfs", "a.ext4", "--state-dir", ""), &e,
+		     "'--state-dir': is empty");
+}
+
+static void parse_conflicts(void **state)
+{
+	struct fwrun_opts o;
+	struct fw_error e;
+	(void)state;
+
+	expect_error(PARSE(&o, &e, "--rootfs", "a.ext4", "--ephemeral", "--state-dir", "/x"),
+		     &e, "does not go with --state-dir");
+	expect_error(PARSE(&o, &e, "--rootfs", "a.ext4", "--ephemeral", "--reset"), &e,
+		     "does not go with --reset");
+	expect_error(PARSE(&o, &e, "--diff"), &e, "needs --name, --state-dir or --rootfs");
+	expect_error(PARSE(&o, &e, "--diff", "--name", "d1", "--ephemeral"), &e,
+		     "only goes with");
+	expect_error(PARSE(&o, &e, "--diff", "--name", "d1", "--", "/sbin/init"), &e,
+		     "takes no INIT");
+	assert_int_equal(PARSE(&o, &e, "--diff", "--name", "d1"), FWRUN_PARSE_RUN);
+	assert_true(o.diff);
+	assert_int_equal(PARSE(&o, &e, "--diff", "--state-dir", "/var/x"), FWRUN_PARSE_RUN);
+}
+
+static void parse_is_repeatable(void **state)
+{
+	struct fwrun_opts o;
+	struct fw_error e;
+	(void)state;
+
+	/* getopt state is reset on every call */
+	for (int i = 0; i < 3; i++) {
+		expect_error(PARSE(&o, &e, "--rootfs", "a.ext4", "--nope"), &e, "unknown");
+		assert_int_equal(PARSE(&o, &e, "--rootfs", "a.ext4", "-v"), FWRUN_PARSE_RUN);
+		assert_int_equal(o.verbosity, FWRUN_VERBOSE);
+	}
+}
+
+static void names(void **state)
+{
+	char name[FWRUN_NAME_MAX + 1];
+	(void)state;
+
+	assert_int_equal(fwrun_name_from_rootfs("out/drone.ext2", name, sizeof(name)), 0);
+	assert_string_equal(name, "drone");
+	assert_int_equal(fwrun_name_from_rootfs("build/final/", name, sizeof(name)), 0);
+	assert_string_equal(name, "final");
+	assert_int_equal(fwrun_name_from_rootfs("a.b.squashfs", name, sizeof(name)), 0);
+	assert_string_equal(name, "a.b");
+	assert_int_equal(fwrun_name_from_rootfs("/", name, sizeof(name)), -EINVAL);
+	assert_int_equal(fwrun_name_from_rootfs(".hidden", name, sizeof(name)), -EINVAL);
+	assert_int_equal(fwrun_name_valid("d1"), 0);
+	assert_int_equal(fwrun_name_valid("a_b-c.d"), 0);
+	assert_int_equal(fwrun_name_valid(""), -EINVAL);
+	assert_int_equal(fwrun_name_valid("a:b"), -EINVAL);
+	assert_int_equal(fwrun_name_valid("a\nb"), -EINVAL);
+	char long_name[FWRUN_NAME_MAX + 2];
+	memset(long_name, 'a', sizeof(long_name) - 1);
+	long_name[FWRUN_NAME_MAX] = '\0';
+	assert_int_equal(fwrun_name_valid(long_name), 0);
+	long_name[FWRUN_NAME_MAX] = 'a';
+	long_name[FWRUN_NAME_MAX + 1] = '\0';
+	assert_int_equal(fwrun_name_valid(long_name), -ENAMETOOLONG);
+}
+
+static void exit_statuses(void **state)
+{
+	(void)state;
+	/* wait(2) encodings: exit code in bits 8-15, signal in 0-6 */
+	assert_int_equal(fwrun_exit_status(0), 0);
+	assert_int_equal(fwrun_exit_status(7 << 8), 7);
+	assert_int_equal(fwrun_exit_status(126 << 8), 126);
+	assert_int_equal(fwrun_exit_status(SIGKILL), 128 + 9);
+	assert_int_equal(fwrun_exit_status(SIGTERM | 0x80), 128 + 15); /* core dumped */
+}
+
+static void error_lines(void **state)
+{
+	struct fw_error e;
+	char line[1024];
+	(void)state;
+
+	fw_fail(&e, ENOENT, "open rootfs", "/x y.img");
+	fwrun_format_error(line, sizeof(line), &e);
+	assert_string_equal(line, "fwrun: open rootfs '/x y.img': No such file or directory");
+
+	fw_fail_hint(&e, ENODEV, "mount overlay on", "/run/fwrun/mnt/merged",
+		     "is the overlay module loaded?");
+	fwrun_format_error(line, sizeof(line), &e);
+	assert_string_equal(line, "fwrun: mount overlay on '/run/fwrun/mnt/merged': "
+			    "No such device (is the overlay module loaded?)");
+
+	fw_fail(&e, EPERM, "unshare namespaces", "");
+	fwrun_format_error(line, sizeof(line), &e);
+	assert_string_equal(line, "fwrun: unshare namespaces: Operation not permitted");
+}
+
+static void usage_lists_options(void **state)
+{
+	(void)state;
+	const char *u = fwrun_usage();
+	static const char *const opts[] = { "--rootfs", "--name", "--state-dir", "--ephemeral",
+					    "--reset", "--diff", "--dry-run", "--verbose",
+					    "--quiet", "--help", "--version", "--hostname" };
+	for (size_t i = 0; i < sizeof(opts) / sizeof(opts[0]); i++)
+		if (!strstr(u, opts[i]))
+			fail_msg("usage lacks %s", opts[i]);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(parse_minimal),
+		cmocka_unit_test(parse_every_option),
+		cmocka_unit_test(parse_init_and_double_dash),
+		cmocka_unit_test(parse_bad_input),
+		cmocka_unit_test(parse_conflicts),
+		cmocka_unit_test(parse_is_repeatable),
+		cmocka_unit_test(names),
+		cmocka_unit_test(exit_statuses),
+		cmocka_unit_test(error_lines),
+		cmocka_unit_test(usage_lists_options),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
