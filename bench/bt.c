@@ -12,7 +12,9 @@
  *   bt -P 1,8,32 [-n R] NAME=CMD
  *       Scale: each round starts P copies at once ("%i" in CMD becomes the
  *       copy's index) and waits for all; rounds alternate over the P values.
- *       Prints per P the median total wall time and the time per instance.
+ *       Prints per P the median total wall time, the time per instance and
+ *       how many instances failed (all rounds, warm-up included): at scale a
+ *       failure is a result, shown once, not a stop.
  *   bt -t [-n N] NAME=CMD
  *       Probe: CMD runs bench/probe as its init, which prints its first
  *       CLOCK_MONOTONIC reading and its ru_maxrss; prints the time from fork
@@ -120,7 +122,7 @@ static pid_t spawn(const char *line, int idx, int out_fd, int err_fd)
 	return pid;
 }
 
-static void show_failure(const char *name, int ws, int err_fd)
+static void show_stderr(const char *name, int ws, int err_fd)
 {
 	char buf[4096];
 	ssize_t n;
@@ -131,6 +133,11 @@ static void show_failure(const char *name, int ws, int err_fd)
 	lseek(err_fd, 0, SEEK_SET);
 	while ((n = read(err_fd, buf, sizeof(buf))) > 0)
 		fwrite(buf, 1, (size_t)n, stderr);
+}
+
+static void show_failure(const char *name, int ws, int err_fd)
+{
+	show_stderr(name, ws, err_fd);
 	exit(1);
 }
 
@@ -223,6 +230,7 @@ static int mode_scale(struct cmd *c, const int *par, int npar, int rounds)
 	double *tot[MAX_PAR] = { 0 }, *each[MAX_PAR] = { 0 };
 	static pid_t pids[MAX_PAR];
 	static uint64_t start[MAX_PAR];
+	int fails[32] = { 0 }, shown_fail = 0;
 	int err_fd = memfd_create("bt-stderr", MFD_CLOEXEC);
 	if (err_fd < 0)
 		fatal("memfd_create");
@@ -255,8 +263,14 @@ static int mode_scale(struct cmd *c, const int *par, int npar, int rounds)
 					;
 				if (i == p)
 					continue;
-				if (!WIFEXITED(ws) || WEXITSTATUS(ws) != 0)
-					show_failure(c->name, ws, err_fd);
+				if (!WIFEXITED(ws) || WEXITSTATUS(ws) != 0) {
+					/* At scale a failure is a result: count it,
+					 * show the first one, go on. */
+					if (!fails[j] && !shown_fail)
+						show_stderr(c->name, ws, err_fd);
+					shown_fail = 1;
+					fails[j]++;
+				}
 				if (r >= 0)
 					each[j][(size_t)r * (size_t)p + (size_t)i] =
 						(double)(t - start[i]);
@@ -267,8 +281,8 @@ static int mode_scale(struct cmd *c, const int *par, int npar, int rounds)
 				tot[j][r] = (double)(t1 - t0);
 		}
 	}
-	printf("%-10s %5s %6s %11s %13s %13s %13s\n", "command", "at", "rounds", "total(med)",
-	       "per-instance", "latency(med)", "latency(p90)");
+	printf("%-10s %5s %6s %11s %13s %13s %13s %6s\n", "command", "at", "rounds", "total(med)",
+	       "per-instance", "latency(med)", "latency(p90)", "failed");
 	for (int j = 0; j < npar; j++) {
 		int p = par[j];
 		int n = rounds * p;
@@ -276,10 +290,10 @@ static int mode_scale(struct cmd *c, const int *par, int npar, int rounds)
 		qsort(each[j], (size_t)n, sizeof(double), cmp_double);
 		double t = pct(tot[j], rounds, 50) / 1e6;
 		double lat = pct(each[j], n, 50) / 1e6, lat90 = pct(each[j], n, 90) / 1e6;
-		printf("%-10s %5d %6d %9.2fms %11.3fms %11.2fms %11.2fms\n", c->name, p, rounds, t,
-		       t / p, lat, lat90);
-		printf("SCALE %s %d %d %.4f %.4f %.4f %.4f\n", c->name, p, rounds, t, t / p, lat,
-		       lat90);
+		printf("%-10s %5d %6d %9.2fms %11.3fms %11.2fms %11.2fms %6d\n", c->name, p, rounds,
+		       t, t / p, lat, lat90, fails[j]);
+		printf("SCALE %s %d %d %.4f %.4f %.4f %.4f %d\n", c->name, p, rounds, t, t / p, lat,
+		       lat90, fails[j]);
 	}
 	return 0;
 }
