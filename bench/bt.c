@@ -15,8 +15,8 @@
  *       Prints per P the median total wall time, the time per instance and
  *       how many instances failed (all rounds, warm-up included): at scale a
  *       failure is a result, shown once, not a stop.
- *   bt -t [-n N] NAME=CMD
- *       Probe: CMD runs bench/probe as its init, which prints its first
+ *   bt -t [-n N] NAME=CMD...
+ *       Probe (commands alternating as above): CMD runs bench/probe as its init, which prints its first
  *       CLOCK_MONOTONIC reading and its ru_maxrss; prints the time from fork
  *       to the init's first instruction, the pid-1 side's peak RSS, and the
  *       command's own VmHWM/VmRSS sampled from /proc while the init runs.
@@ -319,79 +319,97 @@ static void read_vm(pid_t pid, long *hwm, long *rss)
 	}
 }
 
-static int mode_probe(struct cmd *c, int rounds)
+struct probe_stats {
+	double *lat;
+	long p1_max, hwm_max, rss_max;
+};
+
+/* One probe run of c: latency to the init's first instruction (ns), and the
+ * peaks seen. Returns the latency. */
+static double probe_once(struct cmd *c, int r, int err_fd, struct probe_stats *ps)
 {
-	double *lat = calloc((size_t)rounds, sizeof(double));
-	double *total = calloc((size_t)rounds, sizeof(double));
-	long p1_max = 0, hwm_max = 0, rss_max = 0;
-	int err_fd = memfd_create("bt-stderr", MFD_CLOEXEC);
-	if (!lat || !total || err_fd < 0)
-		fatal("setup");
+	int pfd[2];
+	char out[4096];
+	size_t len = 0;
+	long hwm = 0, rss = 0;
+	int ws;
 
-	for (int r = -1; r < rounds; r++) {
-		int pfd[2];
-		char out[4096];
-		size_t len = 0;
-		long hwm = 0, rss = 0;
-		int ws;
-
-		if (pipe2(pfd, O_CLOEXEC) < 0)
-			fatal("pipe2");
-		if (ftruncate(err_fd, 0) < 0 || lseek(err_fd, 0, SEEK_SET) < 0)
-			fatal("truncate stderr buffer");
-		uint64_t t0 = now_ns();
-		pid_t pid = spawn(c->line, r, pfd[1], err_fd);
-		close(pfd[1]);
-		int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
-		if (pidfd < 0)
-			fatal("pidfd_open");
-		/* Sample the supervisor every 2 ms until it exits; the last
-		 * reading of VmHWM is its peak. */
-		for (;;) {
-			struct pollfd pf = { .fd = pidfd, .events = POLLIN };
-			read_vm(pid, &hwm, &rss);
-			if (poll(&pf, 1, 2) > 0)
-				break;
-		}
-		uint64_t t1 = now_ns();
-		if (waitpid(pid, &ws, 0) < 0)
-			fatal("waitpid");
-		close(pidfd);
-		for (ssize_t n; len < sizeof(out) - 1 &&
-				(n = read(pfd[0], out + len, sizeof(out) - 1 - len)) > 0;)
-			len += (size_t)n;
-		out[len] = '\0';
-		close(pfd[0]);
-		if (!WIFEXITED(ws) || WEXITSTATUS(ws) != 0)
-			show_failure(c->name, ws, err_fd);
-		char *p = strstr(out, "probe: t0_ns=");
-		if (!p) {
-			fprintf(stderr, "bt: '%s' printed no probe line: '%s'\n", c->name, out);
-			exit(1);
-		}
-		unsigned long long first = strtoull(p + 13, NULL, 10);
-		char *m = strstr(p, "maxrss_kb=");
-		long p1 = m ? strtol(m + 10, NULL, 10) : 0;
-		if (r < 0)
-			continue;
-		lat[r] = (double)(first - t0);
-		total[r] = (double)(t1 - t0);
-		if (p1 > p1_max)
-			p1_max = p1;
-		if (hwm > hwm_max)
-			hwm_max = hwm;
-		if (rss > rss_max)
-			rss_max = rss;
+	if (pipe2(pfd, O_CLOEXEC) < 0)
+		fatal("pipe2");
+	if (ftruncate(err_fd, 0) < 0 || lseek(err_fd, 0, SEEK_SET) < 0)
+		fatal("truncate stderr buffer");
+	uint64_t t0 = now_ns();
+	pid_t pid = spawn(c->line, r, pfd[1], err_fd);
+	close(pfd[1]);
+	int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	if (pidfd < 0)
+		fatal("pidfd_open");
+	/* Sample the supervisor every 2 ms until it exits; the last reading
+	 * of VmHWM is its peak. */
+	for (;;) {
+		struct pollfd pf = { .fd = pidfd, .events = POLLIN };
+		read_vm(pid, &hwm, &rss);
+		if (poll(&pf, 1, 2) > 0)
+			break;
 	}
-	qsort(lat, (size_t)rounds, sizeof(double), cmp_double);
+	if (waitpid(pid, &ws, 0) < 0)
+		fatal("waitpid");
+	close(pidfd);
+	for (ssize_t n; len < sizeof(out) - 1 &&
+			(n = read(pfd[0], out + len, sizeof(out) - 1 - len)) > 0;)
+		len += (size_t)n;
+	out[len] = '\0';
+	close(pfd[0]);
+	if (!WIFEXITED(ws) || WEXITSTATUS(ws) != 0)
+		show_failure(c->name, ws, err_fd);
+	char *p = strstr(out, "probe: t0_ns=");
+	if (!p) {
+		fprintf(stderr, "bt: '%s' printed no probe line: '%s'\n", c->name, out);
+		exit(1);
+	}
+	unsigned long long first = strtoull(p + 13, NULL, 10);
+	char *m = strstr(p, "maxrss_kb=");
+	long p1 = m ? strtol(m + 10, NULL, 10) : 0;
+	if (r >= 0) {
+		if (p1 > ps->p1_max)
+			ps->p1_max = p1;
+		if (hwm > ps->hwm_max)
+			ps->hwm_max = hwm;
+		if (rss > ps->rss_max)
+			ps->rss_max = rss;
+	}
+	return (double)(first - t0);
+}
+
+static int mode_probe(struct cmd *cmds, int ncmd, int rounds)
+{
+	struct probe_stats ps[MAX_CMDS] = { 0 };
+	int err_fd = memfd_create("bt-stderr", MFD_CLOEXEC);
+	if (err_fd < 0)
+		fatal("memfd_create");
+
+	for (int k = 0; k < ncmd; k++)
+		if (!(ps[k].lat = calloc((size_t)rounds, sizeof(double))))
+			fatal("calloc");
+	for (int r = -1; r < rounds; r++)	/* one warm-up round */
+		for (int k = 0; k < ncmd; k++) {
+			int i = (k + (r < 0 ? 0 : r)) % ncmd;
+			double lat = probe_once(&cmds[i], r, err_fd, &ps[i]);
+			if (r >= 0)
+				ps[i].lat[r] = lat;
+		}
 	printf("%-10s %5s %14s %9s %9s %12s %12s %12s\n", "command", "runs", "to-init(med)",
 	       "p10", "p90", "sup.VmHWM", "sup.VmRSS", "pid1.maxrss");
-	printf("%-10s %5d %12.3fms %7.3fms %7.3fms %9ldKiB %9ldKiB %9ldKiB\n", c->name, rounds,
-	       pct(lat, rounds, 50) / 1e6, pct(lat, rounds, 10) / 1e6, pct(lat, rounds, 90) / 1e6,
-	       hwm_max, rss_max, p1_max);
-	printf("PROBE %s %d %.4f %.4f %.4f %ld %ld %ld\n", c->name, rounds,
-	       pct(lat, rounds, 50) / 1e6, pct(lat, rounds, 10) / 1e6, pct(lat, rounds, 90) / 1e6,
-	       hwm_max, rss_max, p1_max);
+	for (int k = 0; k < ncmd; k++) {
+		double *lat = ps[k].lat;
+		qsort(lat, (size_t)rounds, sizeof(double), cmp_double);
+		printf("%-10s %5d %12.3fms %7.3fms %7.3fms %9ldKiB %9ldKiB %9ldKiB\n", cmds[k].name,
+		       rounds, pct(lat, rounds, 50) / 1e6, pct(lat, rounds, 10) / 1e6,
+		       pct(lat, rounds, 90) / 1e6, ps[k].hwm_max, ps[k].rss_max, ps[k].p1_max);
+		printf("PROBE %s %d %.4f %.4f %.4f %ld %ld %ld\n", cmds[k].name, rounds,
+		       pct(lat, rounds, 50) / 1e6, pct(lat, rounds, 10) / 1e6,
+		       pct(lat, rounds, 90) / 1e6, ps[k].hwm_max, ps[k].rss_max, ps[k].p1_max);
+	}
 	return 0;
 }
 
@@ -400,7 +418,7 @@ int main(int argc, char **argv)
 	int rounds = 200, warmup = 3, opt, npar = 0, par[32];
 	int probe = 0;
 	FILE *raw = NULL;
-	struct cmd cmds[MAX_CMDS];
+	struct cmd cmds[MAX_CMDS] = { 0 };
 
 	while ((opt = getopt(argc, argv, "+n:w:o:P:t")) != -1) {
 		switch (opt) {
@@ -441,6 +459,6 @@ int main(int argc, char **argv)
 	if (npar)
 		return mode_scale(&cmds[0], par, npar, rounds);
 	if (probe)
-		return mode_probe(&cmds[0], rounds);
+		return mode_probe(cmds, ncmd, rounds);
 	return mode_sequential(cmds, ncmd, rounds, warmup, raw);
 }
