@@ -381,6 +381,30 @@ static int wait_init(struct run *run, const sigset_t *sigs)
 	return wstatus;
 }
 
+/* Is path (which may not exist yet) inside the directory dir? Resolved
+ * through the nearest existing ancestor of path, so symlinks cannot hide it. */
+static bool path_within(const char *path, const char *dir)
+{
+	char rdir[PATH_MAX], probe[PATH_MAX], rprobe[PATH_MAX];
+
+	if (!realpath(dir, rdir))
+		return false;
+	fw_strlcpy(probe, path, sizeof(probe));
+	while (!realpath(probe, rprobe)) {
+		char *slash = strrchr(probe, '/');
+		if (!slash)
+			return realpath(".", rprobe) && path_within(rprobe, rdir);
+		if (slash == probe) {
+			strcpy(rprobe, "/");
+			break;
+		}
+		*slash = '\0';
+	}
+	size_t n = strlen(rdir);
+	return strcmp(rdir, "/") == 0 ||
+	       (strncmp(rprobe, rdir, n) == 0 && (rprobe[n] == '/' || rprobe[n] == '\0'));
+}
+
 static int prepare_state(struct run *run)
 {
 	const struct fwrun_opts *o = run->o;
@@ -392,6 +416,10 @@ static int prepare_state(struct run *run)
 		return fw_fail(&run->e, r, "state directory for", o->state_dir ? o->state_dir : o->name);
 	if (o->ephemeral)
 		return 0;
+	/* The firmware tree never changes: not even by our own state. */
+	if (run->rootfs.kind == ROOTFS_DIR && path_within(run->state.dir, o->rootfs))
+		return fw_fail_hint(&run->e, EINVAL, "use state directory", run->state.dir,
+				    "it lies inside the --rootfs directory, which must not change");
 	r = state_prepare(&run->state, &run->e);
 	if (r < 0)
 		return r;
@@ -570,7 +598,7 @@ static int show_diff(const struct fwrun_opts *o)
 		}
 		rootfs = recorded;
 	}
-	if ((r = ensure_run_dir(&e)) < 0)
+	if (ensure_run_dir(&e) < 0)
 		goto fail;
 	fflush(stdout);
 	pid_t pid = fork();

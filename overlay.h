@@ -31,8 +31,9 @@ enum rootfs_kind {
  * simply not recognised). */
 #define ROOTFS_PROBE_SIZE 4096
 
-/* "ext4", "squashfs", "erofs", "directory", "unknown": also the fs type given
- * to mount(2) for images. */
+/* "ext2", "ext3", "ext4", "squashfs", "erofs", "directory", "unknown": also
+ * the fs type given to mount(2) for images (ext2/ext3 fall back to "ext4"
+ * where only the ext4 driver is built). */
 const char *rootfs_kind_name(enum rootfs_kind kind);
 
 struct rootfs_info {
@@ -58,6 +59,12 @@ int rootfs_probe(const char *path, struct rootfs_info *info, struct fw_error *e)
  * Returns the loop device fd (O_CLOEXEC) and its path in devpath. The device
  * is detached by the kernel when that fd and the mount are gone. */
 int loop_attach(int image_fd, char *devpath, size_t devpath_size, struct fw_error *e);
+
+/* Tests only: act as on older kernels so the fallbacks run here too:
+ * no LOOP_CONFIGURE (before 5.8: LOOP_SET_FD + LOOP_SET_STATUS64), no
+ * mount_setattr (before 5.12: each mount of a bound tree remounted). */
+extern bool overlay_test_no_loop_configure;
+extern bool overlay_test_no_mount_setattr;
 
 /* Mount the rootfs read-only on target: an image through a fresh loop device
  * (ext3/4 with "noload", never replaying a journal), a directory as a
@@ -101,7 +108,9 @@ int state_prepare(const struct state_paths *p, struct fw_error *e);
  * another fwrun holds it (e->subject names the state dir, e->hint its pid). */
 int state_lock(const struct state_paths *p, struct fw_error *e);
 
-/* Empty upper/ and work/ (never following symlinks, not crossing mounts). */
+/* Empty upper/ and work/ (never following symlinks, not crossing mounts:
+ * a mount found below them is an error, EBUSY). Call it with the lock held.
+ * A missing upper/ or work/ is already empty. */
 int state_reset(const struct state_paths *p, struct fw_error *e);
 
 /* --diff */
@@ -114,14 +123,18 @@ enum diff_change {
 				 * its lower children not in upper as deleted */
 };
 
-/* Classify one upper entry. is_whiteout: char device 0/0 or the
- * trusted.overlay.whiteout xattr; opaque: trusted.overlay.opaque = "y";
- * in_lower: the same path exists in the lower tree. */
+/* Classify one upper entry. A whiteout is a char device 0/0 (diff_walk()
+ * passes an empty file carrying the trusted.overlay.whiteout xattr as one);
+ * over nothing in lower it changes nothing (DIFF_NONE). opaque:
+ * trusted.overlay.opaque = "y"; in_lower: the same path exists in lower. */
 enum diff_change diff_classify(mode_t mode, dev_t rdev, bool opaque, bool in_lower);
 
 /* Walk upper (physical, one file system) and call cb for every change,
- * with paths relative to the firmware's root ("/etc/passwd"), sorted.
- * lower may be NULL (then every non-whiteout entry counts as added). */
+ * with paths relative to the firmware's root ("/etc/passwd"), sorted by
+ * strcmp. cb gets DIFF_ADDED, DIFF_MODIFIED (also for opaque dirs and a
+ * chmod/chown of a lower dir) or DIFF_DELETED; a nonzero return stops the
+ * walk (a negative one is returned). lower may be NULL (then every
+ * non-whiteout entry counts as added, every whiteout as deleted). */
 typedef int (*diff_cb)(enum diff_change change, const char *path, void *userdata);
 int diff_walk(const char *upper, const char *lower, diff_cb cb, void *userdata,
 	      struct fw_error *e);

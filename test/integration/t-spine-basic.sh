@@ -1,0 +1,74 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+# The spine on every kind of rootfs: the init runs as pid 1 on the image's
+# content, the hostname is the instance name, the mnt/uts/ipc/net/pid
+# namespaces are new, the image never changes, the host is left as it was.
+. "$(dirname "$0")/lib.sh"
+need_root
+need_fwrun
+need_cmd mke2fs mksquashfs mkfs.erofs debugfs
+need_fs overlay
+
+mk_staging "$T/staging"
+odd="$T/we,ird:dir name"
+mkdir -p "$odd"
+mk_image ext2 "$T/fw.ext2"
+mk_image ext4 "$T/fw.ext4"
+mk_image squashfs "$T/fw.sqfs"
+mk_image erofs "$T/fw.erofs"
+mk_image dir "$T/fwdir"
+mk_image ext2 "$odd/img x,y:z.ext2"
+mk_image dir "$odd/tree, a:b"
+# ext4 whose journal needs recovery: must be mounted without replaying it
+# (the loop device is read-only, and the image must not change).
+mk_image ext4 "$T/dirty.ext4"
+debugfs -w -R 'feature needs_recovery' "$T/dirty.ext4" >/dev/null 2>&1 ||
+	die "cannot mark dirty.ext4 as needing recovery"
+
+host_snapshot "$T/host.before"
+declare -A host
+for ns in mnt uts ipc net pid; do host[$ns]=$(host_ns $ns); done
+
+check_run() {	# LABEL ROOTFS NAME STATE_DIR
+	local label=$1 rootfs=$2 name=$3 state=$4 sum
+	sum=$(sha_of "$rootfs")
+	run_fwrun --rootfs "$rootfs" --name "$name" --state-dir "$state" \
+		-- /sbin/boxinit report cat /etc/motd write /data/written "$label" exit 0
+	assert_status 0 "$label: run" || return 1
+	assert_eq 1 "$(kvs "$OUT" pid)" "$label: init's pid"
+	assert_eq "$name" "$(kvs "$OUT" hostname)" "$label: hostname"
+	assert_eq 0 "$(kvs "$OUT" uid)" "$label: init's uid"
+	assert_eq "hello from the image" "$(kvs "$OUT" cat:/etc/motd)" "$label: /etc/motd"
+	assert_eq ok "$(kvs "$OUT" write:/data/written)" "$label: write to the overlay"
+	for ns in mnt uts ipc net pid; do
+		local id
+		id=$(kvs "$OUT" ns.$ns)
+		assert_match '^[0-9]+$' "$id" "$label: $ns namespace id"
+		assert_ne "${host[$ns]}" "$id" "$label: $ns namespace (host's is ${host[$ns]})"
+	done
+	assert_eq "$sum" "$(sha_of "$rootfs")" "$label: rootfs sha256 after the run"
+	assert_file "$state/upper/data/written" "$label" "$label: the write is in the upper dir"
+	host_unchanged "$T/host.before" "after the $label run"
+}
+
+check_run ext2 "$T/fw.ext2" "$PFX-e2" "$T/st-e2"
+check_run ext4 "$T/fw.ext4" "$PFX-e4" "$T/st-e4"
+check_run squashfs "$T/fw.sqfs" "$PFX-sq" "$T/st-sq"
+check_run erofs "$T/fw.erofs" "$PFX-er" "$T/st-er"
+check_run dir "$T/fwdir" "$PFX-dir" "$T/st-dir"
+check_run odd-image "$odd/img x,y:z.ext2" "$PFX-odd" "$odd/state, s:t"
+check_run odd-dir "$odd/tree, a:b" "$PFX-odd2" "$odd/state2 x,y:z"
+check_run ext4-dirty-journal "$T/dirty.ext4" "$PFX-dj" "$T/st-dj"
+
+# Without --name: the name (and hostname) is the image's file name without
+# its extension.
+cp "$T/fw.ext2" "$T/${PFX}img.ext2"
+run_fwrun --rootfs "$T/${PFX}img.ext2" --state-dir "$T/st-noname" -- /sbin/boxinit report
+assert_status 0 "run without --name"
+assert_eq "${PFX}img" "$(kvs "$OUT" hostname)" "hostname derived from the image name"
+# --hostname overrides the name as hostname.
+run_fwrun --rootfs "$T/fw.ext2" --name "$PFX-hn" --hostname "$PFX-other" --state-dir "$T/st-hn" \
+	-- /sbin/boxinit report
+assert_status 0 "run with --hostname"
+assert_eq "$PFX-other" "$(kvs "$OUT" hostname)" "--hostname"
+host_unchanged "$T/host.before" "at the end"

@@ -1,0 +1,41 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+# One instance runs once at a time: a second run on a busy state dir is
+# refused with 125 and a message naming the lock; the first run goes on
+# unharmed and the lock is free after it.
+. "$(dirname "$0")/lib.sh"
+need_root
+need_fwrun
+need_cmd mke2fs
+need_fs overlay
+
+mk_staging "$T/staging"
+mk_image ext2 "$T/fw.ext2"
+sum=$(sha_of "$T/fw.ext2")
+host_snapshot "$T/host.before"
+S=$T/state
+name=$PFX-lk
+
+start_fwrun first --rootfs "$T/fw.ext2" --name "$name" --state-dir "$S" \
+	-- /sbin/boxinit ready sleep 3 write /data/after ok exit 0
+wait_line "$T/first.out" '^ready=1$' 10 || die "first run not ready: $(cat "$T/first.out" "$T/first.err")"
+ipid=$(find_init "$FWPID") || fail "first run: no init found below fwrun $FWPID"
+
+run_fwrun --rootfs "$T/fw.ext2" --name "$name" --state-dir "$S" -- /sbin/boxinit write /data/second x
+assert_status 125 "second run on the busy state dir"
+assert_match '[Ll]ock|[Bb]usy|already|in use' "$ERR" "refusal names the lock"
+assert_nomatch '^write:' "$OUT" "second run's init must not run"
+assert_nofile "$S/upper/data/second" "the second run wrote into the shared upper"
+
+kill -0 "$FWPID" 2>/dev/null || fail "first fwrun died when the second was refused"
+[ -n "${ipid:-}" ] && { kill -0 "$ipid" 2>/dev/null || fail "first run's init died"; }
+wait_fwrun "$FWPID" 15
+assert_status 0 "first run after the refused second one"
+assert_eq ok "$(kv "$T/first.out" write:/data/after)" "first run went on writing"
+assert_file "$S/upper/data/after" ok "first run's write in the upper"
+
+# The lock is free again.
+run_fwrun --rootfs "$T/fw.ext2" --name "$name" --state-dir "$S" -- /sbin/boxinit exit 0
+assert_status 0 "run after the first one ended"
+assert_eq "$sum" "$(sha_of "$T/fw.ext2")" "image sha256 at the end"
+host_unchanged "$T/host.before" "at the end"

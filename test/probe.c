@@ -1,0 +1,544 @@
+/* SPDX-License-Identifier: MIT */
+/* probe: a static test init. The integration tests install it as
+ * /sbin/boxinit (and elsewhere) in the images they build, and drive it with
+ * its argv: a list of commands run in order, e.g.
+ *
+ *     probe report write /data/x hello rm /etc/motd exit 7
+ *
+ * Every result is one "key=value" line on stdout, written with write(2) so
+ * that nothing sits in a buffer when the probe dies. Without an "exit"
+ * command the probe exits 0 after the last command.
+ *
+ * Commands:
+ *   report            pid, ids, namespaces, capabilities, LSM label, fds,
+ *                     tty, root entries, env, interfaces, default route
+ *   exit N            exit with status N
+ *   write PATH TEXT   create/truncate PATH with TEXT (no newline added)
+ *   cat PATH          print PATH's content as "cat:PATH=<first line>"
+ *   rm PATH           unlink PATH (rmdir when it is a directory)
+ *   mkdir PATH        mkdir PATH 0755
+ *   sleep [SECS]      sleep SECS seconds (may be fractional), or forever
+ *                     when the next word is not a number
+ *   term-exit N       on SIGTERM, exit N (prints "got-signal=TERM" first)
+ *   ignore-term       ignore SIGTERM
+ *   clock             clock_settime(CLOCK_REALTIME) and settimeofday() to the
+ *                     value just read (never any other time)
+ *   reboot/poweroff   reboot(2), only as pid 1 of a child pid namespace
+ *   sysrq             try to open /proc/sysrq-trigger for writing (never
+ *                     writes a character)
+ *   segv              die of SIGSEGV (a kernel-forced signal kills even a
+ *                     pid namespace's init)
+ *   echo TEXT         print "echo=TEXT"
+ *   read-line         read one line from stdin, print "line=<it>"
+ *   ready             print "ready=1" (tests wait for it before acting)
+ */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ifaddrs.h>
+#include <limits.h>
+#include <net/if.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/reboot.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <sys/utsname.h>
+#include <time.h>
+#include <unistd.h>
+
+#define PROC_PID_INIT_INO 0xEFFFFFFCU	/* the initial pid namespace's inode */
+
+extern char **environ;
+
+static void out(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void out(const char *fmt, ...)
+{
+	char buf[4096];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(buf, sizeof(buf) - 1, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	if ((size_t)n > sizeof(buf) - 2)
+		n = sizeof(buf) - 2;
+	buf[n++] = '\n';
+	for (char *p = buf; n > 0;) {
+		ssize_t w = write(STDOUT_FILENO, p, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return;
+		p += w;
+		n -= w;
+	}
+}
+
+static const char *errname(int err)
+{
+	const char *s = strerrorname_np(err);
+	return s ? s : "E?";
+}
+
+/* "ok" or the errno name of the last failure. */
+static const char *res(int r)
+{
+	return r < 0 ? errname(errno) : "ok";
+}
+
+static int proc_mounted(void)
+{
+	struct stat st;
+	return stat("/proc/self/status", &st) == 0;
+}
+
+static void ensure_proc(void)
+{
+	if (proc_mounted())
+		return;
+	mkdir("/proc", 0555);
+	if (mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
+		out("proc_mount=%s", errname(errno));
+	else
+		out("proc_mount=ok");
+}
+
+static unsigned long ns_ino(const char *ns)
+{
+	char path[64];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "/proc/self/ns/%s", ns);
+	if (stat(path, &st) < 0)
+		return 0;
+	return (unsigned long)st.st_ino;
+}
+
+/* Print the lines of /proc/self/status whose key is in keys. */
+static void status_fields(const char *const *keys)
+{
+	char line[512];
+	FILE *f = fopen("/proc/self/status", "re");
+
+	if (!f) {
+		out("status=%s", errname(errno));
+		return;
+	}
+	while (fgets(line, sizeof(line), f)) {
+		char *colon = strchr(line, ':');
+		if (!colon)
+			continue;
+		*colon = '\0';
+		for (const char *const *k = keys; *k; k++) {
+			if (strcmp(line, *k) == 0) {
+				char *v = colon + 1;
+				v += strspn(v, " \t");
+				v[strcspn(v, "\n")] = '\0';
+				for (char *t = v; *t; t++)
+					if (*t == '\t')
+						*t = ' ';
+				out("%s=%s", line, v);
+			}
+		}
+	}
+	fclose(f);
+}
+
+static void read_first_line(const char *key, const char *path)
+{
+	char buf[512];
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0) {
+		out("%s=ERR:%s", key, errname(errno));
+		return;
+	}
+	n = read(fd, buf, sizeof(buf) - 1);
+	if (n < 0) {
+		out("%s=ERR:%s", key, errname(errno));
+		close(fd);
+		return;
+	}
+	close(fd);
+	buf[n] = '\0';
+	buf[strcspn(buf, "\n")] = '\0';
+	out("%s=%s", key, buf);
+}
+
+static void report_fds(void)
+{
+	char list[2048] = "";
+	size_t len = 0;
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *de;
+
+	if (!d) {
+		out("fds=ERR:%s", errname(errno));
+		return;
+	}
+	while ((de = readdir(d))) {
+		if (de->d_name[0] == '.' || atoi(de->d_name) == dirfd(d))
+			continue;
+		len += snprintf(list + len, sizeof(list) - len, "%s%s", len ? "," : "", de->d_name);
+		if (len >= sizeof(list))
+			break;
+	}
+	closedir(d);
+	out("fds=%s", list);
+	/* Where each fd points: the tests check nothing of the host leaks in. */
+	d = opendir("/proc/self/fd");
+	if (!d)
+		return;
+	while ((de = readdir(d))) {
+		char path[300], target[PATH_MAX];
+		ssize_t n;
+		if (de->d_name[0] == '.' || atoi(de->d_name) == dirfd(d))
+			continue;
+		snprintf(path, sizeof(path), "/proc/self/fd/%s", de->d_name);
+		n = readlink(path, target, sizeof(target) - 1);
+		if (n < 0)
+			continue;
+		target[n] = '\0';
+		out("fd.%s=%s", de->d_name, target);
+	}
+	closedir(d);
+}
+
+static void report_tty(void)
+{
+	const char *t = ttyname(STDIN_FILENO);
+
+	out("ttyname0=%s", t ? t : "none");
+	out("isatty0=%d", isatty(STDIN_FILENO));
+	out("isatty1=%d", isatty(STDOUT_FILENO));
+	out("isatty2=%d", isatty(STDERR_FILENO));
+}
+
+static void report_root(void)
+{
+	DIR *d = opendir("/");
+	struct dirent *de;
+	int n = 0;
+
+	if (!d) {
+		out("rootents=ERR:%s", errname(errno));
+		return;
+	}
+	while ((de = readdir(d)))
+		if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
+			n++;
+	closedir(d);
+	out("rootents=%d", n);
+}
+
+static void flags_str(unsigned flags, char *buf, size_t size)
+{
+	static const struct { unsigned f; const char *n; } names[] = {
+		{ IFF_UP, "UP" }, { IFF_BROADCAST, "BROADCAST" }, { IFF_LOOPBACK, "LOOPBACK" },
+		{ IFF_POINTOPOINT, "POINTOPOINT" }, { IFF_RUNNING, "RUNNING" },
+		{ IFF_NOARP, "NOARP" }, { IFF_PROMISC, "PROMISC" }, { IFF_MULTICAST, "MULTICAST" },
+	};
+	size_t len = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (flags & names[i].f && len < size)
+			len += snprintf(buf + len, size - len, "%s%s", len ? "," : "", names[i].n);
+}
+
+static int prefix_len(const struct sockaddr *mask)
+{
+	const unsigned char *b;
+	size_t n;
+	int bits = 0;
+
+	if (!mask)
+		return -1;
+	if (mask->sa_family == AF_INET) {
+		b = (const unsigned char *)&((const struct sockaddr_in *)mask)->sin_addr;
+		n = 4;
+	} else if (mask->sa_family == AF_INET6) {
+		b = (const unsigned char *)&((const struct sockaddr_in6 *)mask)->sin6_addr;
+		n = 16;
+	} else {
+		return -1;
+	}
+	for (size_t i = 0; i < n; i++)
+		bits += __builtin_popcount(b[i]);
+	return bits;
+}
+
+static void report_ifaces(void)
+{
+	struct ifaddrs *ifa, *i;
+	char names[1024] = ",";	/* ",lo,eth0," for the lookup below */
+	size_t len = 1;
+
+	if (getifaddrs(&ifa) < 0) {
+		out("ifaces=ERR:%s", errname(errno));
+		return;
+	}
+	/* One flags line per interface (from its first entry), then addresses. */
+	for (i = ifa; i; i = i->ifa_next) {
+		char key[IFNAMSIZ + 3], fl[200];
+		snprintf(key, sizeof(key), ",%s,", i->ifa_name);
+		if (strstr(names, key) || len >= sizeof(names) - IFNAMSIZ - 2)
+			continue;
+		len += snprintf(names + len, sizeof(names) - len, "%s,", i->ifa_name);
+		flags_str(i->ifa_flags, fl, sizeof(fl));
+		out("if.%s.flags=%s", i->ifa_name, fl);
+	}
+	for (i = ifa; i; i = i->ifa_next) {
+		char addr[INET6_ADDRSTRLEN];
+		if (!i->ifa_addr)
+			continue;
+		if (i->ifa_addr->sa_family == AF_INET) {
+			inet_ntop(AF_INET, &((struct sockaddr_in *)i->ifa_addr)->sin_addr, addr,
+				  sizeof(addr));
+			out("if.%s.inet=%s/%d", i->ifa_name, addr, prefix_len(i->ifa_netmask));
+		} else if (i->ifa_addr->sa_family == AF_INET6) {
+			inet_ntop(AF_INET6, &((struct sockaddr_in6 *)i->ifa_addr)->sin6_addr, addr,
+				  sizeof(addr));
+			out("if.%s.inet6=%s/%d", i->ifa_name, addr, prefix_len(i->ifa_netmask));
+		}
+	}
+	freeifaddrs(ifa);
+	/* the names without the leading/trailing commas */
+	names[len - 1] = '\0';
+	out("ifaces=%s", names + 1);
+}
+
+static void report_route(void)
+{
+	char line[512];
+	int found = 0;
+	FILE *f = fopen("/proc/net/route", "re");
+
+	if (!f) {
+		out("route.default=ERR:%s", errname(errno));
+		return;
+	}
+	while (fgets(line, sizeof(line), f)) {
+		char ifname[IFNAMSIZ + 1];
+		unsigned dst, gw, flags, mask;
+		if (sscanf(line, "%16s %x %x %x %*d %*d %*d %x", ifname, &dst, &gw, &flags,
+			   &mask) != 5)
+			continue;
+		if (dst == 0 && mask == 0 && (flags & 1 /* RTF_UP */)) {
+			struct in_addr a = { .s_addr = gw };
+			out("route.default=%s dev %s", inet_ntoa(a), ifname);
+			found = 1;
+		}
+	}
+	fclose(f);
+	if (!found)
+		out("route.default=none");
+}
+
+static void report(void)
+{
+	static const char *const status_keys[] = {
+		"CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb", "NSpid", "NoNewPrivs",
+		"Seccomp", NULL,
+	};
+	static const char *const nss[] = { "mnt", "uts", "ipc", "net", "pid", "cgroup",
+					   "user", "time" };
+	struct utsname u;
+
+	ensure_proc();
+	out("pid=%d", (int)getpid());
+	out("ppid=%d", (int)getppid());
+	out("uid=%d", (int)getuid());
+	out("euid=%d", (int)geteuid());
+	out("gid=%d", (int)getgid());
+	out("pgid=%d", (int)getpgrp());
+	out("sid=%d", (int)getsid(0));
+	if (uname(&u) == 0)
+		out("hostname=%s", u.nodename);
+	for (size_t i = 0; i < sizeof(nss) / sizeof(nss[0]); i++)
+		out("ns.%s=%lu", nss[i], ns_ino(nss[i]));
+	status_fields(status_keys);
+	read_first_line("attr.current", "/proc/self/attr/current");
+	report_fds();
+	report_tty();
+	report_root();
+	{
+		char cwd[PATH_MAX];
+		out("cwd=%s", getcwd(cwd, sizeof(cwd)) ? cwd : "ERR");
+	}
+	for (char **e = environ; e && *e; e++)
+		out("env.%s", *e);
+	report_ifaces();
+	report_route();
+	out("report=done");
+}
+
+static int term_status;
+static void on_term(int sig)
+{
+	(void)sig;
+	static const char msg[] = "got-signal=TERM\n";
+	if (write(STDOUT_FILENO, msg, sizeof(msg) - 1) < 0)
+		_exit(term_status);
+	_exit(term_status);
+}
+
+static int is_number(const char *s)
+{
+	char *end;
+	if (!s || !*s)
+		return 0;
+	strtod(s, &end);
+	return *end == '\0';
+}
+
+static void do_sleep(double secs)
+{
+	struct timespec ts = { .tv_sec = (time_t)secs,
+			       .tv_nsec = (long)((secs - (time_t)secs) * 1e9) };
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+}
+
+static void do_clock(void)
+{
+	struct timespec ts;
+	struct timeval tv;
+
+	/* Set the clock to exactly the value just read: harmless if allowed. */
+	if (clock_gettime(CLOCK_REALTIME, &ts) < 0) {
+		out("clock_gettime=%s", errname(errno));
+		return;
+	}
+	if (clock_settime(CLOCK_REALTIME, &ts) < 0)
+		out("clock_settime=%s", errname(errno));
+	else
+		out("clock_settime=ok");
+	if (gettimeofday(&tv, NULL) < 0) {
+		out("gettimeofday=%s", errname(errno));
+		return;
+	}
+	if (settimeofday(&tv, NULL) < 0)
+		out("settimeofday=%s", errname(errno));
+	else
+		out("settimeofday=ok");
+}
+
+/* reboot(2) from pid 1 of a child pid namespace only kills that init; from
+ * anywhere else it would reboot the machine, so refuse. */
+static void do_reboot(const char *what, int cmd)
+{
+	ensure_proc();
+	if (getpid() != 1 || ns_ino("pid") == 0 || ns_ino("pid") == PROC_PID_INIT_INO) {
+		out("%s=refused-not-in-pidns", what);
+		return;
+	}
+	out("%s=calling", what);
+	if (reboot(cmd) < 0)
+		out("%s=%s", what, errname(errno));
+}
+
+static void usage_error(const char *cmd, const char *why)
+{
+	out("error=%s: %s", cmd, why);
+	_exit(99);
+}
+
+int main(int argc, char **argv)
+{
+	for (int i = 1; i < argc; i++) {
+		const char *c = argv[i];
+#define ARG() (i + 1 < argc ? argv[++i] : (usage_error(c, "missing argument"), ""))
+		if (!strcmp(c, "report")) {
+			report();
+		} else if (!strcmp(c, "exit")) {
+			_exit(atoi(ARG()));
+		} else if (!strcmp(c, "write")) {
+			const char *path = ARG();
+			const char *text = ARG();
+			int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+			int r = fd;
+			if (fd >= 0) {
+				size_t len = strlen(text);
+				r = write(fd, text, len) == (ssize_t)len ? 0 : -1;
+				close(fd);
+			}
+			out("write:%s=%s", path, res(r));
+		} else if (!strcmp(c, "cat")) {
+			const char *path = ARG();
+			char key[PATH_MAX + 8];
+			snprintf(key, sizeof(key), "cat:%s", path);
+			read_first_line(key, path);
+		} else if (!strcmp(c, "rm")) {
+			const char *path = ARG();
+			struct stat st;
+			int r = lstat(path, &st);
+			if (r == 0)
+				r = S_ISDIR(st.st_mode) ? rmdir(path) : unlink(path);
+			out("rm:%s=%s", path, res(r));
+		} else if (!strcmp(c, "mkdir")) {
+			const char *path = ARG();
+			out("mkdir:%s=%s", path, res(mkdir(path, 0755)));
+		} else if (!strcmp(c, "sleep")) {
+			if (is_number(i + 1 < argc ? argv[i + 1] : NULL)) {
+				do_sleep(strtod(argv[++i], NULL));
+			} else {
+				for (;;)
+					pause();
+			}
+		} else if (!strcmp(c, "term-exit")) {
+			struct sigaction sa = { .sa_handler = on_term };
+			term_status = atoi(ARG());
+			sigaction(SIGTERM, &sa, NULL);
+		} else if (!strcmp(c, "ignore-term")) {
+			signal(SIGTERM, SIG_IGN);
+		} else if (!strcmp(c, "clock")) {
+			do_clock();
+		} else if (!strcmp(c, "reboot")) {
+			do_reboot("reboot", RB_AUTOBOOT);
+		} else if (!strcmp(c, "poweroff")) {
+			do_reboot("poweroff", RB_POWER_OFF);
+		} else if (!strcmp(c, "sysrq")) {
+			int fd = open("/proc/sysrq-trigger", O_WRONLY | O_CLOEXEC);
+			out("sysrq_open=%s", res(fd));
+			if (fd >= 0)
+				close(fd);
+		} else if (!strcmp(c, "segv")) {
+			signal(SIGSEGV, SIG_DFL);
+			volatile int *p = NULL;
+			*p = 1;
+		} else if (!strcmp(c, "echo")) {
+			out("echo=%s", ARG());
+		} else if (!strcmp(c, "ready")) {
+			out("ready=1");
+		} else if (!strcmp(c, "read-line")) {
+			char line[1024];
+			size_t n = 0;
+			while (n < sizeof(line) - 1) {
+				char ch;
+				ssize_t r = read(STDIN_FILENO, &ch, 1);
+				if (r < 0 && errno == EINTR)
+					continue;
+				if (r <= 0 || ch == '\n' || ch == '\r')
+					break;
+				line[n++] = ch;
+			}
+			line[n] = '\0';
+			out("line=%s", line);
+		} else {
+			usage_error(c, "unknown command");
+		}
+#undef ARG
+	}
+	return 0;
+}
