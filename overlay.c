@@ -1141,7 +1141,10 @@ int diff_walk(const char *upper, const char *lower, diff_cb cb, void *userdata,
 
 	int r = diff_dir(&c, ufd, lfd, "", false);
 	if (r == 0) {
-		qsort(c.v, c.n, sizeof(*c.v), diff_cmp);
+		/* An upper with no changes leaves c.v NULL: qsort's pointer is
+		 * declared nonnull even for 0 elements (UBSan, found by fuzzing). */
+		if (c.n)
+			qsort(c.v, c.n, sizeof(*c.v), diff_cmp);
 		for (size_t i = 0; i < c.n; i++) {
 			r = cb(c.v[i].change, c.v[i].path, userdata);
 			if (r != 0)
