@@ -19,7 +19,8 @@ PKGS := libcap-ng libapparmor libmnl
 # Objects go to $(B); a second tree (B=build-asan) can live beside it.
 ifeq ($(SANITIZE),1)
 B ?= build-asan
-SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer
+# UB aborts (no recovery), so a test that hits it fails.
+SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 else
 B ?= build
 SAN_FLAGS :=
