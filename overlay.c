@@ -432,7 +432,7 @@ static int loop_attach_legacy(int loop_fd, int image_fd, const struct loop_info6
 			(void)ioctl(loop_fd, LOOP_CLR_FD, 0);
 			return r;
 		}
-		nanosleep(&(struct timespec){ .tv_nsec = 25 * 1000 * 1000 }, NULL);
+		nanosleep(&(struct timespec){ .tv_nsec = 25L * 1000 * 1000 }, NULL);
 	}
 }
 
@@ -960,7 +960,9 @@ static int diff_add(struct diff_ctx *c, enum diff_change change, const char *pat
 	char *dup = strdup(path);
 	if (!dup)
 		return fw_fail(c->e, ENOMEM, "list changes in", c->upper);
-	c->v[c->n++] = (struct diff_entry){ change, dup };
+	c->v[c->n].change = change;
+	c->v[c->n].path = dup;
+	c->n++;
 	return 0;
 }
 

@@ -47,9 +47,10 @@ static int collect(enum diff_change ch, const char *path, void *userdata)
 {
 	(void)userdata;
 	FUZZ_ASSERT(ngot < MAX_CHANGES);
-	FUZZ_ASSERT(strlen(path) < PATH_MAX);
+	size_t len = strlen(path);
+	FUZZ_ASSERT(len < PATH_MAX);
 	got[ngot].ch = ch;
-	strcpy(got[ngot].path, path);
+	memcpy(got[ngot].path, path, len + 1);
 	ngot++;
 	return 0;
 }
