@@ -31,6 +31,20 @@ enum {
 	OPT_DIFF,
 	OPT_DRY_RUN,
 	OPT_VERSION,
+	OPT_APPARMOR,
+	OPT_PROFILE,
+	OPT_PRINT_PROFILE,
+	OPT_CAP_DROP,
+	OPT_CAP_ADD,
+	OPT_TAP,
+	OPT_VETH,
+	OPT_FORCE_DEFAULT_ROUTE,
+	OPT_CONSOLE,
+	OPT_STOP_SIGNAL,
+	OPT_KILL_AFTER,
+	OPT_TIMEOUT,
+	OPT_RESTART_ON_REBOOT,
+	OPT_STATUS_FD,
 };
 
 static const struct option long_options[] = {
@@ -42,10 +56,24 @@ static const struct option long_options[] = {
 	{ "reset", no_argument, NULL, OPT_RESET },
 	{ "diff", no_argument, NULL, OPT_DIFF },
 	{ "dry-run", no_argument, NULL, OPT_DRY_RUN },
+	{ "apparmor", required_argument, NULL, OPT_APPARMOR },
+	{ "profile", required_argument, NULL, OPT_PROFILE },
+	{ "print-profile", no_argument, NULL, OPT_PRINT_PROFILE },
+	{ "cap-drop", required_argument, NULL, OPT_CAP_DROP },
+	{ "cap-add", required_argument, NULL, OPT_CAP_ADD },
+	{ "console", required_argument, NULL, OPT_CONSOLE },
+	{ "stop-signal", required_argument, NULL, OPT_STOP_SIGNAL },
+	{ "kill-after", required_argument, NULL, OPT_KILL_AFTER },
+	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
+	{ "restart-on-reboot", no_argument, NULL, OPT_RESTART_ON_REBOOT },
+	{ "status-fd", required_argument, NULL, OPT_STATUS_FD },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, OPT_VERSION },
+	{ "tap", required_argument, NULL, OPT_TAP },
+	{ "veth", optional_argument, NULL, OPT_VETH },
+	{ "force-default-route", no_argument, NULL, OPT_FORCE_DEFAULT_ROUTE },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -67,6 +95,43 @@ static const char usage_text[] =
 "      --diff               list what the last run changed (A/M/D) and exit\n"
 "      --hostname NAME      the firmware's hostname (default: the name)\n"
 "\n"
+"Host protection:\n"
+"      --apparmor=MODE      auto (default: confine when the kernel has\n"
+"                           AppArmor), on (refuse to run without), off\n"
+"      --profile NAME       confine with this already-loaded profile\n"
+"                           instead of fwrun's own\n"
+"      --print-profile      print fwrun's AppArmor profile and exit\n"
+"      --cap-drop CAP       also cut CAP from the bounding set (repeatable;\n"
+"                           CAP as in capabilities(7), CAP_ optional, or ALL)\n"
+"      --cap-add CAP        keep CAP, which the default set would cut\n"
+"\n"
+"Network (the firmware always gets its own namespace, with lo up):\n"
+"      --tap IF[:INNER[:ADDR/PREFIX]]\n"
+"                           move host interface IF in, named INNER, with\n"
+"                           ADDR/PREFIX (IPv4 or IPv6), up; given back at exit.\n"
+"                           A missing IF is created as a tap, deleted at exit.\n"
+"                           Repeatable\n"
+"      --veth[=ADDR/PREFIX] a veth pair: host end fw-NAME, firmware end eth0 with\n"
+"                           ADDR (default 10.202.N.1/24, host 10.202.N.254) and a\n"
+"                           default route via the host end\n"
+"      --force-default-route  let --tap take the host's default-route interface\n"
+"\n"
+"Life cycle:\n"
+"      --console MODE       auto (default): a pty when stdin is a terminal;\n"
+"                           pty: the firmware's /dev/console is a pty relayed\n"
+"                           to this terminal (raw: Ctrl-C goes to the\n"
+"                           firmware; Ctrl-] 3 times in 1s kills it);\n"
+"                           pipe: the init inherits fwrun's stdio\n"
+"      --stop-signal SIG    sent to the init when fwrun gets SIGINT, SIGTERM\n"
+"                           or SIGHUP, or on --timeout (default SIGTERM)\n"
+"      --kill-after SECS    then SIGKILL it after SECS (default 10); a second\n"
+"                           SIGINT kills at once\n"
+"      --timeout SECS       stop the firmware after SECS; exit status 124\n"
+"      --restart-on-reboot  start it again (fresh namespaces, same upper dir)\n"
+"                           when it reboots, until it powers off or exits\n"
+"      --status-fd FD       write JSON lines to FD: started, exited\n"
+"                           (SECS: 1.5, 500ms, 30s, 2m, 1h)\n"
+"\n"
 "Telling:\n"
 "      --dry-run            print the plan, touch nothing\n"
 "  -v, --verbose            print each setup step with its duration\n"
@@ -75,6 +140,7 @@ static const char usage_text[] =
 "      --version            show the version and exit\n"
 "\n"
 "Exit status: the init's status; 128+N if it was killed by signal N;\n"
+"0 it powered off; 133 it rebooted; 124 --timeout expired;\n"
 "125 fwrun failed; 126 INIT not executable; 127 INIT not found.\n"
 "See fwrun(8).\n";
 
@@ -146,6 +212,14 @@ static enum fwrun_parse_result usage_error(struct fw_error *e, const char *what,
 	return FWRUN_PARSE_ERROR;
 }
 
+/* netsetup's parse errors: the hint is the reason. */
+static enum fwrun_parse_result net_usage_error(struct fw_error *e)
+{
+	if (e->hint[0])
+		e->err = 0;
+	return FWRUN_PARSE_ERROR;
+}
+
 /* Every combination is checked here, before anything privileged runs. */
 static enum fwrun_parse_result check_options(struct fwrun_opts *o, struct fw_error *e)
 {
@@ -184,6 +258,11 @@ static enum fwrun_parse_result check_options(struct fwrun_opts *o, struct fw_err
 				   "1 to 64 letters, digits, '-', '.', '_'");
 	if (o->init_argv && !o->init_argv[0][0])
 		return usage_error(e, "INIT", "", "is empty");
+	if (o->diff && !net_plan_empty(&o->net))
+		return usage_error(e, "option", "--diff", "takes no --tap or --veth");
+	fw_strlcpy(o->net.instance, o->name, sizeof(o->net.instance));
+	if (net_plan_check(&o->net, e) < 0)
+		return net_usage_error(e);
 	if (!o->init_argv) {
 		o->init_argv = default_init_argv;
 		o->init_argc = 1;
@@ -198,6 +277,9 @@ enum fwrun_parse_result fwrun_parse(struct fwrun_opts *o, int argc, char **argv,
 
 	memset(o, 0, sizeof(*o));
 	memset(e, 0, sizeof(*e));
+	net_plan_init(&o->net, "");
+	supervise_opts_init(&o->life);
+	o->status_fd = -1;
 	optind = 0;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "+:vqh", long_options, NULL)) != -1) {
@@ -233,6 +315,74 @@ enum fwrun_parse_result fwrun_parse(struct fwrun_opts *o, int argc, char **argv,
 		case OPT_DRY_RUN:
 			o->dry_run = true;
 			break;
+		case OPT_APPARMOR:
+			if (aa_mode_parse(optarg, &o->apparmor) < 0)
+				return usage_error(e, "option --apparmor", optarg,
+						   "use auto, on or off");
+			break;
+		case OPT_PROFILE:
+			if (aa_quote(optarg, (char[AA_LABEL_MAX * 2 + 3]){ 0 },
+				     AA_LABEL_MAX * 2 + 3) < 0 || strlen(optarg) >= AA_LABEL_MAX)
+				return usage_error(e, "option --profile", optarg,
+						   "not a usable AppArmor profile name");
+			o->aa_profile = optarg;
+			break;
+		case OPT_PRINT_PROFILE:
+			fputs(aa_profile(), stdout);
+			return FWRUN_PARSE_EXIT_OK;
+		case OPT_CAP_DROP:
+		case OPT_CAP_ADD:
+			if (caps_spec_add(&o->caps, optarg, c == OPT_CAP_DROP) < 0)
+				return usage_error(e, c == OPT_CAP_DROP ? "option --cap-drop" :
+						   "option --cap-add", optarg,
+						   "unknown capability (see capabilities(7))");
+			break;
+		case OPT_TAP:
+			if (net_plan_add_tap(&o->net, optarg, e) < 0)
+				return net_usage_error(e);
+			break;
+		case OPT_VETH:
+			if (o->net.veth)
+				return usage_error(e, "option", "--veth", "given twice");
+			if (net_plan_set_veth(&o->net, optarg, e) < 0)
+				return net_usage_error(e);
+			break;
+		case OPT_FORCE_DEFAULT_ROUTE:
+			o->net.force_default_route = true;
+			break;
+		case OPT_CONSOLE:
+			if (console_mode_parse(optarg, &o->console) < 0)
+				return usage_error(e, "console mode", optarg,
+						   "use auto, pty or pipe");
+			break;
+		case OPT_STOP_SIGNAL:
+			if (supervise_parse_signal(optarg, &o->life.stop_signal) < 0)
+				return usage_error(e, "stop signal", optarg,
+						   "use a name (TERM, SIGRTMIN+3) or a number");
+			break;
+		case OPT_KILL_AFTER:
+		case OPT_TIMEOUT:
+			r = supervise_parse_duration(optarg, c == OPT_TIMEOUT ?
+						     &o->life.timeout_ms : &o->life.kill_after_ms);
+			if (r < 0)
+				return usage_error(e, c == OPT_TIMEOUT ? "--timeout" : "--kill-after",
+						   optarg, r == -ERANGE ? "longer than 100 days" :
+						   "use seconds (1.5) or 500ms, 30s, 2m, 1h");
+			break;
+		case OPT_RESTART_ON_REBOOT:
+			o->restart_on_reboot = true;
+			break;
+		case OPT_STATUS_FD: {
+			char *end;
+			long fd;
+			errno = 0;
+			fd = strtol(optarg, &end, 10);
+			if (errno || end == optarg || *end || fd < 0 || fd > INT_MAX)
+				return usage_error(e, "--status-fd", optarg,
+						   "not a file descriptor number");
+			o->status_fd = (int)fd;
+			break;
+		}
 		case 'v':
 			o->verbosity = FWRUN_VERBOSE;
 			break;
@@ -297,6 +447,9 @@ struct run {
 	int rootfs_fd;
 	int lock_fd;
 	struct ns_instance ns;
+	struct aa_plan aa;	/* AppArmor decision, then what was loaded */
+	uint64_t cap_drop;	/* cut from the bounding set */
+	struct net_plan net;
 	struct fw_error e;
 };
 
@@ -319,9 +472,15 @@ static int fail_usage(const struct fw_error *e)
  * ns.c stays a mechanism that knows none of them. */
 static int container_hook(enum fw_step step, void *data, struct fw_error *e)
 {
-	(void)data;
-	(void)e;
+	struct run *run = data;
+
 	switch (step) {
+	case STEP_NET_INSIDE:
+		return net_inside(&run->net, e);
+	case STEP_PRE_PIVOT:
+		return aa_apply_onexec(&run->aa, e);
+	case STEP_POST_PIVOT:
+		return caps_apply_drop(run->cap_drop, e);
 	default:
 		return 0;
 	}
@@ -346,39 +505,6 @@ static void print_steps(const struct ns_instance *ns)
 	}
 	fprintf(stderr, "fwrun: %-40s %8.3f ms\n", "total to exec",
 		(double)(prev - ns->step_ns[STEP_NONE]) / 1e6);
-}
-
-/* Wait for pid 1; forward SIGINT/SIGTERM/SIGHUP to it as SIGTERM, a second
- * SIGINT kills it. Returns its wait status. */
-static int wait_init(struct run *run, const sigset_t *sigs)
-{
-	int sfd = signalfd(-1, sigs, SFD_CLOEXEC);
-	int wstatus = 0, ints = 0;
-
-	for (;;) {
-		pid_t p = waitpid(run->ns.init_pid, &wstatus, WNOHANG);
-		if (p == run->ns.init_pid)
-			break;
-		struct signalfd_siginfo si;
-		if (sfd < 0 || read(sfd, &si, sizeof(si)) != sizeof(si)) {
-			if (sfd >= 0 && errno == EINTR)
-				continue;
-			/* no signalfd: plain blocking wait */
-			while (waitpid(run->ns.init_pid, &wstatus, 0) < 0 && errno == EINTR)
-				;
-			break;
-		}
-		if (si.ssi_signo == SIGCHLD)
-			continue;
-		if (si.ssi_signo == SIGINT && ++ints > 1)
-			kill(run->ns.init_pid, SIGKILL);
-		else
-			kill(run->ns.init_pid, SIGTERM);
-	}
-	run->ns.init_pid = -1;
-	if (sfd >= 0)
-		close(sfd);
-	return wstatus;
 }
 
 /* Is path (which may not exist yet) inside the directory dir? Resolved
@@ -452,6 +578,57 @@ static int ensure_run_dir(struct fw_error *e)
 	return 0;
 }
 
+static void print_net_plan(const struct net_plan *n)
+{
+	char a[64], h[64], vh[IFNAMSIZ];
+
+	printf("network:    own namespace, lo up\n");
+	for (size_t i = 0; i < n->nlinks; i++) {
+		const struct net_tap_spec *t = &n->links[i].spec;
+		if (t->addr.family)
+			net_format_cidr(&t->addr, a, sizeof(a));
+		printf("tap:        %s in as %s%s%s, up; given back at exit (a tap made if missing)\n",
+		       t->ifname, t->inner, t->addr.family ? " with " : "", t->addr.family ? a : "");
+	}
+	if (n->veth) {
+		if (net_veth_host_name(n->instance, vh) < 0)
+			fw_strlcpy(vh, "?", sizeof(vh));
+		if (n->veth_addr_given) {
+			net_format_cidr(&n->veth_fw, a, sizeof(a));
+			net_format_cidr(&n->veth_host, h, sizeof(h));
+		} else {
+			fw_strlcpy(a, "10.202.N.1/24", sizeof(a));
+			fw_strlcpy(h, "10.202.N.254/24 (N picked at run time)", sizeof(h));
+		}
+		printf("veth:       eth0 %s, default route via host end %s %s\n", a, vh, h);
+	}
+}
+
+static void print_life_plan(const struct run *run)
+{
+	const struct fwrun_opts *o = run->o;
+	struct console_decision how = console_decide(o->console, isatty(STDIN_FILENO));
+	char k[32], t[32];
+	char **argv = console_init_argv(o->init_argv, FWRUN_DEFAULT_INIT, how.pty);
+
+	printf("init:      ");
+	for (char **a = argv ? argv : o->init_argv; *a; a++)
+		printf(" %s", *a);
+	printf("\n");
+	free(argv);
+	if (how.pty)
+		printf("console:    pty as /dev/console, relayed%s; Ctrl-] x3 in 1s kills\n",
+		       how.raw ? " (terminal in raw mode)" : " from stdin");
+	else
+		printf("console:    none: the init inherits fwrun's stdin/stdout/stderr\n");
+	supervise_format_duration(k, sizeof(k), o->life.kill_after_ms);
+	supervise_format_duration(t, sizeof(t), o->life.timeout_ms);
+	printf("stop:       SIG%s on SIGINT/SIGTERM/SIGHUP%s%s, SIGKILL %s later%s\n",
+	       sigabbrev_np(o->life.stop_signal) ? sigabbrev_np(o->life.stop_signal) : "?",
+	       o->life.timeout_ms ? " or after " : "", o->life.timeout_ms ? t : "", k,
+	       o->restart_on_reboot ? "; restart on reboot" : "");
+}
+
 static void print_plan(const struct run *run)
 {
 	const struct fwrun_opts *o = run->o;
@@ -470,11 +647,43 @@ static void print_plan(const struct run *run)
 		       o->reset ? " (emptied first)" : "", run->state.work, run->state.lock);
 	printf("name:       %s\nhostname:   %s\n", o->name, o->hostname ? o->hostname : o->name);
 	printf("namespaces: mnt uts ipc net (+sysvsem), then pid last\n");
+	print_net_plan(&o->net);
 	printf("root:       pivot_root to the overlay (chroot where pivot_root cannot)\n");
-	printf("init:      ");
-	for (int i = 0; i < o->init_argc; i++)
-		printf(" %s", o->init_argv[i]);
-	printf("\n");
+	char line[1024];
+	aa_describe(&run->aa, line, sizeof(line));
+	printf("apparmor:   %s\n", line);
+	caps_format(run->cap_drop, line, sizeof(line));
+	printf("caps:       cut from the bounding set: %s\n", line);
+	print_life_plan(run);
+}
+
+/* Host side, before anything runs: the AppArmor decision and the set of
+ * capabilities to cut (also for --dry-run). */
+static int decide_protection(struct run *run)
+{
+	const struct fwrun_opts *o = run->o;
+
+	run->cap_drop = caps_resolve(&o->caps, caps_all_mask(caps_last_cap()));
+	return aa_decide(&run->aa, o->apparmor, o->aa_profile,
+			 aa_kernel_enabled(&aa_env_system), &run->e);
+}
+
+/* Load fwrun's profile when the kernel does not hold it yet (or check
+ * --profile is loaded); say what was decided. */
+static int prepare_protection(struct run *run)
+{
+	const struct fwrun_opts *o = run->o;
+	char line[1024];
+
+	if (aa_prepare(&run->aa, &aa_env_system, &run->e) < 0)
+		return -1;
+	if (o->verbosity >= FWRUN_VERBOSE) {
+		aa_describe(&run->aa, line, sizeof(line));
+		fprintf(stderr, "fwrun: apparmor: %s\n", line);
+		caps_format(run->cap_drop, line, sizeof(line));
+		fprintf(stderr, "fwrun: capabilities cut from the bounding set: %s\n", line);
+	}
+	return 0;
 }
 
 static int init_failed_status(const struct fw_error *e)
@@ -485,15 +694,58 @@ static int init_failed_status(const struct fw_error *e)
 	       FWRUN_EXIT_NOTFOUND : FWRUN_EXIT_NOEXEC;
 }
 
-static int run_firmware(const struct fwrun_opts *o, const sigset_t *sigs)
+/* A line on stderr for the user; the terminal may be raw while the console
+ * is relayed (no output processing): then end it with CR LF. */
+static void say(const struct console *con, const char *msg)
+{
+	fprintf(stderr, "fwrun: %s%s", msg, con->how.raw && con->master >= 0 ? "\r\n" : "\n");
+}
+
+static void emit_started(const struct run *run, unsigned run_no)
+{
+	struct events_started ev = {
+		.run = run_no,
+		.pid = run->ns.init_pid,
+		.supervisor_pid = getpid(),
+		.name = run->o->name,
+	};
+	char line[EVENTS_LINE_MAX];
+	int n;
+
+	for (size_t i = 0; i < EVENTS_NS_COUNT; i++)
+		ev.ns[i] = ns_id(run->ns.init_pid, events_ns_types[i]);
+	n = events_format_started(line, sizeof(line), &ev);
+	if (n > 0)
+		events_emit(run->o->status_fd, line, n);
+}
+
+static void emit_exited(const struct run *run, const struct events_exited *ev)
+{
+	char line[EVENTS_LINE_MAX];
+	int n = events_format_exited(line, sizeof(line), ev);
+
+	if (n > 0)
+		events_emit(run->o->status_fd, line, n);
+}
+
+static int run_firmware(const struct fwrun_opts *o)
 {
 	struct run run = { .o = o, .rootfs_fd = -1, .lock_fd = -1 };
 	int status = FWRUN_EXIT_FAILURE;
+	struct console con;
+	struct supervise_result res;
+	_cleanup_free_ char **argv = NULL;
+	unsigned run_no = 0;
+	uint64_t t0 = 0;
 	int r;
 
 	ns_instance_init(&run.ns);
+	run.net = o->net;
+	console_init(&con);
 	run.rootfs_fd = rootfs_probe(o->rootfs, &run.rootfs, &run.e);
 	if (run.rootfs_fd < 0)
+		goto fail;
+	if (decide_protection(&run) < 0)
 		goto fail;
 	if (o->dry_run) {
 		if ((r = state_paths(&run.state, o->state_dir, o->name)) < 0) {
@@ -504,9 +756,22 @@ static int run_firmware(const struct fwrun_opts *o, const sigset_t *sigs)
 		status = 0;
 		goto out;
 	}
-	if (ns_become_subreaper(&run.e) < 0 || ensure_run_dir(&run.e) < 0 ||
-	    prepare_state(&run) < 0)
+	/* Network first: every refusal before anything is touched. */
+	if (net_validate(&run.net, &run.e) < 0)
 		goto fail;
+	if (o->status_fd >= 0 && events_open(o->status_fd, &run.e) < 0)
+		goto fail;
+	if (ns_become_subreaper(&run.e) < 0 || ensure_run_dir(&run.e) < 0 ||
+	    prepare_state(&run) < 0 || prepare_protection(&run) < 0 ||
+	    net_prepare(&run.net, &run.e) < 0)
+		goto fail;
+	if (console_open(&con, console_decide(o->console, isatty(STDIN_FILENO)), &run.e) < 0)
+		goto fail;
+	argv = console_init_argv(o->init_argv, FWRUN_DEFAULT_INIT, con.master >= 0);
+	if (!argv) {
+		fw_fail(&run.e, ENOMEM, "build the argv of", o->init_argv[0]);
+		goto fail;
+	}
 
 	struct ns_plan plan = {
 		.rootfs_path = o->rootfs,
@@ -515,29 +780,101 @@ static int run_firmware(const struct fwrun_opts *o, const sigset_t *sigs)
 		.upper = o->ephemeral ? NULL : run.state.upper,
 		.work = o->ephemeral ? NULL : run.state.work,
 		.hostname = o->hostname ? o->hostname : o->name,
-		.argv = o->init_argv,
+		.argv = argv,
 		.envp = init_env,
-		.console_fd = -1,
+		.console_fd = con.slave,
+		.console_path = con.master >= 0 ? con.slave_path : NULL,
 		.report_steps = o->verbosity >= FWRUN_VERBOSE,
 		.hook = container_hook,
 		.hook_data = &run,
 	};
-	if (ns_spawn(&run.ns, &plan, &run.e) < 0)
-		goto fail;
-	if (ns_start_init(&run.ns, &run.e) < 0) {
-		status = init_failed_status(&run.e);
-		goto fail;
+	/* One pass per boot: --restart-on-reboot starts the firmware again in
+	 * fresh namespaces, on the same upper dir and the same pty. */
+	for (;;) {
+		run_no++;
+		if (ns_spawn(&run.ns, &plan, &run.e) < 0 ||
+		    net_move_in(&run.net, run.ns.netns_fd, &run.e) < 0)
+			goto fail;
+		if (ns_start_init(&run.ns, &run.e) < 0) {
+			status = init_failed_status(&run.e);
+			goto fail;
+		}
+		if (!t0)
+			t0 = fw_now_ns();	/* --timeout counts from the first start */
+		if (o->verbosity >= FWRUN_VERBOSE && run_no == 1)
+			print_steps(&run.ns);
+		emit_started(&run, run_no);
+		/* Once the init runs (a failure before says only what failed). */
+		if (run_no == 1 && !run.aa.confine && o->apparmor == AA_MODE_AUTO &&
+		    o->verbosity > FWRUN_QUIET)
+			fprintf(stderr, "fwrun: %s\n", AA_NOTICE_UNAVAILABLE);
+		if (run_no == 1 && console_raw(&con, &run.e) < 0)
+			goto fail;
+		if (supervise_run(run.ns.init_pid, &o->life, &con, t0, &res, &run.e) < 0)
+			goto fail;
+		run.ns.init_pid = -1;	/* reaped */
+		/* A reboot while fwrun was stopping it (a signal, the timeout)
+		 * is the end asked for, not a restart. */
+		if (res.reason != EVENTS_REBOOT || !o->restart_on_reboot || res.timer.stopping)
+			break;
+		{
+			char line[EVENTS_LINE_MAX];
+			int n = events_format_restarting(line, sizeof(line), run_no, res.reason);
+			if (n > 0)
+				events_emit(o->status_fd, line, n);
+		}
+		if (o->verbosity >= FWRUN_NORMAL)
+			say(&con, "firmware rebooted: starting it again");
+		ns_abort(&run.ns);
+		/* Interfaces back from the old namespace, into the next one. */
+		if (net_restore(&run.net, run.ns.netns_fd, &run.e) < 0)
+			goto fail;
+		if (run.ns.netns_fd >= 0)
+			close(run.ns.netns_fd);
+		ns_instance_init(&run.ns);
+		if (net_validate(&run.net, &run.e) < 0 || net_prepare(&run.net, &run.e) < 0)
+			goto fail;
 	}
-	if (o->verbosity >= FWRUN_VERBOSE)
-		print_steps(&run.ns);
-	status = fwrun_exit_status(wait_init(&run, sigs));
+	console_close(&con);	/* the terminal is cooked again from here */
+	{
+		char msg[256];
+		/* A timeout is a failure (124): said even with -q. */
+		if (supervise_describe(&res, msg, sizeof(msg)) > 0 &&
+		    (o->verbosity >= FWRUN_NORMAL || res.reason == EVENTS_TIMEOUT))
+			say(&con, msg);
+	}
+	status = res.status;
+	emit_exited(&run, &(struct events_exited){
+		.run = run_no, .status = status, .reason = res.reason, .wstatus = res.wstatus,
+	});
 	goto out;
 fail:
+	console_close(&con);
 	if (o->verbosity >= FWRUN_VERBOSE && run.ns.step_ns[STEP_NONE])
 		print_steps(&run.ns);
 	print_error(&run.e);
+	if (!o->dry_run) {
+		char line[1024];
+		fwrun_format_error(line, sizeof(line), &run.e);
+		emit_exited(&run, &(struct events_exited){
+			.run = run_no, .status = status, .reason = EVENTS_SETUP_ERROR,
+			.error = line,
+		});
+	}
 out:
+	console_close(&con);
 	ns_abort(&run.ns);
+	/* Interfaces back before the namespace goes: its fd keeps it alive. */
+	struct fw_error ne = { 0 };
+	if (net_restore(&run.net, run.ns.netns_fd, &ne) < 0) {
+		print_error(&ne);
+		if (status == 0)
+			status = FWRUN_EXIT_FAILURE;
+	}
+	if (o->verbosity >= FWRUN_VERBOSE && !net_plan_empty(&run.net))
+		fprintf(stderr, "fwrun: %-40s %8.3f ms\nfwrun: %-40s %8.3f ms\n",
+			"network move in (supervisor)", (double)run.net.move_ns / 1e6,
+			"network give back (supervisor)", (double)run.net.restore_ns / 1e6);
 	if (run.ns.netns_fd >= 0)
 		close(run.ns.netns_fd);
 	if (run.rootfs_fd >= 0)
@@ -672,11 +1009,7 @@ int fwrun_main(int argc, char **argv)
 
 	/* Signals are read from a signalfd once the init runs; until then they
 	 * wait, so that setup and cleanup are never cut in half. */
-	sigemptyset(&sigs);
-	sigaddset(&sigs, SIGCHLD);
-	sigaddset(&sigs, SIGINT);
-	sigaddset(&sigs, SIGTERM);
-	sigaddset(&sigs, SIGHUP);
+	supervise_sigmask(&sigs);
 	sigprocmask(SIG_BLOCK, &sigs, NULL);
-	return run_firmware(&o, &sigs);
+	return run_firmware(&o);
 }

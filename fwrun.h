@@ -6,6 +6,10 @@
 
 #include <stdbool.h>
 
+#include "aa.h"
+#include "caps.h"
+#include "netsetup.h"
+#include "supervise.h"
 #include "util.h"
 
 #define FWRUN_VERSION "0.1.0"
@@ -36,8 +40,16 @@ struct fwrun_opts {
 	int verbosity;			/* -v / -q */
 	char **init_argv;		/* INIT [ARG...], NULL-terminated */
 	int init_argc;
-	/* Following issues add: network (netsetup.h), protection (aa.h,
-	 * caps.h), console and life cycle (console.h). */
+	/* protection (aa.h, caps.h) */
+	enum aa_mode apparmor;		/* --apparmor=auto|on|off */
+	const char *aa_profile;		/* --profile NAME, NULL: fwrun's own */
+	struct caps_spec caps;		/* --cap-drop / --cap-add */
+	struct net_plan net;		/* --tap, --veth, --force-default-route */
+	/* life cycle (console.h, supervise.h, events.h) */
+	enum console_mode console;	/* --console */
+	struct supervise_opts life;	/* --stop-signal, --kill-after, --timeout */
+	bool restart_on_reboot;		/* --restart-on-reboot */
+	int status_fd;			/* --status-fd, -1: none */
 };
 
 /* What fwrun_parse() tells its caller. */

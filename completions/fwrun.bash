@@ -1,0 +1,88 @@
+# SPDX-License-Identifier: MIT
+# bash completion for fwrun(8)
+
+_fwrun()
+{
+	local cur prev words cword split
+	_init_completion -s || return
+
+	local opts="--rootfs --name --state-dir --hostname --ephemeral --reset --diff
+		--dry-run --console --stop-signal --kill-after --timeout
+		--restart-on-reboot --status-fd --verbose --quiet --help --version -v -q -h"
+
+	case $prev in
+	--rootfs)
+		_filedir '@(ext[234]|img|squashfs|sqfs|erofs)'
+		return
+		;;
+	--state-dir)
+		_filedir -d
+		return
+		;;
+	--name)
+		# instances that have a state directory
+		COMPREPLY=($(compgen -W "$(ls /var/lib/fwrun 2>/dev/null)" -- "$cur"))
+		return
+		;;
+	--hostname)
+		return
+		;;
+	--console)
+		COMPREPLY=($(compgen -W "auto pty pipe" -- "$cur"))
+		return
+		;;
+	--stop-signal)
+		COMPREPLY=($(compgen -W "TERM INT HUP QUIT USR1 USR2 PWR KILL RTMIN+3" -- "${cur#SIG}"))
+		return
+		;;
+	--kill-after|--timeout)
+		COMPREPLY=($(compgen -W "1 5 10 30 60 500ms 2m 1h" -- "$cur"))
+		return
+		;;
+	--status-fd)
+		COMPREPLY=($(compgen -W "1 2 3 4 5" -- "$cur"))
+		return
+		;;
+	esac
+	$split && return
+
+	# After INIT (the first word that is not an option or an option's
+	# argument), everything belongs to the firmware's init.
+	local i takes_arg=0 init_at=0
+	for ((i = 1; i < cword; i++)); do
+		if ((takes_arg)); then
+			takes_arg=0
+			continue
+		fi
+		case ${words[i]} in
+		--)
+			init_at=$((i + 1))
+			break
+			;;
+		--rootfs|--name|--state-dir|--hostname|--console|--stop-signal|--kill-after|--timeout|--status-fd)
+			takes_arg=1
+			;;
+		-*)
+			;;
+		*)
+			init_at=$i
+			break
+			;;
+		esac
+	done
+	if ((init_at && cword > init_at)); then
+		return	# the init's arguments: nothing we know of
+	fi
+	if ((init_at && cword == init_at)) || [[ $cur != -* && $init_at -ne 0 ]]; then
+		COMPREPLY=($(compgen -W "/sbin/boxinit /bin/sh" -- "$cur"))
+		return
+	fi
+
+	if [[ $cur == -* ]]; then
+		COMPREPLY=($(compgen -W "$opts" -- "$cur"))
+		[[ ${COMPREPLY-} == *= ]] && compopt -o nospace
+		return
+	fi
+	COMPREPLY=($(compgen -W "/sbin/boxinit" -- "$cur"))
+}
+complete -F _fwrun fwrun

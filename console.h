@@ -1,0 +1,132 @@
+/* SPDX-License-Identifier: MIT */
+/* The firmware's console.
+ *
+ * With a terminal on stdin (or --console=pty) the supervisor opens a pty
+ * pair: the slave becomes the firmware's /dev/console and pid 1's
+ * stdin/stdout/stderr and controlling terminal (ns.c does that with
+ * ns_plan.console_fd); the supervisor keeps the master and relays it to its
+ * own stdin/stdout, with the user's terminal in raw mode (so Ctrl-C, Ctrl-Z,
+ * Ctrl-\ are bytes for the firmware, not signals for fwrun) and the window
+ * size passed on. Pressing Ctrl-] three times within a second kills the
+ * firmware, as in systemd-nspawn. Without a terminal (CI), no pty and no
+ * relay: pid 1 inherits fwrun's stdio, so there is nothing in between.
+ *
+ * Pure half (unit-tested): console_mode_parse(), console_decide(),
+ * console_escape_feed(), console_init_argv(), console_buf_*().
+ * Applying half: console_open(), console_raw(), console_restore(),
+ * console_winch(), console_poll_fill()/console_poll_handle(), console_drain(),
+ * console_close(). */
+#ifndef FWRUN_CONSOLE_H
+#define FWRUN_CONSOLE_H
+
+#include <poll.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <termios.h>
+
+#include "util.h"
+
+enum console_mode {
+	CONSOLE_AUTO = 0,	/* pty when stdin is a terminal, else pipe */
+	CONSOLE_PTY,		/* always a pty (relayed from stdin even if not a tty) */
+	CONSOLE_PIPE,		/* never: pid 1 inherits fwrun's stdio */
+};
+
+/* "auto" "pty" "pipe" -> mode; -EINVAL for anything else. */
+int console_mode_parse(const char *s, enum console_mode *mode);
+const char *console_mode_name(enum console_mode mode);
+
+struct console_decision {
+	bool pty;	/* open a pty and relay it */
+	bool raw;	/* put stdin (a terminal) in raw mode, pass window size */
+};
+
+/* What to do for a mode, given whether stdin and stdout are terminals.
+ * The terminal is only switched to raw mode when it is stdin (we read keys
+ * from it); stdout a terminal alone does not give a pty in auto mode. */
+struct console_decision console_decide(enum console_mode mode, bool stdin_tty);
+
+/* The escape sequence: CONSOLE_ESCAPE_COUNT times CONSOLE_ESCAPE_CHAR, each
+ * within CONSOLE_ESCAPE_WINDOW_NS of the first, with nothing else between. */
+#define CONSOLE_ESCAPE_CHAR 0x1d	/* Ctrl-] */
+#define CONSOLE_ESCAPE_COUNT 3
+#define CONSOLE_ESCAPE_WINDOW_NS 1000000000ull
+
+struct console_escape {
+	unsigned count;		/* Ctrl-] seen in a row */
+	uint64_t first_ns;	/* when the first of them came */
+};
+
+/* Feed the bytes of one read, which came at now_ns. Returns true when the
+ * sequence is complete (the state is then reset). Works across reads: the
+ * state carries the run of Ctrl-] from one call to the next. */
+bool console_escape_feed(struct console_escape *st, const void *buf, size_t len,
+			 uint64_t now_ns);
+
+/* The init's argv with "ro.boot.console=console" appended when INIT is the
+ * default boxinit, a pty console is given and no ro.boot.console= argument
+ * is there already. Returns a malloc'd NULL-terminated array of the same
+ * strings (the caller frees the array only) or NULL on ENOMEM. */
+char **console_init_argv(char *const *argv, const char *default_init, bool pty);
+
+/* A byte queue for one direction of the relay. */
+#define CONSOLE_BUF_SIZE 4096
+struct console_buf {
+	char data[CONSOLE_BUF_SIZE];
+	size_t start, end;	/* pending bytes: data[start..end) */
+};
+
+struct console {
+	struct console_decision how;
+	int master;		/* pty master, -1 when there is no pty */
+	int slave;		/* kept open: the pty stays usable across restarts
+				 * and the master never sees a hangup to spin on */
+	char slave_path[64];	/* /dev/pts/N */
+	int in, out;		/* the user's side: 0 and 1 */
+	bool in_open;		/* stdin not at EOF */
+	bool master_open;	/* master readable (no EIO yet) */
+	struct console_escape esc;
+	struct console_buf to_fw, to_user;
+};
+
+void console_init(struct console *c);
+
+/* Open the pty pair if the decision says so (master and slave O_CLOEXEC |
+ * O_NOCTTY, master non-blocking), copy the terminal's window size to it. */
+int console_open(struct console *c, struct console_decision how, struct fw_error *e);
+
+/* Save the terminal's mode and make it raw (only when how.raw). The saved
+ * mode is also restored by console_restore_atexit() (atexit, and fatal
+ * signal handlers for SIGSEGV/SIGBUS/SIGABRT/SIGQUIT/SIGPIPE...), so the
+ * terminal comes back on every exit path but SIGKILL. */
+int console_raw(struct console *c, struct fw_error *e);
+
+/* Put the terminal back as it was (idempotent, async-signal-safe). */
+void console_restore(void);
+
+/* SIGWINCH: copy the terminal's size to the pty (the kernel then sends
+ * SIGWINCH to the firmware's foreground process group). */
+void console_winch(struct console *c);
+
+/* Fill up to 2 pollfds for the relay; returns how many. */
+int console_poll_fill(struct console *c, struct pollfd *fds);
+
+/* Move bytes as the poll results allow. Returns 1 when the escape sequence
+ * was typed, 0 otherwise, -errno on a failure worth stopping for. */
+int console_poll_handle(struct console *c, const struct pollfd *fds, int n,
+			uint64_t now_ns);
+
+/* After the init is gone: move what the firmware wrote last to stdout. */
+void console_drain(struct console *c);
+
+/* Restore the terminal, close the pty. */
+void console_close(struct console *c);
+
+/* Pure helpers of the byte queues (tested). */
+size_t console_buf_space(const struct console_buf *b);
+size_t console_buf_pending(const struct console_buf *b);
+/* Make room at the end by moving pending bytes to the front. */
+void console_buf_compact(struct console_buf *b);
+
+#endif

@@ -1,0 +1,80 @@
+/* SPDX-License-Identifier: MIT */
+/* --status-fd: one JSON object per line for machines (CI jobs, wrappers).
+ *
+ *   {"event":"started","run":1,"pid":4242,"supervisor_pid":4200,
+ *    "namespaces":{"mnt":4026532301,"uts":...,"ipc":...,"net":...,"pid":...}}
+ *   {"event":"restarting","run":1,"reason":"reboot"}
+ *   {"event":"exited","run":1,"status":0,"reason":"exit","code":0}
+ *   {"event":"exited","run":1,"status":137,"reason":"signal","signal":"KILL"}
+ *   {"event":"exited","status":125,"reason":"setup-error","error":"fwrun: ..."}
+ *
+ * Pure half (unit-tested): events_json_escape(), events_format_*().
+ * Applying half: events_open(), events_emit(). */
+#ifndef FWRUN_EVENTS_H
+#define FWRUN_EVENTS_H
+
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "util.h"
+
+/* Longest line we ever write: the "error" string is bounded by struct
+ * fw_error, escaped at most 6 bytes per byte. */
+#define EVENTS_LINE_MAX 8192
+
+/* Why the run ended; the "reason" member of "exited". */
+enum events_reason {
+	EVENTS_EXIT = 0,	/* the init exited: "code" */
+	EVENTS_SIGNAL,		/* the init was killed: "signal" */
+	EVENTS_TIMEOUT,		/* --timeout expired (status 124) */
+	EVENTS_REBOOT,		/* the init called reboot(2): restart */
+	EVENTS_POWEROFF,	/* the init called reboot(2): power off / halt */
+	EVENTS_SETUP_ERROR,	/* fwrun failed before the init ran */
+};
+
+const char *events_reason_name(enum events_reason r);
+
+/* Namespace types reported in "started", in this order. */
+#define EVENTS_NS_COUNT 6
+extern const char *const events_ns_types[EVENTS_NS_COUNT]; /* mnt uts ipc net pid cgroup */
+
+struct events_started {
+	unsigned run;			/* 1, then 2... with --restart-on-reboot */
+	pid_t pid;			/* the init, as the host sees it */
+	pid_t supervisor_pid;
+	const char *name;		/* instance name, may be NULL */
+	uint64_t ns[EVENTS_NS_COUNT];	/* 0: unknown, written as null */
+};
+
+struct events_exited {
+	unsigned run;			/* 0: no run (setup error before the init) */
+	int status;			/* fwrun's own exit status */
+	enum events_reason reason;
+	int wstatus;			/* the init's wait status, when reason is not
+					 * setup-error: gives "code" or "signal" */
+	const char *error;		/* setup-error message, may be NULL */
+};
+
+/* JSON string body for s (no quotes): '"' '\\' and control characters
+ * escaped (\n \t \r \b \f, others \u00XX), bytes >= 0x80 that are not valid
+ * UTF-8 as \u00XX of the byte (so the line is always valid UTF-8 JSON; a
+ * tool that needs the raw bytes back gets them as Latin-1 code points).
+ * Returns the length it needs (like snprintf), writing at most size-1 bytes
+ * and always a NUL when size > 0. */
+size_t events_json_escape(char *dst, size_t size, const char *s);
+
+/* A whole line, with the trailing '\n'. Return the length, or -ENOSPC when
+ * buf is too small (nothing usable written). */
+int events_format_started(char *buf, size_t size, const struct events_started *s);
+int events_format_exited(char *buf, size_t size, const struct events_exited *x);
+int events_format_restarting(char *buf, size_t size, unsigned run, enum events_reason why);
+
+/* Check --status-fd FD is open for writing and mark it close-on-exec (the
+ * firmware must not inherit it). Returns 0 or fw_fail(). */
+int events_open(int fd, struct fw_error *e);
+
+/* Write one formatted line in a single write (an O_APPEND file or a pipe
+ * sees whole lines). fd < 0: nothing. Returns 0 or -errno. */
+int events_emit(int fd, const char *line, int len);
+
+#endif

@@ -1,0 +1,1218 @@
+/* SPDX-License-Identifier: MIT */
+/* Network of the firmware: see netsetup.h for the order of a run. */
+#include "netsetup.h"
+
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <fcntl.h>
+#include <libmnl/libmnl.h>
+#include <linux/if_link.h>
+#include <linux/if_tun.h>
+#include <linux/rtnetlink.h>
+#include <linux/veth.h>
+#include <sched.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <time.h>
+
+/* ------------------------------------------------------------------ pure */
+
+int net_ifname_check(const char *name)
+{
+	size_t len = strlen(name);
+
+	if (len == 0)
+		return -EINVAL;
+	if (len >= IFNAMSIZ)
+		return -ENAMETOOLONG;
+	if (!strcmp(name, ".") || !strcmp(name, ".."))
+		return -EINVAL;
+	for (const unsigned char *c = (const unsigned char *)name; *c; c++) {
+		/* The kernel refuses '/', ':' and spaces; '%' would make a
+		 * name pattern ("tap%d") of a tap we create. */
+		if (*c == '/' || *c == ':' || *c == '%' || isspace(*c) || *c < 0x21 ||
+		    *c > 0x7e)
+			return -EINVAL;
+	}
+	return 0;
+}
+
+static int parse_prefix(const char *s, unsigned max, unsigned *out)
+{
+	unsigned v = 0;
+
+	if (!*s || strlen(s) > 3)
+		return -EINVAL;
+	for (; *s; s++) {
+		if (*s < '0' || *s > '9')
+			return -EINVAL;
+		v = v * 10 + (unsigned)(*s - '0');
+	}
+	if (v > max)
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
+int net_parse_cidr(const char *s, struct net_addr *a)
+{
+	char host[INET6_ADDRSTRLEN];
+	const char *slash = strchr(s, '/');
+
+	memset(a, 0, sizeof(*a));
+	if (!slash || (size_t)(slash - s) >= sizeof(host) || slash == s)
+		return -EINVAL;
+	memcpy(host, s, (size_t)(slash - s));
+	host[slash - s] = '\0';
+	if (inet_pton(AF_INET, host, &a->u.v4) == 1) {
+		a->family = AF_INET;
+		if (parse_prefix(slash + 1, 32, &a->prefix) < 0)
+			goto bad;
+		return 0;
+	}
+	if (inet_pton(AF_INET6, host, &a->u.v6) == 1) {
+		a->family = AF_INET6;
+		if (parse_prefix(slash + 1, 128, &a->prefix) < 0)
+			goto bad;
+		return 0;
+	}
+bad:
+	memset(a, 0, sizeof(*a));
+	return -EINVAL;
+}
+
+int net_format_cidr(const struct net_addr *a, char *buf, size_t size)
+{
+	char host[INET6_ADDRSTRLEN];
+
+	if (a->family != AF_INET && a->family != AF_INET6)
+		return -EINVAL;
+	if (!inet_ntop(a->family, &a->u, host, sizeof(host)))
+		return -EINVAL;
+	int n = snprintf(buf, size, "%s/%u", host, a->prefix);
+	if (n < 0 || (size_t)n >= size)
+		return -ENOSPC;
+	return n;
+}
+
+static int tap_fail(struct fw_error *e, int err, const char *spec, const char *hint)
+{
+	return fw_fail_hint(e, err, "parse --tap", spec, hint);
+}
+
+static int name_hint(struct fw_error *e, int r, const char *spec, const char *which)
+{
+	char hint[128];
+
+	if (r == -ENAMETOOLONG)
+		snprintf(hint, sizeof(hint), "%s: interface names have at most %d bytes",
+			 which, IFNAMSIZ - 1);
+	else
+		snprintf(hint, sizeof(hint),
+			 "%s: not a valid interface name (no '/', ':', '%%' or spaces)", which);
+	return tap_fail(e, -r, spec, hint);
+}
+
+int net_parse_tap(const char *spec, struct net_tap_spec *t, struct fw_error *e)
+{
+	char buf[256];
+	int r;
+
+	memset(t, 0, sizeof(*t));
+	if (strlen(spec) >= sizeof(buf))
+		return tap_fail(e, ENAMETOOLONG, "", "the spec is too long");
+	fw_strlcpy(buf, spec, sizeof(buf));
+
+	/* IF[:INNER[:ADDR/PREFIX]]: the address takes the rest, colons and all. */
+	char *inner = NULL, *addr = NULL;
+	char *c1 = strchr(buf, ':');
+	if (c1) {
+		*c1 = '\0';
+		inner = c1 + 1;
+		char *c2 = strchr(inner, ':');
+		if (c2) {
+			*c2 = '\0';
+			addr = c2 + 1;
+		}
+	}
+	r = net_ifname_check(buf);
+	if (r < 0)
+		return name_hint(e, r, spec, "IF");
+	fw_strlcpy(t->ifname, buf, sizeof(t->ifname));
+
+	if (inner && *inner) {
+		r = net_ifname_check(inner);
+		if (r < 0)
+			return name_hint(e, r, spec, "INNER");
+		fw_strlcpy(t->inner, inner, sizeof(t->inner));
+	} else if (inner && !addr) {
+		return tap_fail(e, EINVAL, spec, "empty INNER: give IF, IF:INNER or IF:INNER:ADDR/PREFIX");
+	} else {
+		fw_strlcpy(t->inner, t->ifname, sizeof(t->inner));
+	}
+
+	if (addr && net_parse_cidr(addr, &t->addr) < 0)
+		return tap_fail(e, EINVAL, spec,
+				"ADDR/PREFIX: an IPv4 or IPv6 address and a prefix length, like 10.0.0.2/24");
+	return 0;
+}
+
+static uint32_t fnv1a(const char *s)
+{
+	uint32_t h = 2166136261u;
+
+	for (; *s; s++) {
+		h ^= (unsigned char)*s;
+		h *= 16777619u;
+	}
+	return h;
+}
+
+int net_veth_host_name(const char *instance, char out[IFNAMSIZ])
+{
+	size_t plen = strlen(NET_VETH_PREFIX), len = strlen(instance);
+
+	if (len == 0)
+		return -EINVAL;
+	if (plen + len < IFNAMSIZ) {
+		snprintf(out, IFNAMSIZ, "%s%s", NET_VETH_PREFIX, instance);
+	} else {
+		/* 3 + 6 + 1 + 5 = 15 bytes */
+		snprintf(out, IFNAMSIZ, "%s%.6s-%05x", NET_VETH_PREFIX, instance,
+			 (unsigned)(fnv1a(instance) & 0xfffffu));
+	}
+	return net_ifname_check(out) < 0 ? -EINVAL : 0;
+}
+
+int net_veth_default(unsigned n, struct net_addr *host, struct net_addr *fw)
+{
+	if (n >= NET_VETH_SUBNETS)
+		return -EINVAL;
+	memset(host, 0, sizeof(*host));
+	memset(fw, 0, sizeof(*fw));
+	host->family = fw->family = AF_INET;
+	host->prefix = fw->prefix = 24;
+	host->u.v4.s_addr = htonl(0x0aca0000u | (n << 8) | 254);
+	fw->u.v4.s_addr = htonl(0x0aca0000u | (n << 8) | 1);
+	return 0;
+}
+
+int net_veth_gateway(const struct net_addr *fw, struct net_addr *host)
+{
+	*host = *fw;
+	if (fw->family == AF_INET) {
+		if (fw->prefix > 30)
+			return -EINVAL;
+		uint32_t mask = fw->prefix ? ~0u << (32 - fw->prefix) : 0;
+		uint32_t a = ntohl(fw->u.v4.s_addr), net = a & mask, bcast = net | ~mask;
+		if (a == net || a == bcast)
+			return -EINVAL;
+		uint32_t gw = bcast - 1;
+		if (gw == a)
+			gw = net + 1;
+		host->u.v4.s_addr = htonl(gw);
+		return 0;
+	}
+	if (fw->family == AF_INET6) {
+		if (fw->prefix > 126)
+			return -EINVAL;
+		unsigned char net[16];
+		for (unsigned i = 0; i < 16; i++) {
+			unsigned bits = fw->prefix > i * 8 ? fw->prefix - i * 8 : 0;
+			unsigned char m = bits >= 8 ? 0xff : (unsigned char)(0xff << (8 - bits));
+			net[i] = fw->u.raw[i] & m;
+		}
+		if (!memcmp(net, fw->u.raw, 16))
+			return -EINVAL;	/* the subnet-router anycast address */
+		memcpy(host->u.raw, net, 16);
+		host->u.raw[15] |= 1;
+		if (!memcmp(host->u.raw, fw->u.raw, 16))
+			host->u.raw[15] = (unsigned char)((host->u.raw[15] & ~3u) | 2);
+		return 0;
+	}
+	return -EINVAL;
+}
+
+void net_plan_init(struct net_plan *p, const char *instance)
+{
+	memset(p, 0, sizeof(*p));
+	fw_strlcpy(p->instance, instance ? instance : "", sizeof(p->instance));
+	for (size_t i = 0; i < NET_MAX_TAPS; i++)
+		p->links[i].lock_fd = -1;
+	p->veth_n = -1;
+	p->veth_lock_fd = -1;
+	p->veth_if_lock_fd = -1;
+	p->host_netns_fd = -1;
+}
+
+int net_plan_add_tap(struct net_plan *p, const char *spec, struct fw_error *e)
+{
+	if (p->nlinks >= NET_MAX_TAPS)
+		return tap_fail(e, E2BIG, spec, "too many --tap options");
+	struct net_link *l = &p->links[p->nlinks];
+	int r = net_parse_tap(spec, &l->spec, e);
+	if (r < 0)
+		return r;
+	l->lock_fd = -1;
+	p->nlinks++;
+	return 0;
+}
+
+int net_plan_set_veth(struct net_plan *p, const char *cidr, struct fw_error *e)
+{
+	p->veth = true;
+	p->veth_addr_given = cidr != NULL;
+	if (!cidr)
+		return 0;
+	if (net_parse_cidr(cidr, &p->veth_fw) < 0)
+		return fw_fail_hint(e, EINVAL, "parse --veth", cidr,
+				    "ADDR/PREFIX: the firmware's address, like 10.203.0.1/24");
+	if (net_veth_gateway(&p->veth_fw, &p->veth_host) < 0)
+		return fw_fail_hint(e, EINVAL, "parse --veth", cidr,
+				    "no room for a gateway: a host address in a subnet of 4 addresses or more");
+	return 0;
+}
+
+bool net_plan_empty(const struct net_plan *p)
+{
+	return p->nlinks == 0 && !p->veth;
+}
+
+int net_plan_check(const struct net_plan *p, struct fw_error *e)
+{
+	for (size_t i = 0; i < p->nlinks; i++) {
+		const struct net_tap_spec *a = &p->links[i].spec;
+
+		if (!strcmp(a->inner, "lo"))
+			return fw_fail_hint(e, EINVAL, "name the interface inside", a->inner,
+					    "'lo' is the firmware's loopback: pick another INNER");
+		if (p->veth && !strcmp(a->inner, NET_VETH_INNER))
+			return fw_fail_hint(e, EEXIST, "name the interface inside", a->inner,
+					    "--veth already puts " NET_VETH_INNER " in the firmware");
+		if (p->veth && !strcmp(a->ifname, p->veth_host_name))
+			return fw_fail_hint(e, EEXIST, "borrow interface", a->ifname,
+					    "that is the host end of --veth");
+		for (size_t j = 0; j < i; j++) {
+			const struct net_tap_spec *b = &p->links[j].spec;
+			if (!strcmp(a->ifname, b->ifname))
+				return fw_fail_hint(e, EINVAL, "borrow interface", a->ifname,
+						    "given to --tap twice");
+			if (!strcmp(a->inner, b->inner))
+				return fw_fail_hint(e, EINVAL, "name the interface inside",
+						    a->inner, "two --tap use the same INNER name");
+		}
+	}
+	return 0;
+}
+
+/* --- requests */
+
+static struct nlmsghdr *req_start(void *buf, size_t size, uint32_t seq, uint16_t type,
+				  uint16_t flags, size_t extra)
+{
+	if (size < MNL_NLMSG_HDRLEN + MNL_ALIGN(extra))
+		return NULL;
+	memset(buf, 0, MNL_NLMSG_HDRLEN + MNL_ALIGN(extra));
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	nlh->nlmsg_type = type;
+	nlh->nlmsg_flags = NLM_F_REQUEST | flags;
+	nlh->nlmsg_seq = seq;
+	mnl_nlmsg_put_extra_header(nlh, extra);
+	return nlh;
+}
+
+static struct ifinfomsg *link_start(void *buf, size_t size, uint32_t seq, uint16_t type,
+				    uint16_t flags, int ifindex)
+{
+	struct nlmsghdr *nlh = req_start(buf, size, seq, type, flags, sizeof(struct ifinfomsg));
+	if (!nlh)
+		return NULL;
+	struct ifinfomsg *ifi = mnl_nlmsg_get_payload(nlh);
+	ifi->ifi_family = AF_UNSPEC;
+	ifi->ifi_index = ifindex;
+	return ifi;
+}
+
+#define REQ_LEN(buf) ((int)((struct nlmsghdr *)(buf))->nlmsg_len)
+
+int net_req_getlink(void *buf, size_t size, uint32_t seq, const char *name)
+{
+	if (!link_start(buf, size, seq, RTM_GETLINK, NLM_F_ACK, 0) ||
+	    !mnl_attr_put_strz_check(buf, size, IFLA_IFNAME, name))
+		return -ENOBUFS;
+	return REQ_LEN(buf);
+}
+
+int net_req_move(void *buf, size_t size, uint32_t seq, int ifindex, int netns_fd,
+		 const char *newname)
+{
+	if (!link_start(buf, size, seq, RTM_NEWLINK, NLM_F_ACK, ifindex) ||
+	    !mnl_attr_put_u32_check(buf, size, IFLA_NET_NS_FD, (uint32_t)netns_fd))
+		return -ENOBUFS;
+	/* With a name, the kernel names the device so in the target namespace:
+	 * no clash with a same-named one there, no second rename step. */
+	if (newname && !mnl_attr_put_strz_check(buf, size, IFLA_IFNAME, newname))
+		return -ENOBUFS;
+	return REQ_LEN(buf);
+}
+
+int net_req_set_up(void *buf, size_t size, uint32_t seq, int ifindex, bool up)
+{
+	struct ifinfomsg *ifi = link_start(buf, size, seq, RTM_NEWLINK, NLM_F_ACK, ifindex);
+	if (!ifi)
+		return -ENOBUFS;
+	ifi->ifi_change = IFF_UP;
+	ifi->ifi_flags = up ? IFF_UP : 0;
+	return REQ_LEN(buf);
+}
+
+int net_req_addaddr(void *buf, size_t size, uint32_t seq, int ifindex,
+		    const struct net_addr *a)
+{
+	size_t alen = a->family == AF_INET ? 4 : 16;
+	struct nlmsghdr *nlh = req_start(buf, size, seq, RTM_NEWADDR,
+					 NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL,
+					 sizeof(struct ifaddrmsg));
+	if (!nlh)
+		return -ENOBUFS;
+	if (a->family != AF_INET && a->family != AF_INET6)
+		return -EINVAL;
+	struct ifaddrmsg *ifa = mnl_nlmsg_get_payload(nlh);
+	ifa->ifa_family = (unsigned char)a->family;
+	ifa->ifa_prefixlen = (unsigned char)a->prefix;
+	ifa->ifa_scope = RT_SCOPE_UNIVERSE;
+	ifa->ifa_index = (unsigned)ifindex;
+	if (!mnl_attr_put_check(nlh, size, IFA_LOCAL, alen, &a->u) ||
+	    !mnl_attr_put_check(nlh, size, IFA_ADDRESS, alen, &a->u))
+		return -ENOBUFS;
+	if (a->family == AF_INET) {
+		/* What `ip addr add` sets: the directed broadcast. */
+		uint32_t mask = a->prefix ? ~0u << (32 - a->prefix) : 0;
+		uint32_t bc = htonl(ntohl(a->u.v4.s_addr) | ~mask);
+		if (a->prefix < 31 && !mnl_attr_put_u32_check(nlh, size, IFA_BROADCAST, bc))
+			return -ENOBUFS;
+	} else if (!mnl_attr_put_u32_check(nlh, size, IFA_FLAGS, IFA_F_NODAD)) {
+		/* Usable at once: no duplicate address detection on a link of
+		 * our own making, the firmware boots now. */
+		return -ENOBUFS;
+	}
+	return REQ_LEN(buf);
+}
+
+int net_req_newveth(void *buf, size_t size, uint32_t seq, const char *host,
+		    const char *peer, int peer_netns_fd)
+{
+	struct nlattr *info, *data, *peer_nest;
+
+	if (!link_start(buf, size, seq, RTM_NEWLINK, NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL, 0) ||
+	    !mnl_attr_put_strz_check(buf, size, IFLA_IFNAME, host) ||
+	    !(info = mnl_attr_nest_start_check(buf, size, IFLA_LINKINFO)) ||
+	    !mnl_attr_put_strz_check(buf, size, IFLA_INFO_KIND, "veth") ||
+	    !(data = mnl_attr_nest_start_check(buf, size, IFLA_INFO_DATA)) ||
+	    !(peer_nest = mnl_attr_nest_start_check(buf, size, VETH_INFO_PEER)))
+		return -ENOBUFS;
+	/* VETH_INFO_PEER holds a struct ifinfomsg, then the peer's attributes. */
+	struct nlmsghdr *nlh = buf;
+	if (nlh->nlmsg_len + MNL_ALIGN(sizeof(struct ifinfomsg)) > size)
+		return -ENOBUFS;
+	struct ifinfomsg *pifi = mnl_nlmsg_get_payload_tail(nlh);
+	memset(pifi, 0, sizeof(*pifi));
+	pifi->ifi_family = AF_UNSPEC;
+	nlh->nlmsg_len += MNL_ALIGN(sizeof(struct ifinfomsg));
+	if (!mnl_attr_put_strz_check(nlh, size, IFLA_IFNAME, peer) ||
+	    (peer_netns_fd >= 0 &&
+	     !mnl_attr_put_u32_check(nlh, size, IFLA_NET_NS_FD, (uint32_t)peer_netns_fd)))
+		return -ENOBUFS;
+	mnl_attr_nest_end(nlh, peer_nest);
+	mnl_attr_nest_end(nlh, data);
+	mnl_attr_nest_end(nlh, info);
+	return REQ_LEN(buf);
+}
+
+int net_req_dellink(void *buf, size_t size, uint32_t seq, int ifindex)
+{
+	if (!link_start(buf, size, seq, RTM_DELLINK, NLM_F_ACK, ifindex))
+		return -ENOBUFS;
+	return REQ_LEN(buf);
+}
+
+int net_req_default_route(void *buf, size_t size, uint32_t seq, int ifindex,
+			  const struct net_addr *gw)
+{
+	struct nlmsghdr *nlh = req_start(buf, size, seq, RTM_NEWROUTE,
+					 NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL,
+					 sizeof(struct rtmsg));
+	if (!nlh)
+		return -ENOBUFS;
+	if (gw->family != AF_INET && gw->family != AF_INET6)
+		return -EINVAL;
+	struct rtmsg *rtm = mnl_nlmsg_get_payload(nlh);
+	rtm->rtm_family = (unsigned char)gw->family;
+	rtm->rtm_dst_len = 0;
+	rtm->rtm_table = RT_TABLE_MAIN;
+	rtm->rtm_protocol = RTPROT_BOOT;
+	rtm->rtm_scope = RT_SCOPE_UNIVERSE;
+	rtm->rtm_type = RTN_UNICAST;
+	if (!mnl_attr_put_check(nlh, size, RTA_GATEWAY, gw->family == AF_INET ? 4 : 16, &gw->u) ||
+	    !mnl_attr_put_u32_check(nlh, size, RTA_OIF, (uint32_t)ifindex))
+		return -ENOBUFS;
+	return REQ_LEN(buf);
+}
+
+int net_req_getroute_dump(void *buf, size_t size, uint32_t seq, int family)
+{
+	struct nlmsghdr *nlh = req_start(buf, size, seq, RTM_GETROUTE, NLM_F_DUMP,
+					 sizeof(struct rtmsg));
+	if (!nlh)
+		return -ENOBUFS;
+	struct rtmsg *rtm = mnl_nlmsg_get_payload(nlh);
+	rtm->rtm_family = (unsigned char)family;
+	return REQ_LEN(buf);
+}
+
+struct route_attrs {
+	const struct nlattr *tb[RTA_MAX + 1];
+};
+
+static int route_attr_cb(const struct nlattr *attr, void *data)
+{
+	struct route_attrs *ra = data;
+	uint16_t type = mnl_attr_get_type(attr);
+
+	if (type <= RTA_MAX)
+		ra->tb[type] = attr;
+	return MNL_CB_OK;
+}
+
+int net_route_default_oifs(const void *msg, int *oifs, size_t max)
+{
+	const struct nlmsghdr *nlh = msg;
+	struct route_attrs ra = { 0 };
+	size_t n = 0;
+
+	if (nlh->nlmsg_type != RTM_NEWROUTE ||
+	    nlh->nlmsg_len < MNL_NLMSG_HDRLEN + sizeof(struct rtmsg))
+		return 0;
+	const struct rtmsg *rtm = mnl_nlmsg_get_payload(nlh);
+	if (rtm->rtm_dst_len != 0 || rtm->rtm_type != RTN_UNICAST)
+		return 0;
+	if (mnl_attr_parse(nlh, sizeof(*rtm), route_attr_cb, &ra) < 0)
+		return 0;
+	uint32_t table = ra.tb[RTA_TABLE] ? mnl_attr_get_u32(ra.tb[RTA_TABLE]) : rtm->rtm_table;
+	if (table != RT_TABLE_MAIN)
+		return 0;
+	if (ra.tb[RTA_OIF] && n < max)
+		oifs[n++] = (int)mnl_attr_get_u32(ra.tb[RTA_OIF]);
+	if (ra.tb[RTA_MULTIPATH]) {
+		const struct nlattr *mp = ra.tb[RTA_MULTIPATH];
+		const char *p = mnl_attr_get_payload(mp);
+		size_t left = mnl_attr_get_payload_len(mp);
+		while (left >= sizeof(struct rtnexthop) && n < max) {
+			const struct rtnexthop *nh = (const void *)p;
+			if (nh->rtnh_len < sizeof(*nh) || nh->rtnh_len > left)
+				break;
+			size_t step = (size_t)RTNH_ALIGN(nh->rtnh_len);
+			oifs[n++] = nh->rtnh_ifindex;
+			if (step >= left)
+				break;
+			left -= step;
+			p += step;
+		}
+	}
+	return (int)n;
+}
+
+/* -------------------------------------------------------------- applying */
+
+#define RX_SIZE 32768
+#define TX_SIZE 1024
+
+static uint32_t next_seq(void)
+{
+	static uint32_t seq;
+
+	if (!seq)
+		seq = (uint32_t)time(NULL);
+	return ++seq;
+}
+
+static struct mnl_socket *rtnl_open(void)
+{
+	struct mnl_socket *nl = mnl_socket_open2(NETLINK_ROUTE, SOCK_CLOEXEC);
+	if (!nl)
+		return NULL;
+	/* A kernel answer never takes long: never hang a run on one. */
+	struct timeval tv = { .tv_sec = 5 };
+	if (setsockopt(mnl_socket_get_fd(nl), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) < 0 ||
+	    mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0) {
+		int saved = errno;
+		mnl_socket_close(nl);
+		errno = saved;
+		return NULL;
+	}
+	return nl;
+}
+
+static void rtnl_closep(struct mnl_socket **nl)
+{
+	if (*nl) {
+		int saved = errno;
+		mnl_socket_close(*nl);
+		errno = saved;
+	}
+	*nl = NULL;
+}
+#define _cleanup_rtnl_ _cleanup_(rtnl_closep)
+
+/* Send one request and read until its ACK / the end of the dump; the
+ * kernel's nlmsgerr comes back as -errno (libmnl sets errno from it). */
+static int rtnl_talk(struct mnl_socket *nl, void *req, mnl_cb_t cb, void *data)
+{
+	struct nlmsghdr *nlh = req;
+	char rx[RX_SIZE];
+	uint32_t portid = mnl_socket_get_portid(nl);
+
+	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0)
+		return -errno;
+	for (;;) {
+		ssize_t n = mnl_socket_recvfrom(nl, rx, sizeof(rx));
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		int r = mnl_cb_run(rx, (size_t)n, nlh->nlmsg_seq, portid, cb, data);
+		if (r < 0)
+			return errno ? -errno : -EIO;
+		if (r == MNL_CB_STOP)
+			return 0;
+	}
+}
+
+struct link_info {
+	int ifindex;
+	unsigned flags;
+	char name[IFNAMSIZ];
+	char kind[16];
+};
+
+static int linkinfo_cb(const struct nlattr *attr, void *data)
+{
+	struct link_info *li = data;
+
+	if (mnl_attr_get_type(attr) == IFLA_INFO_KIND &&
+	    mnl_attr_validate(attr, MNL_TYPE_STRING) >= 0)
+		fw_strlcpy(li->kind, mnl_attr_get_str(attr), sizeof(li->kind));
+	return MNL_CB_OK;
+}
+
+static int link_attr_cb(const struct nlattr *attr, void *data)
+{
+	struct link_info *li = data;
+
+	switch (mnl_attr_get_type(attr)) {
+	case IFLA_IFNAME:
+		if (mnl_attr_validate(attr, MNL_TYPE_STRING) >= 0)
+			fw_strlcpy(li->name, mnl_attr_get_str(attr), sizeof(li->name));
+		break;
+	case IFLA_LINKINFO:
+		if (mnl_attr_validate(attr, MNL_TYPE_NESTED) >= 0)
+			mnl_attr_parse_nested(attr, linkinfo_cb, li);
+		break;
+	}
+	return MNL_CB_OK;
+}
+
+static int link_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct link_info *li = data;
+
+	if (nlh->nlmsg_type != RTM_NEWLINK)
+		return MNL_CB_OK;
+	const struct ifinfomsg *ifi = mnl_nlmsg_get_payload(nlh);
+	li->ifindex = ifi->ifi_index;
+	li->flags = ifi->ifi_flags;
+	mnl_attr_parse(nlh, sizeof(*ifi), link_attr_cb, li);
+	return MNL_CB_OK;
+}
+
+/* By name, or by index when name is NULL. -ENODEV when there is none. */
+static int rtnl_getlink(struct mnl_socket *nl, const char *name, int ifindex,
+			struct link_info *li)
+{
+	char req[TX_SIZE];
+	int r;
+
+	memset(li, 0, sizeof(*li));
+	if (name)
+		r = net_req_getlink(req, sizeof(req), next_seq(), name);
+	else
+		r = link_start(req, sizeof(req), next_seq(), RTM_GETLINK, NLM_F_ACK, ifindex) ?
+			REQ_LEN(req) : -ENOBUFS;
+	if (r < 0)
+		return r;
+	r = rtnl_talk(nl, req, link_cb, li);
+	if (r < 0)
+		return r;
+	return li->ifindex > 0 ? 0 : -ENODEV;
+}
+
+static int rtnl_simple(struct mnl_socket *nl, void *req, int built)
+{
+	if (built < 0)
+		return built;
+	return rtnl_talk(nl, req, NULL, NULL);
+}
+
+static int set_up(struct mnl_socket *nl, int ifindex, bool up)
+{
+	char req[TX_SIZE];
+	return rtnl_simple(nl, req, net_req_set_up(req, sizeof(req), next_seq(), ifindex, up));
+}
+
+static int add_addr(struct mnl_socket *nl, int ifindex, const struct net_addr *a)
+{
+	char req[TX_SIZE];
+	return rtnl_simple(nl, req, net_req_addaddr(req, sizeof(req), next_seq(), ifindex, a));
+}
+
+static int del_link(struct mnl_socket *nl, int ifindex)
+{
+	char req[TX_SIZE];
+	return rtnl_simple(nl, req, net_req_dellink(req, sizeof(req), next_seq(), ifindex));
+}
+
+static int move_link(struct mnl_socket *nl, int ifindex, int netns_fd, const char *name)
+{
+	char req[TX_SIZE];
+	return rtnl_simple(nl, req, net_req_move(req, sizeof(req), next_seq(), ifindex,
+						 netns_fd, name));
+}
+
+struct oif_set {
+	int oifs[32];
+	size_t n;
+};
+
+static int route_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct oif_set *s = data;
+	int n = net_route_default_oifs(nlh, s->oifs + s->n, FW_ARRAY_SIZE(s->oifs) - s->n);
+	if (n > 0)
+		s->n += (size_t)n;
+	return MNL_CB_OK;
+}
+
+static int default_route_oifs(struct mnl_socket *nl, struct oif_set *s)
+{
+	static const int families[] = { AF_INET, AF_INET6 };
+	char req[TX_SIZE];
+
+	s->n = 0;
+	for (size_t i = 0; i < FW_ARRAY_SIZE(families); i++) {
+		int r = net_req_getroute_dump(req, sizeof(req), next_seq(), families[i]);
+		if (r < 0)
+			return r;
+		r = rtnl_talk(nl, req, route_cb, s);
+		if (r < 0 && r != -EAFNOSUPPORT)
+			return r;
+	}
+	return 0;
+}
+
+/* A socket in the namespace netns_fd: sockets stay in the namespace they
+ * were made in, so the supervisor steps in, opens it and steps back. */
+static struct mnl_socket *rtnl_open_in(int netns_fd, int host_netns_fd)
+{
+	if (setns(netns_fd, CLONE_NEWNET) < 0)
+		return NULL;
+	struct mnl_socket *nl = rtnl_open();
+	int saved = errno;
+	if (setns(host_netns_fd, CLONE_NEWNET) < 0) {
+		/* Cannot happen with a valid fd of our own namespace; never
+		 * go on in the wrong one. */
+		abort();
+	}
+	errno = saved;
+	return nl;
+}
+
+/* --- lock files and records (NET_STATE_DIR) */
+
+static int state_dir_open(bool create)
+{
+	if (create) {
+		if (mkdir("/run/fwrun", 0755) < 0 && errno != EEXIST)
+			return -errno;
+		if (mkdir(NET_STATE_DIR, 0700) < 0 && errno != EEXIST)
+			return -errno;
+	}
+	int fd = open(NET_STATE_DIR, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	return fd < 0 ? -errno : fd;
+}
+
+/* Open and flock (non-blocking) NET_STATE_DIR/name. -EBUSY when held, with
+ * the holder's record in rec. */
+static int lock_take(const char *name, char *rec, size_t recsize)
+{
+	_cleanup_close_ int dfd = state_dir_open(true);
+	if (dfd < 0)
+		return dfd;
+	_cleanup_close_ int fd = openat(dfd, name, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC |
+					O_NOCTTY, 0600);
+	if (fd < 0)
+		return -errno;
+	rec[0] = '\0';
+	int locked = flock(fd, LOCK_EX | LOCK_NB);
+	int saved = errno;
+	ssize_t n = pread(fd, rec, recsize - 1, 0);
+	rec[n > 0 ? n : 0] = '\0';
+	if (locked < 0)
+		return saved == EWOULDBLOCK ? -EBUSY : -saved;
+	return fw_take_fd(&fd);
+}
+
+static int record_write(int fd, const char *text)
+{
+	if (ftruncate(fd, 0) < 0)
+		return -errno;
+	size_t len = strlen(text);
+	if (len && pwrite(fd, text, len, 0) != (ssize_t)len)
+		return -EIO;
+	return 0;
+}
+
+/* "pid instance kind created ifindex" */
+struct record {
+	long pid;
+	char instance[65];
+	char kind[16];
+	int created;
+	int ifindex;
+};
+
+static bool record_parse(const char *text, struct record *r)
+{
+	memset(r, 0, sizeof(*r));
+	return sscanf(text, "%ld %64s %15s %d %d", &r->pid, r->instance, r->kind, &r->created,
+		      &r->ifindex) == 5;
+}
+
+/* The lock is ours, yet a record is there: the fwrun that wrote it died
+ * without giving the interface back (SIGKILL). Say what became of it. */
+static int stale_record(struct mnl_socket *nl, struct net_link *l, const char *text,
+			struct fw_error *e)
+{
+	struct record rec;
+	struct link_info li;
+	char hint[128];
+
+	if (!record_parse(text, &rec) || rec.created) {
+		/* A tap fwrun made died with the namespace: nothing lost. */
+		record_write(l->lock_fd, "");
+		return 0;
+	}
+	if (rtnl_getlink(nl, l->spec.ifname, 0, &li) == 0) {
+		record_write(l->lock_fd, "");
+		return 0;	/* back on the host under its name */
+	}
+	if (strcmp(rec.kind, "-") != 0) {
+		/* tap, veth...: destroyed with the namespace. Said once. */
+		record_write(l->lock_fd, "");
+		snprintf(hint, sizeof(hint),
+			 "fwrun pid %ld was killed while it had this %s: destroyed with the firmware",
+			 rec.pid, rec.kind);
+		return fw_fail_hint(e, ENODEV, "interface lost", l->spec.ifname, hint);
+	}
+	if (rec.ifindex > 0 && rtnl_getlink(nl, NULL, rec.ifindex, &li) == 0 && !li.kind[0]) {
+		snprintf(hint, sizeof(hint),
+			 "fwrun pid %ld was killed: it came back as '%s', rename it", rec.pid,
+			 li.name);
+		return fw_fail_hint(e, ENODEV, "interface not back under its name",
+				    l->spec.ifname, hint);
+	}
+	record_write(l->lock_fd, "");
+	return 0;
+}
+
+static int busy(struct fw_error *e, const char *what, const char *ifname, const char *rec)
+{
+	struct record holder;
+	char hint[128];
+
+	if (record_parse(rec, &holder))
+		snprintf(hint, sizeof(hint), "in use by fwrun instance '%s' (pid %ld)",
+			 holder.instance, holder.pid);
+	else
+		snprintf(hint, sizeof(hint), "in use by another fwrun");
+	return fw_fail_hint(e, EBUSY, what, ifname, hint);
+}
+
+int net_validate(struct net_plan *p, struct fw_error *e)
+{
+	struct oif_set routes;
+	char rec[256];
+	int r;
+
+	if (p->veth && net_veth_host_name(p->instance, p->veth_host_name) < 0)
+		return fw_fail(e, EINVAL, "name the host end of --veth for", p->instance);
+	r = net_plan_check(p, e);
+	if (r < 0)
+		return r;
+	if (p->host_netns_fd < 0) {
+		p->host_netns_fd = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+		if (p->host_netns_fd < 0)
+			return fw_fail(e, errno, "open", "/proc/self/ns/net");
+	}
+	if (net_plan_empty(p))
+		return 0;
+
+	_cleanup_rtnl_ struct mnl_socket *nl = rtnl_open();
+	if (!nl)
+		return fw_fail(e, errno, "open a netlink socket", "NETLINK_ROUTE");
+	r = default_route_oifs(nl, &routes);
+	if (r < 0)
+		return fw_fail(e, r, "read the host's routes", "");
+
+	for (size_t i = 0; i < p->nlinks; i++) {
+		struct net_link *l = &p->links[i];
+		char name[IFNAMSIZ + 3];
+		struct link_info li;
+
+		snprintf(name, sizeof(name), "if-%s", l->spec.ifname);
+		r = lock_take(name, rec, sizeof(rec));
+		if (r == -EBUSY)
+			return busy(e, "borrow interface", l->spec.ifname, rec);
+		if (r < 0)
+			return fw_fail(e, r, "lock", NET_STATE_DIR);
+		l->lock_fd = r;
+		if (rec[0]) {
+			r = stale_record(nl, l, rec, e);
+			if (r < 0)
+				return r;
+		}
+
+		r = rtnl_getlink(nl, l->spec.ifname, 0, &li);
+		if (r == -ENODEV) {
+			l->host_ifindex = 0;	/* net_prepare() makes a tap */
+			if (access("/dev/net/tun", R_OK | W_OK) < 0)
+				return fw_fail_hint(e, errno, "create tap", l->spec.ifname,
+						    "no such interface, and no /dev/net/tun to make one");
+			continue;
+		}
+		if (r < 0)
+			return fw_fail(e, r, "look up interface", l->spec.ifname);
+		if (li.flags & IFF_LOOPBACK)
+			return fw_fail_hint(e, EINVAL, "borrow interface", l->spec.ifname,
+					    "a loopback interface cannot be moved");
+		l->host_ifindex = li.ifindex;
+		l->host_flags = li.flags;
+		fw_strlcpy(l->kind, li.kind, sizeof(l->kind));
+		for (size_t k = 0; k < routes.n && !p->force_default_route; k++)
+			if (routes.oifs[k] == li.ifindex)
+				return fw_fail_hint(e, EPERM, "borrow interface", l->spec.ifname,
+						    "it carries the host's default route "
+						    "(--force-default-route to take it anyway)");
+	}
+
+	if (p->veth) {
+		struct link_info li;
+		char name[IFNAMSIZ + 3];
+		/* The host end is ours for the run: a --tap of another run must
+		 * not take it, nor another instance of the same name make it. */
+		snprintf(name, sizeof(name), "if-%s", p->veth_host_name);
+		r = lock_take(name, rec, sizeof(rec));
+		if (r == -EBUSY)
+			return busy(e, "create veth", p->veth_host_name, rec);
+		if (r < 0)
+			return fw_fail(e, r, "lock", NET_STATE_DIR);
+		p->veth_if_lock_fd = r;
+		snprintf(rec, sizeof(rec), "%ld %s veth 1 0\n", (long)getpid(), p->instance);
+		record_write(r, rec);
+		r = rtnl_getlink(nl, p->veth_host_name, 0, &li);
+		if (r == 0)
+			return fw_fail_hint(e, EEXIST, "create veth", p->veth_host_name,
+					    "is another fwrun with this instance name running?");
+		if (r != -ENODEV)
+			return fw_fail(e, r, "look up interface", p->veth_host_name);
+	}
+	return 0;
+}
+
+static int tap_create(const char *name)
+{
+	struct ifreq ifr;
+	_cleanup_close_ int fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
+
+	if (fd < 0)
+		return -errno;
+	memset(&ifr, 0, sizeof(ifr));
+	ifr.ifr_flags = IFF_TAP | IFF_NO_PI;
+	fw_strlcpy(ifr.ifr_name, name, sizeof(ifr.ifr_name));
+	if (ioctl(fd, TUNSETIFF, &ifr) < 0)
+		return -errno;
+	if (ioctl(fd, TUNSETPERSIST, 1) < 0)
+		return -errno;
+	return 0;
+}
+
+int net_prepare(struct net_plan *p, struct fw_error *e)
+{
+	char rec[256];
+	int r;
+
+	if (net_plan_empty(p))
+		return 0;
+	_cleanup_rtnl_ struct mnl_socket *nl = rtnl_open();
+	if (!nl)
+		return fw_fail(e, errno, "open a netlink socket", "NETLINK_ROUTE");
+
+	if (p->veth && !p->veth_addr_given) {
+		for (unsigned n = 0; n < NET_VETH_SUBNETS && p->veth_lock_fd < 0; n++) {
+			char name[16];
+			snprintf(name, sizeof(name), "veth-%u", n);
+			r = lock_take(name, rec, sizeof(rec));
+			if (r == -EBUSY)
+				continue;
+			if (r < 0)
+				return fw_fail(e, r, "lock", NET_STATE_DIR);
+			p->veth_lock_fd = r;
+			p->veth_n = (int)n;
+			net_veth_default(n, &p->veth_host, &p->veth_fw);
+			snprintf(rec, sizeof(rec), "%ld %s veth 1 0\n", (long)getpid(), p->instance);
+			record_write(r, rec);
+		}
+		if (p->veth_lock_fd < 0)
+			return fw_fail_hint(e, EBUSY, "allocate a --veth subnet", "10.202.0.0/16",
+					    "all 256 are in use: give --veth=ADDR/PREFIX");
+	}
+
+	for (size_t i = 0; i < p->nlinks; i++) {
+		struct net_link *l = &p->links[i];
+		if (!l->host_ifindex) {
+			struct link_info li;
+			r = tap_create(l->spec.ifname);
+			if (r < 0)
+				return fw_fail(e, r, "create tap", l->spec.ifname);
+			l->created = true;
+			fw_strlcpy(l->kind, "tun", sizeof(l->kind));
+			r = rtnl_getlink(nl, l->spec.ifname, 0, &li);
+			if (r < 0)
+				return fw_fail(e, r, "look up interface", l->spec.ifname);
+			l->host_ifindex = li.ifindex;
+			l->host_flags = li.flags;
+		}
+		snprintf(rec, sizeof(rec), "%ld %s %s %d %d\n", (long)getpid(), p->instance,
+			 l->kind[0] ? l->kind : "-", l->created, l->host_ifindex);
+		r = record_write(l->lock_fd, rec);
+		if (r < 0)
+			return fw_fail(e, r, "write", NET_STATE_DIR);
+		l->recorded = true;
+	}
+	return 0;
+}
+
+int net_move_in(struct net_plan *p, int netns_fd, struct fw_error *e)
+{
+	uint64_t t0 = fw_now_ns();
+	char req[TX_SIZE];
+	int r;
+
+	if (net_plan_empty(p))
+		return 0;
+	_cleanup_rtnl_ struct mnl_socket *nl = rtnl_open();
+	if (!nl)
+		return fw_fail(e, errno, "open a netlink socket", "NETLINK_ROUTE");
+	if (!p->inner_nl) {
+		p->inner_nl = rtnl_open_in(netns_fd, p->host_netns_fd);
+		if (!p->inner_nl)
+			return fw_fail(e, errno, "open a netlink socket in",
+				       "the firmware's network namespace");
+	}
+
+	if (p->veth) {
+		struct link_info li;
+		r = rtnl_simple(nl, req, net_req_newveth(req, sizeof(req), next_seq(),
+							 p->veth_host_name, NET_VETH_INNER,
+							 netns_fd));
+		if (r < 0)
+			return fw_fail(e, r, "create veth", p->veth_host_name);
+		p->veth_created = true;
+		r = rtnl_getlink(nl, p->veth_host_name, 0, &li);
+		if (r == 0)
+			r = add_addr(nl, li.ifindex, &p->veth_host);
+		if (r == 0)
+			r = set_up(nl, li.ifindex, true);
+		if (r < 0)
+			return fw_fail(e, r, "configure veth", p->veth_host_name);
+	}
+
+	for (size_t i = 0; i < p->nlinks; i++) {
+		struct net_link *l = &p->links[i];
+		struct link_info li;
+
+		r = move_link(nl, l->host_ifindex, netns_fd, l->spec.inner);
+		if (r < 0) {
+			if (r == -EINVAL)
+				return fw_fail_hint(e, r, "move into the firmware", l->spec.ifname,
+						    "this device cannot change namespace");
+			return fw_fail(e, r, "move into the firmware", l->spec.ifname);
+		}
+		l->moved = true;
+		/* The index may change on the way (taken in there): ask. */
+		r = rtnl_getlink(p->inner_nl, l->spec.inner, 0, &li);
+		if (r < 0)
+			return fw_fail(e, r, "look up interface in the firmware", l->spec.inner);
+		l->inner_ifindex = li.ifindex;
+	}
+	p->move_ns = fw_now_ns() - t0;
+	return 0;
+}
+
+int net_inside(const struct net_plan *p, struct fw_error *e)
+{
+	struct link_info li;
+	int r;
+
+	_cleanup_rtnl_ struct mnl_socket *nl = rtnl_open();
+	if (!nl)
+		return fw_fail(e, errno, "open a netlink socket", "NETLINK_ROUTE");
+	r = rtnl_getlink(nl, "lo", 0, &li);
+	if (r == 0)
+		r = set_up(nl, li.ifindex, true);
+	if (r < 0)
+		return fw_fail(e, r, "bring up", "lo");
+
+	for (size_t i = 0; i < p->nlinks; i++) {
+		const struct net_link *l = &p->links[i];
+		r = rtnl_getlink(nl, l->spec.inner, 0, &li);
+		if (r < 0)
+			return fw_fail(e, r, "look up interface in the firmware", l->spec.inner);
+		if (l->spec.addr.family) {
+			char a[64];
+			r = add_addr(nl, li.ifindex, &l->spec.addr);
+			if (r < 0) {
+				net_format_cidr(&l->spec.addr, a, sizeof(a));
+				return fw_fail_hint(e, r, "add address on", l->spec.inner, a);
+			}
+		}
+		r = set_up(nl, li.ifindex, true);
+		if (r < 0)
+			return fw_fail(e, r, "bring up", l->spec.inner);
+	}
+
+	if (p->veth) {
+		char gw[64];
+		r = rtnl_getlink(nl, NET_VETH_INNER, 0, &li);
+		if (r == 0)
+			r = add_addr(nl, li.ifindex, &p->veth_fw);
+		if (r == 0)
+			r = set_up(nl, li.ifindex, true);
+		if (r < 0)
+			return fw_fail(e, r, "configure veth", NET_VETH_INNER);
+		char req[TX_SIZE];
+		r = rtnl_simple(nl, req, net_req_default_route(req, sizeof(req), next_seq(),
+							       li.ifindex, &p->veth_host));
+		if (r < 0) {
+			net_format_cidr(&p->veth_host, gw, sizeof(gw));
+			return fw_fail_hint(e, r, "add default route via", NET_VETH_INNER, gw);
+		}
+	}
+	return 0;
+}
+
+static void keep_first(int *first, struct fw_error *e, int r, const char *what,
+		       const char *subject)
+{
+	if (r < 0 && *first == 0)
+		*first = fw_fail(e, r, what, subject);
+}
+
+int net_restore(struct net_plan *p, int netns_fd, struct fw_error *e)
+{
+	uint64_t t0 = fw_now_ns();
+	int first = 0, r;
+
+	_cleanup_rtnl_ struct mnl_socket *nl = NULL;
+	if (p->nlinks || p->veth_created) {
+		nl = rtnl_open();
+		if (!nl)
+			keep_first(&first, e, -errno, "open a netlink socket", "NETLINK_ROUTE");
+	}
+	if (!p->inner_nl && netns_fd >= 0 && p->host_netns_fd >= 0) {
+		for (size_t i = 0; i < p->nlinks; i++)
+			if (p->links[i].moved) {
+				p->inner_nl = rtnl_open_in(netns_fd, p->host_netns_fd);
+				break;
+			}
+	}
+
+	for (size_t i = p->nlinks; i-- > 0;) {
+		struct net_link *l = &p->links[i];
+		if (l->moved && !p->inner_nl) {
+			keep_first(&first, e, -EBADF, "move back to the host", l->spec.ifname);
+		} else if (l->moved && l->created) {
+			/* Ours: delete it where it is. */
+			r = del_link(p->inner_nl, l->inner_ifindex);
+			keep_first(&first, e, r, "delete tap", l->spec.ifname);
+			if (r == 0)
+				l->moved = l->created = false;
+		} else if (l->moved) {
+			r = move_link(p->inner_nl, l->inner_ifindex, p->host_netns_fd,
+				      l->spec.ifname);
+			keep_first(&first, e, r, "move back to the host", l->spec.ifname);
+			if (r == 0) {
+				l->moved = false;
+				if ((l->host_flags & IFF_UP) && nl) {
+					struct link_info li;
+					r = rtnl_getlink(nl, l->spec.ifname, 0, &li);
+					if (r == 0)
+						r = set_up(nl, li.ifindex, true);
+					keep_first(&first, e, r, "bring up", l->spec.ifname);
+				}
+			}
+		} else if (l->created && nl) {
+			/* Made, then the run failed before the move. */
+			r = del_link(nl, l->host_ifindex);
+			keep_first(&first, e, r, "delete tap", l->spec.ifname);
+			if (r == 0)
+				l->created = false;
+		}
+		if (l->lock_fd >= 0) {
+			/* Left as is when the interface is not back: the next
+			 * run reads it. */
+			if (l->recorded && !l->moved && !l->created)
+				record_write(l->lock_fd, "");
+			fw_closep(&l->lock_fd);
+		}
+	}
+
+	if (p->veth_created && nl) {
+		struct link_info li;
+		r = rtnl_getlink(nl, p->veth_host_name, 0, &li);
+		if (r == 0)
+			r = del_link(nl, li.ifindex);
+		if (r == -ENODEV)
+			r = 0;	/* gone with its peer already */
+		keep_first(&first, e, r, "delete veth", p->veth_host_name);
+		if (r == 0)
+			p->veth_created = false;
+	}
+	if (p->veth_lock_fd >= 0) {
+		record_write(p->veth_lock_fd, "");
+		fw_closep(&p->veth_lock_fd);
+	}
+	if (p->veth_if_lock_fd >= 0) {
+		record_write(p->veth_if_lock_fd, "");
+		fw_closep(&p->veth_if_lock_fd);
+	}
+	rtnl_closep((struct mnl_socket **)&p->inner_nl);
+	fw_closep(&p->host_netns_fd);
+	p->restore_ns = fw_now_ns() - t0;
+	return first;
+}

@@ -1,0 +1,182 @@
+/* SPDX-License-Identifier: MIT */
+/* The firmware's network (PRODUCT.md §5): --tap IF[:INNER[:ADDR/PREFIX]] and
+ * --veth[=ADDR/PREFIX], all over rtnetlink (libmnl), no helper program.
+ *
+ * Pure half (no root, unit-tested): net_ifname_check(), net_parse_cidr(),
+ * net_format_cidr(), net_parse_tap(), net_veth_host_name(), net_veth_default(),
+ * net_veth_gateway(), net_plan_check(), net_req_*() (netlink requests built
+ * into a caller buffer), net_route_default_oifs().
+ *
+ * Applying half, in the order of a run:
+ *   net_validate()   supervisor, before anything is touched: the interfaces on
+ *                    the host, in use by another fwrun, the default-route one,
+ *                    what a killed fwrun left behind
+ *   net_prepare()    supervisor, before ns_spawn(): create missing taps,
+ *                    allocate the --veth subnet
+ *   net_move_in()    supervisor, once ns->netns_fd exists: create the veth pair
+ *                    (firmware end straight in the namespace), move and rename
+ *                    the borrowed interfaces
+ *   net_inside()     setup child, inside the namespace (STEP_NET_INSIDE): lo
+ *                    up, addresses, links up, default route of --veth
+ *   net_restore()    supervisor, however the run ends, netns_fd still open:
+ *                    borrowed interfaces back with their name and up/down
+ *                    state, what fwrun created deleted
+ *
+ * What the kernel does without us (fwrun SIGKILLed): the namespace dies with
+ * the firmware; physical NICs return to the host under their inner name (or
+ * devN when that is taken), virtual ones (tap, veth) are destroyed. A record
+ * per borrowed interface in NET_STATE_DIR lets the next run say so. */
+#ifndef FWRUN_NETSETUP_H
+#define FWRUN_NETSETUP_H
+
+#include <net/if.h>
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "util.h"
+
+#define NET_MAX_TAPS 16
+#define NET_VETH_INNER "eth0"		/* the firmware end of --veth */
+#define NET_VETH_PREFIX "fw-"		/* host end: fw-NAME, or fw-NAM-hhhhh */
+#define NET_VETH_SUBNETS 256		/* N in 10.202.N.0/24 */
+/* Per-interface and per-subnet lock files, held for the run. */
+#define NET_STATE_DIR "/run/fwrun/net"
+
+/* An IPv4 or IPv6 address with its prefix length. family 0: none. */
+struct net_addr {
+	int family;			/* AF_INET, AF_INET6, or 0 */
+	unsigned prefix;
+	union {
+		struct in_addr v4;
+		struct in6_addr v6;
+		unsigned char raw[16];
+	} u;
+};
+
+/* 0 if name can be a network interface name that fwrun may create or look up:
+ * 1..15 bytes, not "." or "..", no '/', ':', '%', whitespace or control
+ * characters. -ENAMETOOLONG or -EINVAL otherwise. */
+int net_ifname_check(const char *name);
+
+/* "192.168.1.2/24", "fd00::1/64": address and prefix both required, the
+ * prefix within 0..32 / 0..128, no trailing junk. 0 or -EINVAL. */
+int net_parse_cidr(const char *s, struct net_addr *a);
+
+/* The reverse: "10.202.0.1/24". Returns the length or -ENOSPC/-EINVAL. */
+int net_format_cidr(const struct net_addr *a, char *buf, size_t size);
+
+/* One --tap. inner defaults to ifname; addr.family 0 when no address. */
+struct net_tap_spec {
+	char ifname[IFNAMSIZ];
+	char inner[IFNAMSIZ];
+	struct net_addr addr;
+};
+
+/* Parse IF[:INNER[:ADDR/PREFIX]]. The address is the last field and may hold
+ * ':' (IPv6): "tap0:eth1:fd00::2/64". An empty INNER ("tap0::10.0.0.2/24")
+ * means the same name. Fills e (what: "parse --tap", subject: the spec, hint:
+ * which part is wrong) and returns -EINVAL/-ENAMETOOLONG. */
+int net_parse_tap(const char *spec, struct net_tap_spec *t, struct fw_error *e);
+
+/* The host end of --veth for an instance: "fw-NAME" when it fits in 15 bytes,
+ * else "fw-" + the first 6 bytes + "-" + 5 hex digits of a hash of the whole
+ * name, so that long names sharing a prefix still differ. -EINVAL if the
+ * result would not be a valid interface name. */
+int net_veth_host_name(const char *instance, char out[IFNAMSIZ]);
+
+/* Default --veth addressing for subnet n: host 10.202.n.254/24, firmware
+ * 10.202.n.1/24. -EINVAL if n >= NET_VETH_SUBNETS. */
+int net_veth_default(unsigned n, struct net_addr *host, struct net_addr *fw);
+
+/* The host (gateway) address for --veth=ADDR/PREFIX (ADDR is the firmware's):
+ * IPv4 the last usable address of the subnet (.254 in a /24), or the first
+ * when ADDR is that one; IPv6 subnet::1, or ::2 when ADDR is ::1. -EINVAL
+ * when the subnet is too small (prefix > 30 / > 126) or ADDR is the network
+ * or broadcast address. */
+int net_veth_gateway(const struct net_addr *fw, struct net_addr *host);
+
+/* One interface of the run and what fwrun did with it. */
+struct net_link {
+	struct net_tap_spec spec;
+	int host_ifindex;	/* on the host before the move; 0: missing, create a tap */
+	unsigned host_flags;	/* IFF_* on the host before the move */
+	char kind[16];		/* IFLA_INFO_KIND ("tun", "veth"...), "" for a NIC */
+	bool created;		/* fwrun made it: deleted at exit */
+	bool moved;		/* in the firmware's namespace now */
+	bool recorded;		/* our record is in the lock file */
+	int inner_ifindex;	/* its index in there */
+	int lock_fd;		/* NET_STATE_DIR/if-IF, held for the run */
+};
+
+struct net_plan {
+	char instance[65];
+	struct net_link links[NET_MAX_TAPS];
+	size_t nlinks;
+	bool veth;			/* --veth */
+	bool veth_addr_given;		/* --veth=ADDR/PREFIX */
+	struct net_addr veth_host, veth_fw;
+	char veth_host_name[IFNAMSIZ];
+	int veth_n;			/* -1 when not the default addressing */
+	int veth_lock_fd;		/* NET_STATE_DIR/veth-N */
+	int veth_if_lock_fd;		/* NET_STATE_DIR/if-<host end>: no --tap takes it */
+	bool veth_created;
+	bool force_default_route;	/* --force-default-route */
+	int host_netns_fd;		/* the supervisor's own, to come back after setns */
+	void *inner_nl;			/* struct mnl_socket in the firmware's namespace */
+	uint64_t move_ns, restore_ns;	/* time spent, for -v */
+};
+
+/* Empty plan (no fds open). instance: the instance name (veth host end). */
+void net_plan_init(struct net_plan *p, const char *instance);
+
+/* Parse one --tap into the plan (-E2BIG past NET_MAX_TAPS). */
+int net_plan_add_tap(struct net_plan *p, const char *spec, struct fw_error *e);
+
+/* --veth, with cidr NULL for the default addressing. */
+int net_plan_set_veth(struct net_plan *p, const char *cidr, struct fw_error *e);
+
+/* Pure checks of the whole plan: the same IF twice, two INNER names alike,
+ * INNER "lo", INNER NET_VETH_INNER with --veth, IF being the veth host end. */
+int net_plan_check(const struct net_plan *p, struct fw_error *e);
+
+/* Whether the plan does anything beyond lo. */
+bool net_plan_empty(const struct net_plan *p);
+
+/* --- netlink requests (pure): each builds one message into buf and returns
+ * its length, or -ENOBUFS when size is too small. */
+int net_req_getlink(void *buf, size_t size, uint32_t seq, const char *name);
+/* Move ifindex into the namespace netns_fd, named newname there (may be NULL). */
+int net_req_move(void *buf, size_t size, uint32_t seq, int ifindex, int netns_fd,
+		 const char *newname);
+int net_req_set_up(void *buf, size_t size, uint32_t seq, int ifindex, bool up);
+int net_req_addaddr(void *buf, size_t size, uint32_t seq, int ifindex,
+		    const struct net_addr *a);
+/* A veth pair: host end in the caller's namespace, peer created straight in
+ * peer_netns_fd. */
+int net_req_newveth(void *buf, size_t size, uint32_t seq, const char *host,
+		    const char *peer, int peer_netns_fd);
+int net_req_dellink(void *buf, size_t size, uint32_t seq, int ifindex);
+int net_req_default_route(void *buf, size_t size, uint32_t seq, int ifindex,
+			  const struct net_addr *gw);
+int net_req_getroute_dump(void *buf, size_t size, uint32_t seq, int family);
+
+/* From one RTM_NEWROUTE message: if it is a default route of the main table,
+ * store its output interfaces (RTA_OIF, multipath next hops) in oifs and
+ * return how many; 0 for any other route. */
+int net_route_default_oifs(const void *nlh, int *oifs, size_t max);
+
+/* --- applying half (see the top of this file). Errors name the interface;
+ * kernel errors come back as -errno. */
+int net_validate(struct net_plan *p, struct fw_error *e);
+int net_prepare(struct net_plan *p, struct fw_error *e);
+int net_move_in(struct net_plan *p, int netns_fd, struct fw_error *e);
+int net_inside(const struct net_plan *p, struct fw_error *e);
+/* Best effort over everything, first error kept; releases the plan's fds and
+ * locks. Safe to call after any earlier step failed, or twice. The plan can
+ * then go through net_validate() again (a restart in new namespaces). */
+int net_restore(struct net_plan *p, int netns_fd, struct fw_error *e);
+
+#endif

@@ -1,0 +1,21 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+# --dry-run prints the life-cycle part of the plan (console, stop, INIT argv)
+# and leaves no trace: no state dir, nothing mounted, no event written.
+. "$(dirname "$0")/lib.sh"
+need_root
+need_fwrun
+mk_image ext2 "$T/fw.ext2"
+host_snapshot "$T/before"
+run_fwrun --rootfs "$T/fw.ext2" --state-dir "$T/state" --name "${PFX}d" --dry-run \
+	--timeout 30 --kill-after 2 --stop-signal PWR --restart-on-reboot --status-fd 1
+assert_status 0
+assert_match '^console: +none' "$OUT" "no pty without a terminal"
+assert_match '^stop: +SIGPWR on SIGINT/SIGTERM/SIGHUP or after 30s, SIGKILL 2s later; restart on reboot' \
+	"$OUT" "stop line"
+assert_nomatch '"event"' "$OUT" "no events in a dry run"
+assert_nofile "$T/state" "state dir not created"
+host_unchanged "$T/before" "after --dry-run"
+run_fwrun --rootfs "$T/fw.ext2" --state-dir "$T/state" --name "${PFX}d" --dry-run --console=pty
+assert_match '^init: +/sbin/boxinit ro.boot.console=console$' "$OUT" "boxinit gets its console name"
+assert_match '^console: +pty as /dev/console' "$OUT" "pty forced"

@@ -1,0 +1,282 @@
+/* SPDX-License-Identifier: MIT */
+/* The console: mode parsing and decision, the escape sequence across split
+ * reads and its time window, boxinit's ro.boot.console= argument, and the
+ * relay itself on a real pty (no root needed: stdin/stdout are pipes). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <fcntl.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "console.h"
+
+#define MS 1000000ull
+
+static void mode_parse(void **state)
+{
+	enum console_mode m = CONSOLE_PIPE;
+	(void)state;
+
+	assert_int_equal(console_mode_parse("auto", &m), 0);
+	assert_int_equal(m, CONSOLE_AUTO);
+	assert_int_equal(console_mode_parse("pty", &m), 0);
+	assert_int_equal(m, CONSOLE_PTY);
+	assert_int_equal(console_mode_parse("pipe", &m), 0);
+	assert_int_equal(m, CONSOLE_PIPE);
+	assert_int_equal(console_mode_parse("PTY", &m), -EINVAL);
+	assert_int_equal(console_mode_parse("", &m), -EINVAL);
+	assert_int_equal(console_mode_parse(NULL, &m), -EINVAL);
+	assert_string_equal(console_mode_name(CONSOLE_PTY), "pty");
+}
+
+static void decide(void **state)
+{
+	struct console_decision d;
+	(void)state;
+
+	d = console_decide(CONSOLE_AUTO, true);
+	assert_true(d.pty);
+	assert_true(d.raw);
+	d = console_decide(CONSOLE_AUTO, false);	/* CI: no pty, no relay */
+	assert_false(d.pty);
+	assert_false(d.raw);
+	d = console_decide(CONSOLE_PTY, false);	/* forced: relayed, not raw */
+	assert_true(d.pty);
+	assert_false(d.raw);
+	d = console_decide(CONSOLE_PTY, true);
+	assert_true(d.pty);
+	assert_true(d.raw);
+	d = console_decide(CONSOLE_PIPE, true);	/* forced off even on a tty */
+	assert_false(d.pty);
+	assert_false(d.raw);
+}
+
+static void escape_in_one_read(void **state)
+{
+	struct console_escape st = { 0 };
+	(void)state;
+
+	assert_true(console_escape_feed(&st, "\x1d\x1d\x1d", 3, 1000 * MS));
+	/* state reset: the next two alone are not enough */
+	assert_false(console_escape_feed(&st, "\x1d\x1d", 2, 1001 * MS));
+	/* two are not enough, nor three broken by another key */
+	st = (struct console_escape){ 0 };
+	assert_false(console_escape_feed(&st, "\x1d\x1dx\x1d", 4, 5 * MS));
+	assert_false(console_escape_feed(&st, "ls\r", 3, 6 * MS));
+	/* bytes before the sequence do not matter */
+	assert_true(console_escape_feed(&st, "abc\x1d\x1d\x1d", 6, 7 * MS));
+}
+
+static void escape_across_split_reads(void **state)
+{
+	struct console_escape st = { 0 };
+	(void)state;
+
+	/* one keystroke per read, as a terminal gives them */
+	assert_false(console_escape_feed(&st, "\x1d", 1, 100 * MS));
+	assert_false(console_escape_feed(&st, "\x1d", 1, 400 * MS));
+	assert_true(console_escape_feed(&st, "\x1d", 1, 900 * MS));
+	/* 2 + 1 */
+	assert_false(console_escape_feed(&st, "x\x1d\x1d", 3, 2000 * MS));
+	assert_true(console_escape_feed(&st, "\x1d" "after", 6, 2100 * MS));
+	/* an empty read changes nothing */
+	assert_false(console_escape_feed(&st, "\x1d", 1, 3000 * MS));
+	assert_false(console_escape_feed(&st, "", 0, 3001 * MS));
+	assert_false(console_escape_feed(&st, "\x1d", 1, 3002 * MS));
+	assert_true(console_escape_feed(&st, "\x1d", 1, 3003 * MS));
+}
+
+static void escape_window(void **state)
+{
+	struct console_escape st = { 0 };
+	(void)state;
+
+	/* exactly 1 s after the first is still within the window */
+	assert_false(console_escape_feed(&st, "\x1d", 1, 10000 * MS));
+	assert_false(console_escape_feed(&st, "\x1d", 1, 10500 * MS));
+	assert_true(console_escape_feed(&st, "\x1d", 1, 11000 * MS));
+	/* too slow: the third comes 1.001 s after the first, so a new run
+	 * starts with it and needs two more */
+	assert_false(console_escape_feed(&st, "\x1d", 1, 20000 * MS));
+	assert_false(console_escape_feed(&st, "\x1d", 1, 20600 * MS));
+	assert_false(console_escape_feed(&st, "\x1d", 1, 21001 * MS));
+	assert_false(console_escape_feed(&st, "\x1d", 1, 21500 * MS));
+	assert_true(console_escape_feed(&st, "\x1d", 1, 21900 * MS));
+}
+
+static void init_argv(void **state)
+{
+	char *boxinit[] = { "/sbin/boxinit", NULL };
+	char *with_args[] = { "/sbin/boxinit", "ro.debuggable=1", NULL };
+	char *given[] = { "/sbin/boxinit", "ro.boot.console=ttyS0", NULL };
+	char *other[] = { "/bin/sh", NULL };
+	char **a;
+	(void)state;
+
+	a = console_init_argv(boxinit, "/sbin/boxinit", true);
+	assert_string_equal(a[0], "/sbin/boxinit");
+	assert_string_equal(a[1], "ro.boot.console=console");
+	assert_null(a[2]);
+	free(a);
+	a = console_init_argv(with_args, "/sbin/boxinit", true);
+	assert_string_equal(a[1], "ro.debuggable=1");
+	assert_string_equal(a[2], "ro.boot.console=console");
+	assert_null(a[3]);
+	free(a);
+	/* the user's own value wins */
+	a = console_init_argv(given, "/sbin/boxinit", true);
+	assert_string_equal(a[1], "ro.boot.console=ttyS0");
+	assert_null(a[2]);
+	free(a);
+	/* no pty: no console to name */
+	a = console_init_argv(boxinit, "/sbin/boxinit", false);
+	assert_null(a[1]);
+	free(a);
+	/* not boxinit: its argv is its own */
+	a = console_init_argv(other, "/sbin/boxinit", true);
+	assert_string_equal(a[0], "/bin/sh");
+	assert_null(a[1]);
+	free(a);
+}
+
+static void buf_helpers(void **state)
+{
+	struct console_buf b = { .start = 0, .end = 0 };
+	(void)state;
+
+	assert_int_equal(console_buf_space(&b), CONSOLE_BUF_SIZE);
+	assert_int_equal(console_buf_pending(&b), 0);
+	memcpy(b.data, "hello", 5);
+	b.end = CONSOLE_BUF_SIZE;
+	b.start = CONSOLE_BUF_SIZE - 5;
+	memcpy(b.data + b.start, "world", 5);
+	assert_int_equal(console_buf_space(&b), 0);
+	console_buf_compact(&b);
+	assert_int_equal(b.start, 0);
+	assert_int_equal(b.end, 5);
+	assert_memory_equal(b.data, "world", 5);
+	assert_int_equal(console_buf_space(&b), CONSOLE_BUF_SIZE - 5);
+}
+
+/* One round of poll + handle over the console's fds. */
+static int pump(struct console *c, uint64_t now)
+{
+	struct pollfd fds[3];
+	int n = console_poll_fill(c, fds);
+
+	assert_int_equal(n, 3);
+	assert_true(poll(fds, (nfds_t)n, 1000) > 0);
+	return console_poll_handle(c, fds, n, now);
+}
+
+static ssize_t read_wait(int fd, char *buf, size_t size)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	assert_int_equal(poll(&p, 1, 2000), 1);
+	return read(fd, buf, size);
+}
+
+static void relay_on_a_real_pty(void **state)
+{
+	struct console c;
+	struct fw_error e = { 0 };
+	int in[2], out[2];
+	char buf[256];
+	ssize_t n;
+	(void)state;
+
+	assert_int_equal(pipe(in), 0);
+	assert_int_equal(pipe(out), 0);
+	console_init(&c);
+	c.in = in[0];
+	c.out = out[1];
+	assert_int_equal(console_open(&c, console_decide(CONSOLE_PTY, false), &e), 0);
+	assert_true(c.master >= 0);
+	assert_true(c.slave >= 0);
+	assert_memory_equal(c.slave_path, "/dev/pts/", 9);
+	assert_true(isatty(c.slave));
+	assert_true(fcntl(c.master, F_GETFD) & FD_CLOEXEC);
+	assert_true(fcntl(c.slave, F_GETFD) & FD_CLOEXEC);
+
+	/* The firmware's side is raw so bytes come through as they are. */
+	struct termios t;
+	assert_int_equal(tcgetattr(c.slave, &t), 0);
+	cfmakeraw(&t);
+	assert_int_equal(tcsetattr(c.slave, TCSANOW, &t), 0);
+
+	/* firmware -> user */
+	assert_int_equal(write(c.slave, "boot ok\n", 8), 8);
+	assert_int_equal(pump(&c, 1 * MS), 0);
+	n = read_wait(out[0], buf, sizeof(buf));
+	assert_int_equal(n, 8);
+	assert_memory_equal(buf, "boot ok\n", 8);
+
+	/* user -> firmware, and the escape sequence split over three reads */
+	assert_int_equal(write(in[1], "ls\r", 3), 3);
+	assert_int_equal(pump(&c, 2 * MS), 0);
+	n = read_wait(c.slave, buf, sizeof(buf));
+	assert_int_equal(n, 3);
+	assert_memory_equal(buf, "ls\r", 3);
+	assert_int_equal(write(in[1], "\x1d", 1), 1);
+	assert_int_equal(pump(&c, 10 * MS), 0);
+	assert_int_equal(write(in[1], "\x1d", 1), 1);
+	assert_int_equal(pump(&c, 20 * MS), 0);
+	assert_int_equal(write(in[1], "\x1d", 1), 1);
+	assert_int_equal(pump(&c, 30 * MS), 1);
+
+	/* what the firmware writes last is drained after it is gone */
+	assert_int_equal(write(c.slave, "bye\n", 4), 4);
+	console_drain(&c);
+	n = read_wait(out[0], buf, sizeof(buf));
+	assert_int_equal(n, 4);
+	assert_memory_equal(buf, "bye\n", 4);
+
+	/* stdin at EOF: it is no longer polled, the relay goes on */
+	close(in[1]);
+	pump(&c, 40 * MS);
+	assert_false(c.in_open);
+
+	console_close(&c);
+	assert_int_equal(c.master, -1);
+	assert_int_equal(c.slave, -1);
+	close(in[0]);
+	close(out[0]);
+	close(out[1]);
+}
+
+static void no_pty_no_relay(void **state)
+{
+	struct console c;
+	struct fw_error e = { 0 };
+	struct pollfd fds[3];
+	(void)state;
+
+	console_init(&c);
+	assert_int_equal(console_open(&c, console_decide(CONSOLE_PIPE, true), &e), 0);
+	assert_int_equal(c.master, -1);
+	assert_int_equal(console_poll_fill(&c, fds), 0);
+	assert_int_equal(console_raw(&c, &e), 0);	/* nothing to do */
+	console_close(&c);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(mode_parse),
+		cmocka_unit_test(decide),
+		cmocka_unit_test(escape_in_one_read),
+		cmocka_unit_test(escape_across_split_reads),
+		cmocka_unit_test(escape_window),
+		cmocka_unit_test(init_argv),
+		cmocka_unit_test(buf_helpers),
+		cmocka_unit_test(relay_on_a_real_pty),
+		cmocka_unit_test(no_pty_no_relay),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,560 @@
+/* SPDX-License-Identifier: MIT */
+/* The pure half of netsetup: specs, addresses, names, netlink requests
+ * (checked by parsing the built buffer back with libmnl). No root. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <arpa/inet.h>
+#include <libmnl/libmnl.h>
+#include <linux/if_link.h>
+#include <linux/rtnetlink.h>
+#include <linux/veth.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "netsetup.h"
+
+static void test_ifname(void **state)
+{
+	(void)state;
+	assert_int_equal(net_ifname_check("tap0"), 0);
+	assert_int_equal(net_ifname_check("fwt-a.b_c"), 0);
+	assert_int_equal(net_ifname_check("123456789012345"), 0);
+	assert_int_equal(net_ifname_check("1234567890123456"), -ENAMETOOLONG);
+	assert_int_equal(net_ifname_check(""), -EINVAL);
+	assert_int_equal(net_ifname_check("."), -EINVAL);
+	assert_int_equal(net_ifname_check(".."), -EINVAL);
+	assert_int_equal(net_ifname_check("..."), 0);
+	assert_int_equal(net_ifname_check("a/b"), -EINVAL);
+	assert_int_equal(net_ifname_check("a:b"), -EINVAL);
+	assert_int_equal(net_ifname_check("a b"), -EINVAL);
+	assert_int_equal(net_ifname_check("a\tb"), -EINVAL);
+	assert_int_equal(net_ifname_check("tap%d"), -EINVAL);
+	assert_int_equal(net_ifname_check("a\x01"), -EINVAL);
+	assert_int_equal(net_ifname_check("caf\xc3\xa9"), -EINVAL);
+}
+
+static void check_cidr(const char *s, int family, unsigned prefix, const char *back)
+{
+	struct net_addr a;
+	char buf[64];
+
+	assert_int_equal(net_parse_cidr(s, &a), 0);
+	assert_int_equal(a.family, family);
+	assert_int_equal(a.prefix, prefix);
+	assert_true(net_format_cidr(&a, buf, sizeof(buf)) > 0);
+	assert_string_equal(buf, back);
+}
+
+static void test_cidr(void **state)
+{
+	static const char *bad[] = {
+		"", "10.0.0.1", "10.0.0.1/", "/24", "10.0.0.1/33", "10.0.0.1/-1",
+		"10.0.0.1/24x", "10.0.0.1/2 4", "10.0.0/24", "10.0.0.256/24",
+		"10.0.0.1/1000", "fd00::1/129", "fd00:::1/64", "fd00::1", "eth0/24",
+		" 10.0.0.1/24", "10.0.0.1//24", "10.0.0.1/24/",
+	};
+	struct net_addr a;
+	char small[8];
+
+	(void)state;
+	check_cidr("10.0.0.2/24", AF_INET, 24, "10.0.0.2/24");
+	check_cidr("0.0.0.0/0", AF_INET, 0, "0.0.0.0/0");
+	check_cidr("192.168.1.1/32", AF_INET, 32, "192.168.1.1/32");
+	check_cidr("fd00::2/64", AF_INET6, 64, "fd00::2/64");
+	check_cidr("FD00:0:0::2/128", AF_INET6, 128, "fd00::2/128");
+	check_cidr("::ffff:10.0.0.1/96", AF_INET6, 96, "::ffff:10.0.0.1/96");
+	for (size_t i = 0; i < FW_ARRAY_SIZE(bad); i++) {
+		a.family = 99;
+		if (net_parse_cidr(bad[i], &a) != -EINVAL)
+			fail_msg("accepted bad CIDR '%s'", bad[i]);
+		assert_int_equal(a.family, 0);
+	}
+	assert_int_equal(net_parse_cidr("10.0.0.2/24", &a), 0);
+	assert_int_equal(net_format_cidr(&a, small, sizeof(small)), -ENOSPC);
+}
+
+static void test_tap_forms(void **state)
+{
+	struct net_tap_spec t;
+	struct fw_error e = { 0 };
+
+	(void)state;
+	assert_int_equal(net_parse_tap("tap0", &t, &e), 0);
+	assert_string_equal(t.ifname, "tap0");
+	assert_string_equal(t.inner, "tap0");
+	assert_int_equal(t.addr.family, 0);
+
+	assert_int_equal(net_parse_tap("tap0:eth1", &t, &e), 0);
+	assert_string_equal(t.ifname, "tap0");
+	assert_string_equal(t.inner, "eth1");
+	assert_int_equal(t.addr.family, 0);
+
+	assert_int_equal(net_parse_tap("tap0:eth1:10.1.2.3/16", &t, &e), 0);
+	assert_string_equal(t.inner, "eth1");
+	assert_int_equal(t.addr.family, AF_INET);
+	assert_int_equal(t.addr.prefix, 16);
+	assert_int_equal(ntohl(t.addr.u.v4.s_addr), 0x0a010203);
+
+	assert_int_equal(net_parse_tap("tap0::10.1.2.3/16", &t, &e), 0);
+	assert_string_equal(t.inner, "tap0");
+	assert_int_equal(t.addr.family, AF_INET);
+
+	assert_int_equal(net_parse_tap("tap0:eth1:fd00::2/64", &t, &e), 0);
+	assert_string_equal(t.inner, "eth1");
+	assert_int_equal(t.addr.family, AF_INET6);
+	assert_int_equal(t.addr.prefix, 64);
+
+	assert_int_equal(net_parse_tap("123456789012345:123456789012345", &t, &e), 0);
+	assert_string_equal(t.inner, "123456789012345");
+}
+
+static void test_tap_bad(void **state)
+{
+	static const struct {
+		const char *spec;
+		int err;
+		const char *hint_has;
+	} bad[] = {
+		{ "", -EINVAL, "IF" },
+		{ ":eth1", -EINVAL, "IF" },
+		{ "tap0:", -EINVAL, "INNER" },
+		{ "1234567890123456", -ENAMETOOLONG, "15 bytes" },
+		{ "tap0:1234567890123456", -ENAMETOOLONG, "INNER" },
+		{ "tap0:eth1:10.0.0.2", -EINVAL, "ADDR/PREFIX" },
+		{ "tap0:eth1:10.0.0.2/33", -EINVAL, "ADDR/PREFIX" },
+		{ "tap0:eth1:bogus/24", -EINVAL, "ADDR/PREFIX" },
+		{ "tap0:eth1:", -EINVAL, "ADDR/PREFIX" },
+		{ "tap0::", -EINVAL, "ADDR/PREFIX" },
+		{ "tap0:eth1:fd00::2", -EINVAL, "ADDR/PREFIX" },
+		{ "ta p0", -EINVAL, "IF" },
+		{ "a/b", -EINVAL, "IF" },
+		{ "tap%d", -EINVAL, "IF" },
+		{ "..", -EINVAL, "IF" },
+		{ "tap0:e/1", -EINVAL, "INNER" },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < FW_ARRAY_SIZE(bad); i++) {
+		struct net_tap_spec t;
+		struct fw_error e = { 0 };
+		int r = net_parse_tap(bad[i].spec, &t, &e);
+		if (r != bad[i].err)
+			fail_msg("'%s': got %d, want %d", bad[i].spec, r, bad[i].err);
+		assert_int_equal(e.err, -bad[i].err);
+		assert_string_equal(e.what, "parse --tap");
+		assert_string_equal(e.subject, bad[i].spec);
+		if (!strstr(e.hint, bad[i].hint_has))
+			fail_msg("'%s': hint '%s' lacks '%s'", bad[i].spec, e.hint,
+				 bad[i].hint_has);
+	}
+	/* Far too long as a whole. */
+	char huge[400];
+	struct net_tap_spec t;
+	struct fw_error e = { 0 };
+	memset(huge, 'a', sizeof(huge) - 1);
+	huge[sizeof(huge) - 1] = '\0';
+	assert_int_equal(net_parse_tap(huge, &t, &e), -ENAMETOOLONG);
+}
+
+static void test_veth_name(void **state)
+{
+	char a[IFNAMSIZ], b[IFNAMSIZ], c[IFNAMSIZ];
+
+	(void)state;
+	assert_int_equal(net_veth_host_name("drone", a), 0);
+	assert_string_equal(a, "fw-drone");
+	assert_int_equal(net_veth_host_name("123456789012", a), 0);	/* 3 + 12 = 15 */
+	assert_string_equal(a, "fw-123456789012");
+	assert_int_equal(net_veth_host_name("drone-alpha-long-1", a), 0);
+	assert_int_equal(net_veth_host_name("drone-alpha-long-2", b), 0);
+	assert_int_equal(net_veth_host_name("drone-alpha-long-1", c), 0);
+	assert_int_equal(strlen(a), IFNAMSIZ - 1);
+	assert_memory_equal(a, "fw-drone--", 10);
+	assert_string_not_equal(a, b);
+	assert_string_equal(a, c);
+	assert_int_equal(net_ifname_check(a), 0);
+	assert_int_equal(net_ifname_check(b), 0);
+	/* 64 bytes, the longest instance name */
+	assert_int_equal(net_veth_host_name("0123456789012345678901234567890123456789"
+					    "012345678901234567890123", a), 0);
+	assert_int_equal(strlen(a), 15);
+	assert_int_equal(net_veth_host_name("", a), -EINVAL);
+}
+
+static void check_addr(const struct net_addr *a, const char *want)
+{
+	char buf[64];
+	assert_true(net_format_cidr(a, buf, sizeof(buf)) > 0);
+	assert_string_equal(buf, want);
+}
+
+static void test_veth_addresses(void **state)
+{
+	struct net_addr host, fw;
+
+	(void)state;
+	assert_int_equal(net_veth_default(0, &host, &fw), 0);
+	check_addr(&host, "10.202.0.254/24");
+	check_addr(&fw, "10.202.0.1/24");
+	assert_int_equal(net_veth_default(7, &host, &fw), 0);
+	check_addr(&host, "10.202.7.254/24");
+	check_addr(&fw, "10.202.7.1/24");
+	assert_int_equal(net_veth_default(255, &host, &fw), 0);
+	check_addr(&fw, "10.202.255.1/24");
+	assert_int_equal(net_veth_default(256, &host, &fw), -EINVAL);
+
+	static const struct {
+		const char *fw, *gw;
+	} ok[] = {
+		{ "10.203.0.1/24", "10.203.0.254/24" },
+		{ "10.203.0.254/24", "10.203.0.1/24" },
+		{ "10.203.0.77/24", "10.203.0.254/24" },
+		{ "10.0.0.1/30", "10.0.0.2/30" },
+		{ "10.0.0.2/30", "10.0.0.1/30" },
+		{ "172.16.5.9/16", "172.16.255.254/16" },
+		{ "fd00::5/64", "fd00::1/64" },
+		{ "fd00::1/64", "fd00::2/64" },
+		{ "fd00:1:2:3::1/126", "fd00:1:2:3::2/126" },
+	};
+	for (size_t i = 0; i < FW_ARRAY_SIZE(ok); i++) {
+		assert_int_equal(net_parse_cidr(ok[i].fw, &fw), 0);
+		assert_int_equal(net_veth_gateway(&fw, &host), 0);
+		check_addr(&host, ok[i].gw);
+	}
+	static const char *bad[] = { "10.0.0.1/31", "10.0.0.1/32", "10.0.0.0/24",
+				     "10.0.0.255/24", "fd00::/64", "fd00::1/127" };
+	for (size_t i = 0; i < FW_ARRAY_SIZE(bad); i++) {
+		assert_int_equal(net_parse_cidr(bad[i], &fw), 0);
+		if (net_veth_gateway(&fw, &host) != -EINVAL)
+			fail_msg("gateway for '%s' accepted", bad[i]);
+	}
+}
+
+static void test_plan(void **state)
+{
+	struct net_plan p;
+	struct fw_error e = { 0 };
+
+	(void)state;
+	net_plan_init(&p, "fwtx");
+	assert_true(net_plan_empty(&p));
+	assert_int_equal(net_plan_add_tap(&p, "tap0", &e), 0);
+	assert_int_equal(net_plan_add_tap(&p, "tap1:eth1:10.0.0.2/24", &e), 0);
+	assert_false(net_plan_empty(&p));
+	assert_int_equal(net_plan_check(&p, &e), 0);
+	assert_int_equal(p.links[0].lock_fd, -1);
+
+	/* same IF twice */
+	assert_int_equal(net_plan_add_tap(&p, "tap0:eth2", &e), 0);
+	assert_int_equal(net_plan_check(&p, &e), -EINVAL);
+	assert_string_equal(e.subject, "tap0");
+	assert_non_null(strstr(e.hint, "twice"));
+
+	/* two INNER alike */
+	net_plan_init(&p, "fwtx");
+	assert_int_equal(net_plan_add_tap(&p, "tap0:eth1", &e), 0);
+	assert_int_equal(net_plan_add_tap(&p, "tap1:eth1", &e), 0);
+	assert_int_equal(net_plan_check(&p, &e), -EINVAL);
+	assert_string_equal(e.subject, "eth1");
+	/* an INNER equal to another's default INNER */
+	net_plan_init(&p, "fwtx");
+	assert_int_equal(net_plan_add_tap(&p, "eth1", &e), 0);
+	assert_int_equal(net_plan_add_tap(&p, "tap1:eth1", &e), 0);
+	assert_int_equal(net_plan_check(&p, &e), -EINVAL);
+
+	/* lo */
+	net_plan_init(&p, "fwtx");
+	assert_int_equal(net_plan_add_tap(&p, "tap0:lo", &e), 0);
+	assert_int_equal(net_plan_check(&p, &e), -EINVAL);
+	assert_string_equal(e.subject, "lo");
+	net_plan_init(&p, "fwtx");
+	assert_int_equal(net_plan_add_tap(&p, "lo", &e), 0);
+	assert_int_equal(net_plan_check(&p, &e), -EINVAL);
+
+	/* eth0 with --veth */
+	net_plan_init(&p, "fwtx");
+	assert_int_equal(net_plan_add_tap(&p, "tap0:eth0", &e), 0);
+	assert_int_equal(net_plan_check(&p, &e), 0);
+	assert_int_equal(net_plan_set_veth(&p, NULL, &e), 0);
+	assert_int_equal(net_plan_check(&p, &e), -EEXIST);
+	assert_string_equal(e.subject, "eth0");
+
+	/* --veth=ADDR */
+	net_plan_init(&p, "fwtx");
+	assert_int_equal(net_plan_set_veth(&p, "10.203.1.1/24", &e), 0);
+	assert_true(p.veth_addr_given);
+	check_addr(&p.veth_fw, "10.203.1.1/24");
+	check_addr(&p.veth_host, "10.203.1.254/24");
+	assert_int_equal(net_plan_set_veth(&p, "10.203.1.1", &e), -EINVAL);
+	assert_string_equal(e.what, "parse --veth");
+	assert_int_equal(net_plan_set_veth(&p, "10.203.1.1/32", &e), -EINVAL);
+
+	/* too many */
+	net_plan_init(&p, "fwtx");
+	for (int i = 0; i < NET_MAX_TAPS; i++) {
+		char s[16];
+		snprintf(s, sizeof(s), "tap%d", i);
+		assert_int_equal(net_plan_add_tap(&p, s, &e), 0);
+	}
+	assert_int_equal(net_plan_add_tap(&p, "tapx", &e), -E2BIG);
+	assert_int_equal(net_plan_check(&p, &e), 0);
+}
+
+/* --- requests, parsed back */
+
+struct attrs {
+	const struct nlattr *tb[64];
+	int count;
+};
+
+static int attr_cb(const struct nlattr *attr, void *data)
+{
+	struct attrs *a = data;
+	uint16_t type = mnl_attr_get_type(attr);
+	assert_true(type < 64);
+	assert_null(a->tb[type]);	/* each at most once */
+	a->tb[type] = attr;
+	a->count++;
+	return MNL_CB_OK;
+}
+
+static void parse_msg(const char *buf, int len, size_t hdr, struct attrs *a)
+{
+	const struct nlmsghdr *nlh = (const void *)buf;
+	assert_true(len > 0);
+	assert_int_equal(nlh->nlmsg_len, (unsigned)len);
+	assert_true(mnl_nlmsg_ok(nlh, len));
+	memset(a, 0, sizeof(*a));
+	assert_int_equal(mnl_attr_parse(nlh, hdr, attr_cb, a), MNL_CB_OK);
+}
+
+static void test_req_getlink_move_up_del(void **state)
+{
+	char buf[512] = { 0 };
+	struct attrs a;
+	const struct nlmsghdr *nlh = (const void *)buf;
+	const struct ifinfomsg *ifi = mnl_nlmsg_get_payload(nlh);
+
+	(void)state;
+	int len = net_req_getlink(buf, sizeof(buf), 7, "tap0");
+	parse_msg(buf, len, sizeof(*ifi), &a);
+	assert_int_equal(nlh->nlmsg_type, RTM_GETLINK);
+	assert_int_equal(nlh->nlmsg_seq, 7);
+	assert_true(nlh->nlmsg_flags & NLM_F_REQUEST);
+	assert_int_equal(a.count, 1);
+	assert_string_equal(mnl_attr_get_str(a.tb[IFLA_IFNAME]), "tap0");
+
+	len = net_req_move(buf, sizeof(buf), 8, 42, 5, "eth1");
+	parse_msg(buf, len, sizeof(*ifi), &a);
+	assert_int_equal(nlh->nlmsg_type, RTM_NEWLINK);
+	assert_true(nlh->nlmsg_flags & NLM_F_ACK);
+	assert_false(nlh->nlmsg_flags & NLM_F_CREATE);
+	assert_int_equal(ifi->ifi_index, 42);
+	assert_int_equal(a.count, 2);
+	assert_int_equal(mnl_attr_validate(a.tb[IFLA_NET_NS_FD], MNL_TYPE_U32), 0);
+	assert_int_equal(mnl_attr_get_u32(a.tb[IFLA_NET_NS_FD]), 5);
+	assert_string_equal(mnl_attr_get_str(a.tb[IFLA_IFNAME]), "eth1");
+	len = net_req_move(buf, sizeof(buf), 8, 42, 5, NULL);
+	parse_msg(buf, len, sizeof(*ifi), &a);
+	assert_int_equal(a.count, 1);
+
+	len = net_req_set_up(buf, sizeof(buf), 9, 3, true);
+	parse_msg(buf, len, sizeof(*ifi), &a);
+	assert_int_equal(ifi->ifi_index, 3);
+	assert_int_equal(ifi->ifi_change, IFF_UP);
+	assert_int_equal(ifi->ifi_flags, IFF_UP);
+	assert_int_equal(a.count, 0);
+	len = net_req_set_up(buf, sizeof(buf), 9, 3, false);
+	parse_msg(buf, len, sizeof(*ifi), &a);
+	assert_int_equal(ifi->ifi_change, IFF_UP);
+	assert_int_equal(ifi->ifi_flags, 0);
+
+	len = net_req_dellink(buf, sizeof(buf), 10, 11);
+	parse_msg(buf, len, sizeof(*ifi), &a);
+	assert_int_equal(nlh->nlmsg_type, RTM_DELLINK);
+	assert_int_equal(ifi->ifi_index, 11);
+	assert_int_equal(a.count, 0);
+}
+
+static void test_req_addr(void **state)
+{
+	char buf[512] = { 0 };
+	struct attrs a;
+	struct net_addr ad;
+	const struct nlmsghdr *nlh = (const void *)buf;
+	const struct ifaddrmsg *ifa = mnl_nlmsg_get_payload(nlh);
+
+	(void)state;
+	assert_int_equal(net_parse_cidr("10.202.3.1/24", &ad), 0);
+	int len = net_req_addaddr(buf, sizeof(buf), 1, 6, &ad);
+	parse_msg(buf, len, sizeof(*ifa), &a);
+	assert_int_equal(nlh->nlmsg_type, RTM_NEWADDR);
+	assert_true(nlh->nlmsg_flags & NLM_F_CREATE);
+	assert_int_equal(ifa->ifa_family, AF_INET);
+	assert_int_equal(ifa->ifa_prefixlen, 24);
+	assert_int_equal(ifa->ifa_index, 6);
+	assert_int_equal(mnl_attr_get_payload_len(a.tb[IFA_LOCAL]), 4);
+	assert_memory_equal(mnl_attr_get_payload(a.tb[IFA_LOCAL]), &ad.u.v4, 4);
+	assert_memory_equal(mnl_attr_get_payload(a.tb[IFA_ADDRESS]), &ad.u.v4, 4);
+	assert_int_equal(ntohl(mnl_attr_get_u32(a.tb[IFA_BROADCAST])), 0x0aca03ff);
+	assert_null(a.tb[IFA_FLAGS]);
+
+	assert_int_equal(net_parse_cidr("fd00::2/64", &ad), 0);
+	len = net_req_addaddr(buf, sizeof(buf), 2, 6, &ad);
+	parse_msg(buf, len, sizeof(*ifa), &a);
+	assert_int_equal(ifa->ifa_family, AF_INET6);
+	assert_int_equal(ifa->ifa_prefixlen, 64);
+	assert_int_equal(mnl_attr_get_payload_len(a.tb[IFA_LOCAL]), 16);
+	assert_memory_equal(mnl_attr_get_payload(a.tb[IFA_ADDRESS]), &ad.u.v6, 16);
+	assert_true(mnl_attr_get_u32(a.tb[IFA_FLAGS]) & IFA_F_NODAD);
+	assert_null(a.tb[IFA_BROADCAST]);
+
+	ad.family = 0;
+	assert_int_equal(net_req_addaddr(buf, sizeof(buf), 2, 6, &ad), -EINVAL);
+}
+
+static void test_req_veth(void **state)
+{
+	char buf[512] = { 0 };
+	struct attrs a, info, data, peer;
+	const struct nlmsghdr *nlh = (const void *)buf;
+
+	(void)state;
+	int len = net_req_newveth(buf, sizeof(buf), 3, "fw-drone", "eth0", 9);
+	parse_msg(buf, len, sizeof(struct ifinfomsg), &a);
+	assert_int_equal(nlh->nlmsg_type, RTM_NEWLINK);
+	assert_true(nlh->nlmsg_flags & NLM_F_CREATE);
+	assert_true(nlh->nlmsg_flags & NLM_F_EXCL);
+	assert_string_equal(mnl_attr_get_str(a.tb[IFLA_IFNAME]), "fw-drone");
+	assert_int_equal(mnl_attr_validate(a.tb[IFLA_LINKINFO], MNL_TYPE_NESTED), 0);
+
+	memset(&info, 0, sizeof(info));
+	assert_int_equal(mnl_attr_parse_nested(a.tb[IFLA_LINKINFO], attr_cb, &info), MNL_CB_OK);
+	assert_string_equal(mnl_attr_get_str(info.tb[IFLA_INFO_KIND]), "veth");
+	memset(&data, 0, sizeof(data));
+	assert_int_equal(mnl_attr_parse_nested(info.tb[IFLA_INFO_DATA], attr_cb, &data),
+			 MNL_CB_OK);
+	const struct nlattr *pa = data.tb[VETH_INFO_PEER];
+	assert_non_null(pa);
+	/* the peer: a struct ifinfomsg, then attributes */
+	assert_true(mnl_attr_get_payload_len(pa) > sizeof(struct ifinfomsg));
+	const char *pp = mnl_attr_get_payload(pa);
+	const struct ifinfomsg *pifi = (const void *)pp;
+	assert_int_equal(pifi->ifi_index, 0);
+	memset(&peer, 0, sizeof(peer));
+	const struct nlattr *at;
+	size_t off = MNL_ALIGN(sizeof(struct ifinfomsg));
+	for (at = (const void *)(pp + off);
+	     mnl_attr_ok(at, (int)(mnl_attr_get_payload_len(pa) - off));
+	     off += MNL_ALIGN(at->nla_len), at = (const void *)(pp + off))
+		attr_cb(at, &peer);
+	assert_int_equal(peer.count, 2);
+	assert_string_equal(mnl_attr_get_str(peer.tb[IFLA_IFNAME]), "eth0");
+	assert_int_equal(mnl_attr_get_u32(peer.tb[IFLA_NET_NS_FD]), 9);
+
+	/* every byte counted: a too small buffer is refused, never overrun */
+	for (size_t s = 0; s < (size_t)len; s += 4)
+		assert_int_equal(net_req_newveth(buf, s, 3, "fw-drone", "eth0", 9), -ENOBUFS);
+}
+
+static void test_req_route(void **state)
+{
+	char buf[512] = { 0 };
+	struct attrs a;
+	struct net_addr gw;
+	const struct nlmsghdr *nlh = (const void *)buf;
+	const struct rtmsg *rtm = mnl_nlmsg_get_payload(nlh);
+	int oifs[8];
+
+	(void)state;
+	assert_int_equal(net_parse_cidr("10.202.0.254/24", &gw), 0);
+	int len = net_req_default_route(buf, sizeof(buf), 4, 2, &gw);
+	parse_msg(buf, len, sizeof(*rtm), &a);
+	assert_int_equal(nlh->nlmsg_type, RTM_NEWROUTE);
+	assert_int_equal(rtm->rtm_family, AF_INET);
+	assert_int_equal(rtm->rtm_dst_len, 0);
+	assert_int_equal(rtm->rtm_table, RT_TABLE_MAIN);
+	assert_int_equal(rtm->rtm_type, RTN_UNICAST);
+	assert_memory_equal(mnl_attr_get_payload(a.tb[RTA_GATEWAY]), &gw.u.v4, 4);
+	assert_int_equal(mnl_attr_get_u32(a.tb[RTA_OIF]), 2);
+	assert_null(a.tb[RTA_DST]);
+
+	/* The same message, read as the kernel's answer to a dump: a default
+	 * route out of interface 2. */
+	buf[offsetof(struct nlmsghdr, nlmsg_type)] = RTM_NEWROUTE;
+	assert_int_equal(net_route_default_oifs(buf, oifs, 8), 1);
+	assert_int_equal(oifs[0], 2);
+	/* not default */
+	((struct rtmsg *)mnl_nlmsg_get_payload((struct nlmsghdr *)buf))->rtm_dst_len = 24;
+	assert_int_equal(net_route_default_oifs(buf, oifs, 8), 0);
+	/* another table */
+	len = net_req_default_route(buf, sizeof(buf), 4, 2, &gw);
+	((struct rtmsg *)mnl_nlmsg_get_payload((struct nlmsghdr *)buf))->rtm_table = 100;
+	assert_int_equal(net_route_default_oifs(buf, oifs, 8), 0);
+	/* a multipath default route */
+	len = net_req_default_route(buf, sizeof(buf), 4, 2, &gw);
+	struct nlmsghdr *w = (struct nlmsghdr *)buf;
+	struct nlattr *mp = mnl_attr_nest_start(w, RTA_MULTIPATH);
+	for (int i = 0; i < 2; i++) {
+		struct rtnexthop *nh = mnl_nlmsg_get_payload_tail(w);
+		memset(nh, 0, sizeof(*nh));
+		nh->rtnh_len = sizeof(*nh);
+		nh->rtnh_ifindex = 5 + i;
+		w->nlmsg_len += RTNH_ALIGN(sizeof(*nh));
+	}
+	mnl_attr_nest_end(w, mp);
+	assert_int_equal(net_route_default_oifs(buf, oifs, 8), 3);
+	assert_int_equal(oifs[1], 5);
+	assert_int_equal(oifs[2], 6);
+	assert_int_equal(net_route_default_oifs(buf, oifs, 2), 2);
+
+	assert_int_equal(net_parse_cidr("fd00::1/64", &gw), 0);
+	len = net_req_default_route(buf, sizeof(buf), 4, 2, &gw);
+	parse_msg(buf, len, sizeof(*rtm), &a);
+	assert_int_equal(rtm->rtm_family, AF_INET6);
+	assert_int_equal(mnl_attr_get_payload_len(a.tb[RTA_GATEWAY]), 16);
+
+	len = net_req_getroute_dump(buf, sizeof(buf), 5, AF_INET6);
+	parse_msg(buf, len, sizeof(*rtm), &a);
+	assert_int_equal(nlh->nlmsg_type, RTM_GETROUTE);
+	assert_true((nlh->nlmsg_flags & NLM_F_DUMP) == NLM_F_DUMP);
+	assert_int_equal(rtm->rtm_family, AF_INET6);
+}
+
+static void test_req_small(void **state)
+{
+	char buf[64];
+	struct net_addr ad;
+
+	(void)state;
+	net_parse_cidr("fd00::2/64", &ad);
+	assert_int_equal(net_req_getlink(buf, 8, 1, "tap0"), -ENOBUFS);
+	assert_int_equal(net_req_getlink(buf, 43, 1, "tap0"), -ENOBUFS);
+	assert_int_equal(net_req_getlink(buf, 44, 1, "tap0"), 44);
+	assert_int_equal(net_req_move(buf, 40, 1, 1, 3, "eth1"), -ENOBUFS);
+	assert_int_equal(net_req_addaddr(buf, sizeof(buf), 1, 1, &ad), -ENOBUFS);
+	assert_int_equal(net_req_default_route(buf, 30, 1, 1, &ad), -ENOBUFS);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_ifname),
+		cmocka_unit_test(test_cidr),
+		cmocka_unit_test(test_tap_forms),
+		cmocka_unit_test(test_tap_bad),
+		cmocka_unit_test(test_veth_name),
+		cmocka_unit_test(test_veth_addresses),
+		cmocka_unit_test(test_plan),
+		cmocka_unit_test(test_req_getlink_move_up_del),
+		cmocka_unit_test(test_req_addr),
+		cmocka_unit_test(test_req_veth),
+		cmocka_unit_test(test_req_route),
+		cmocka_unit_test(test_req_small),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

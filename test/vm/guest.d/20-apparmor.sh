@@ -1,0 +1,214 @@
+# AppArmor for real (issue 3): pid 1 of the firmware confined by fwrun's
+# profile, the clock refused by AppArmor alone (--cap-add SYS_TIME), sysrq
+# denied, the profile loaded once and reused without a parser run, a
+# replaced profile reloaded (a bad record: test_aa), --apparmor=on/off, --profile; and
+# the costs: a run with the profile loaded vs --apparmor=off, the parser.
+. /vmtest/lib.sh
+
+aa=/sys/kernel/security/apparmor
+state=/run/fwrun/apparmor.state
+if [ ! -x "$VM_FWRUN" ]; then
+	vm_skip aa.all "no fwrun binary in the initramfs"
+	exit 0
+fi
+if [ "$(cat /sys/module/apparmor/parameters/enabled 2>/dev/null)" != Y ] || [ ! -e "$aa/profiles" ]; then
+	vm_fail aa.enabled "AppArmor not enabled in the guest kernel"
+	exit 0
+fi
+vm_pass aa.enabled "enabled=Y, lsm=$(cat /sys/kernel/security/lsm 2>/dev/null)"
+
+# run ARGS...: fwrun on the probe image; sets rc, out (stdout), err.
+run() {
+	out=$("$VM_FWRUN" --rootfs "$VM_IMAGE" --ephemeral --name fwt-aa "$@" 2>/tmp/fwt-aa.err)
+	rc=$?
+	err=$(cat /tmp/fwt-aa.err)
+}
+kv() { printf '%s\n' "$out" | awk -v k="$1=" 'index($0, k) == 1 { print substr($0, length(k) + 1); exit }'; }
+# The kernel's policy directory of profile "fwrun" (fwrun.<N>: N is new with
+# every load, whoever loads), and its hash.
+pdir() {
+	for d in "$aa"/policy/profiles/*; do
+		[ "$(cat "$d/name" 2>/dev/null)" = fwrun ] && { basename "$d"; return; }
+	done
+	echo none
+}
+phash() { cat "$aa/policy/profiles/$(pdir)/sha256" "$aa/policy/profiles/$(pdir)/sha1" 2>/dev/null | head -n 1; }
+show() { vm_show "rc=$rc" "$err" "$(printf '%s\n' "$out" | grep -E '^(attr|Cap|clock|settime|sysrq|pid)')"; }
+bit() { echo $(( (0x$1 >> $2) & 1 )); }
+
+# --- 1. first run: fwrun loads its profile, pid 1 starts confined --------------
+rm -f "$state"
+vm_parser_wrap
+run -v -- /sbin/boxinit report clock sysrq \
+	write /proc/sys/kernel/core_pattern core write /proc/sys/vm/drop_caches 3 \
+	write /proc/sys/kernel/hostname fwt-aa2 write /data/fwt-aa ok
+calls=$(vm_parser_calls)
+d1=$(pdir)
+if [ $rc -eq 0 ] && [ "$calls" = 1 ] && [ "$d1" != none ] && grep -q '^fwrun (enforce)$' "$aa/profiles"; then
+	vm_pass aa.first-load "parser ran once ($(cat /tmp/vm-parser-calls)), kernel holds $d1 with $(ls "$aa/policy/profiles/$d1" | grep -E '^sha' | tr '\n' ' ')$(phash)"
+else
+	vm_fail aa.first-load "rc=$rc parser calls=$calls dir=$d1"
+	show
+fi
+lbl=$(kv attr.current)
+if [ "$lbl" = "fwrun (enforce)" ] && [ "$(kv pid)" = 1 ]; then
+	vm_pass aa.confined "pid 1 /proc/self/attr/current: $lbl"
+else
+	vm_fail aa.confined "pid=$(kv pid) attr.current='$lbl'"
+	show
+fi
+[ "$(kv sysrq_open)" = EACCES ] && vm_pass aa.sysrq "open /proc/sysrq-trigger for writing: EACCES" ||
+	{ vm_fail aa.sysrq "sysrq_open=$(kv sysrq_open)"; show; }
+w() { kv "write:$1"; }
+if [ "$(w /proc/sys/kernel/core_pattern)" = EACCES ] && [ "$(w /proc/sys/vm/drop_caches)" = EACCES ] &&
+	[ "$(w /proc/sys/kernel/hostname)" = ok ] && [ "$(w /data/fwt-aa)" = ok ]; then
+	vm_pass aa.files "core_pattern and vm/drop_caches writes: EACCES; the firmware's own hostname and files: ok"
+else
+	vm_fail aa.files "core_pattern=$(w /proc/sys/kernel/core_pattern) drop_caches=$(w /proc/sys/vm/drop_caches) hostname=$(w /proc/sys/kernel/hostname) /data=$(w /data/fwt-aa)"
+	show
+fi
+parser_ms=$(printf '%s\n' "$err" | sed -n 's/.*loaded by apparmor_parser in \([0-9.]*\) ms.*/\1/p')
+[ -f "$state" ] && vm_show "record: $(tr '\n' ' ' <"$state")"
+
+# --- 2. second run, --cap-add SYS_TIME: no parser, and AppArmor alone refuses --
+vm_parser_wrap
+before=$(cat "$state")
+run -v --cap-add SYS_TIME -- /sbin/boxinit report clock sysrq
+calls=$(vm_parser_calls)
+d2=$(pdir)
+if [ $rc -eq 0 ] && [ "$calls" = 0 ] && [ "$d2" = "$d1" ] && [ "$(cat "$state")" = "$before" ] &&
+	printf '%s\n' "$err" | grep -q 'already loaded, reused: no parser run'; then
+	vm_pass aa.reused "second run: parser calls 0, policy dir still $d2, record unchanged"
+else
+	vm_fail aa.reused "rc=$rc parser calls=$calls dir $d1 -> $d2"
+	show
+fi
+chk=$(printf '%s\n' "$err" | sed -n 's/.*checked in \([0-9.]*\) ms.*/\1/p')
+lbl_ms=$(printf '%s\n' "$err" | sed -n 's/.*protection (exec label) *\([0-9.]*\) ms.*/\1/p')
+bnd_ms=$(printf '%s\n' "$err" | sed -n 's/.*protection (bounding set) *\([0-9.]*\) ms.*/\1/p')
+echo "VMTEST-INFO aa: hot path with the profile loaded (fwrun -v): reuse check ${chk}ms, exec label ${lbl_ms}ms, bounding set ${bnd_ms}ms"
+if printf '%s\n' "$err" | grep -q 'AppArmor is not enabled'; then
+	vm_fail aa.no-notice "auto with AppArmor printed the no-AppArmor notice"
+else
+	vm_pass aa.no-notice "no 'not enabled' notice when AppArmor is there"
+fi
+bnd=$(kv CapBnd)
+if [ "$(kv attr.current)" = "fwrun (enforce)" ] && [ "$(bit "$bnd" 25)" = 1 ] &&
+	[ "$(kv clock_settime)" = EPERM ] && [ "$(kv settimeofday)" = EPERM ]; then
+	vm_pass aa.clock "CAP_SYS_TIME in CapBnd ($bnd), yet clock_settime=EPERM settimeofday=EPERM"
+else
+	vm_fail aa.clock "CapBnd=$bnd clock_settime=$(kv clock_settime) settimeofday=$(kv settimeofday)"
+	show
+fi
+if dmesg 2>/dev/null | grep 'apparmor="DENIED"' | grep 'profile="fwrun"' | grep -q 'capname="sys_time"'; then
+	vm_pass aa.audit "the denial is in the kernel log: $(dmesg | grep 'capname="sys_time"' | tail -n 1 | sed 's/.*apparmor=/apparmor=/' | cut -c1-120)"
+else
+	vm_fail aa.audit "no apparmor=DENIED capname=sys_time profile=fwrun in dmesg"
+fi
+
+# --- 3. the modes ---------------------------------------------------------------
+run --apparmor=on -- /sbin/boxinit report
+[ $rc -eq 0 ] && [ "$(kv attr.current)" = "fwrun (enforce)" ] &&
+	vm_pass aa.mode-on "--apparmor=on: confined" || { vm_fail aa.mode-on "rc=$rc"; show; }
+run --apparmor=off --cap-add SYS_TIME -- /sbin/boxinit report clock
+if [ $rc -eq 0 ] && [ "$(kv attr.current)" = unconfined ] && [ "$(kv clock_settime)" = ok ]; then
+	vm_pass aa.mode-off "--apparmor=off: unconfined, and with --cap-add SYS_TIME nothing refuses (clock set to the value just read)"
+else
+	vm_fail aa.mode-off "rc=$rc attr.current=$(kv attr.current) clock_settime=$(kv clock_settime)"
+	show
+fi
+run --apparmor=off -- /sbin/boxinit report clock
+[ "$(kv clock_settime)" = EPERM ] && vm_pass aa.mode-off-caps "--apparmor=off: the bounding set still refuses the clock" ||
+	{ vm_fail aa.mode-off-caps "clock_settime=$(kv clock_settime)"; show; }
+
+# --- 4. a replaced or tampered profile is loaded again ----------------------------
+h1=$(phash)
+printf 'profile fwrun {\n  capability,\n  file,\n}\n' | /sbin/apparmor_parser.real --replace >/dev/null 2>&1
+h3=$(phash)
+vm_parser_wrap
+run -v -- /sbin/boxinit report clock
+calls=$(vm_parser_calls)
+parser_ms2=$(printf '%s\n' "$err" | sed -n 's/.*loaded by apparmor_parser in \([0-9.]*\) ms.*/\1/p')
+d4=$(pdir)
+h4=$(phash)
+if [ -n "$h1" ] && [ "$h3" != "$h1" ] && [ "$calls" = 1 ] && [ "$h4" = "$h1" ] && [ "$(kv clock_settime)" = EPERM ]; then
+	vm_pass aa.replaced "someone else's 'fwrun' (hash $h3) seen and replaced by ours again ($d4, $h4)"
+else
+	vm_fail aa.replaced "hash $h1 -> $h3 -> $h4, dirs $d1 -> $d4, parser calls=$calls, clock_settime=$(kv clock_settime)"
+	show
+fi
+vm_parser_wrap
+run -- /sbin/boxinit report
+[ "$(vm_parser_calls)" = 0 ] && [ "$(pdir)" = "$d4" ] && vm_pass aa.reused-again "then reused: no parser run" ||
+	vm_fail aa.reused-again "parser calls=$(vm_parser_calls)"
+# --- 5. --profile -----------------------------------------------------------------
+printf 'profile fwt-own flags=(attach_disconnected) {\n  capability,\n  file,\n  mount,\n  umount,\n  pivot_root,\n  signal,\n  deny capability sys_time,\n}\n' |
+	/sbin/apparmor_parser.real --replace >/dev/null 2>&1
+vm_parser_wrap
+run --profile fwt-own -- /sbin/boxinit report
+if [ $rc -eq 0 ] && [ "$(kv attr.current)" = "fwt-own (enforce)" ] && [ "$(vm_parser_calls)" = 0 ]; then
+	vm_pass aa.profile "--profile fwt-own: pid 1 under it, no parser run"
+else
+	vm_fail aa.profile "rc=$rc attr.current=$(kv attr.current) parser calls=$(vm_parser_calls)"
+	show
+fi
+run --profile fwt-missing -- /sbin/boxinit report
+if [ $rc -eq 125 ] && [ -z "$out" ] && printf '%s\n' "$err" | grep -q "fwt-missing"; then
+	vm_pass aa.profile-missing "--profile fwt-missing: 125, $err"
+else
+	vm_fail aa.profile-missing "rc=$rc: $err"
+fi
+
+# --- 6. a firmware-like boot under the profile --------------------------------------
+# A directory rootfs with busybox: pid 1 mounts proc, sysfs and a devtmpfs
+# (which shows the host's devices), brings lo up, execs a child, and tries
+# the RTC through /dev and sysfs.
+r=/tmp/fwt-aa-root
+mkdir -p $r/bin $r/sbin $r/proc $r/sys $r/dev $r/mnt/dev $r/tmp $r/data
+cp /bin/busybox $r/bin/busybox
+cp /vmtest/probe $r/bin/probe
+cat >$r/sbin/boxinit <<'EOS'
+#!/bin/busybox sh
+b=/bin/busybox
+$b mount -t proc proc /proc && echo mount.proc=ok
+$b mount -t sysfs sysfs /sys && echo mount.sys=ok
+$b mount -t devtmpfs devtmpfs /mnt/dev && echo mount.devtmpfs=ok
+$b ip link set lo up && echo lo=up
+rtc=$($b ls /mnt/dev | $b grep -m1 '^rtc[0-9]')
+echo rtc.dev=${rtc:-none}
+[ -n "$rtc" ] && { ( : </mnt/dev/$rtc ) 2>/dev/null && echo rtc.open=ok || echo rtc.open=denied; }
+w=$($b ls -d /sys/class/rtc/rtc0/wakealarm 2>/dev/null)
+[ -n "$w" ] && { echo 0 >$w 2>/dev/null && echo rtc.wakealarm=ok || echo rtc.wakealarm=denied; }
+exec /bin/probe report
+EOS
+chmod 0755 $r/sbin/boxinit
+out=$("$VM_FWRUN" --rootfs $r --ephemeral --name fwt-aa3 2>/tmp/fwt-aa.err)
+rc=$?
+err=$(cat /tmp/fwt-aa.err)
+if [ $rc -eq 0 ] && [ "$(kv mount.proc)" = ok ] && [ "$(kv mount.sys)" = ok ] && [ "$(kv mount.devtmpfs)" = ok ] &&
+	[ "$(kv lo)" = up ] && [ "$(kv attr.current)" = "fwrun (enforce)" ]; then
+	vm_pass aa.boot "a busybox init mounts proc, sysfs, devtmpfs, brings lo up and execs a child, all confined ($(kv attr.current))"
+else
+	vm_fail aa.boot "rc=$rc"
+	vm_show "$err" "$out"
+fi
+if [ "$(kv rtc.dev)" = none ]; then
+	vm_skip aa.rtc "no RTC device in the guest"
+elif [ "$(kv rtc.open)" = denied ] && [ "$(kv rtc.wakealarm)" = denied ] &&
+	dmesg | grep 'apparmor="DENIED"' | grep 'profile="fwrun"' | grep -q "name=\"/mnt/dev/$(kv rtc.dev)\"" &&
+	dmesg | grep 'apparmor="DENIED"' | grep 'profile="fwrun"' | grep -q 'name="/sys/devices/.*/rtc/rtc[0-9]*/wakealarm"'; then
+	vm_pass aa.rtc "open /mnt/dev/$(kv rtc.dev) (a devtmpfs) and write wakealarm: denied by fwrun's profile (audit log)"
+else
+	vm_fail aa.rtc "rtc.open=$(kv rtc.open) rtc.wakealarm=$(kv rtc.wakealarm)"
+	vm_show "$(dmesg | grep 'apparmor="DENIED"' | tail -n 5)"
+fi
+rm -rf $r
+
+# --- 7. costs (TCG: slow and noisy; the scenario has 60 s in all) -----------------------
+echo "VMTEST-INFO aa: apparmor_parser --replace of fwrun's profile (one-time cost, fwrun -v): ${parser_ms}ms, then ${parser_ms2}ms"
+n=3
+on=$(vmtime -n $n -q "$VM_FWRUN" --rootfs "$VM_IMAGE" --ephemeral --name fwt-aa -- /sbin/boxinit exit 0)
+off=$(vmtime -n $n -q "$VM_FWRUN" --rootfs "$VM_IMAGE" --ephemeral --name fwt-aa --apparmor=off -- /sbin/boxinit exit 0)
+echo "VMTEST-INFO aa: run, profile already loaded: $on"
+echo "VMTEST-INFO aa: run, --apparmor=off:          $off"
+exit 0

@@ -1,0 +1,49 @@
+# Sourced by the scenarios in /vmtest/guest.d/ (busybox sh, inside the VM).
+# Each check prints one line on the serial console, which test/vm/run parses:
+#   VMTEST <name> PASS|FAIL|SKIP <detail>
+
+vm_pass() { n=$1; shift; echo "VMTEST $n PASS $*"; }
+vm_fail() { n=$1; shift; echo "VMTEST $n FAIL $*"; }
+vm_skip() { n=$1; shift; echo "VMTEST $n SKIP $*"; }
+
+# vm_check NAME DETAIL CMD...: PASS when CMD succeeds, else FAIL.
+vm_check() {
+	n=$1 d=$2
+	shift 2
+	if "$@"; then vm_pass "$n" "$d"; else vm_fail "$n" "$d (failed: $*)"; fi
+}
+
+# vm_show TEXT: indented context lines (not parsed; shown in the log only).
+vm_show() { printf '%s\n' "$@" | sed 's/^/    | /'; }
+
+# fwrun in the guest (absent when not built) and the ext4 test image.
+export VM_FWRUN=/usr/sbin/fwrun
+export VM_IMAGE=/vmtest/probe.ext4
+
+# Debian's busybox sh runs its own applets before looking at PATH, so a real
+# tool that shares an applet's name must be called by its path; ip is
+# iproute2's (busybox's has no tuntap nor veth peers).
+ip() { /sbin/ip "$@"; }
+
+# vm_parser_wrap: from now on count the runs of apparmor_parser (under
+# /sbin and /usr/sbin) in /tmp/vm-parser-calls (one line each, its args);
+# calling it again resets the count. vm_parser_calls prints the count.
+vm_parser_wrap() {
+	[ -e /sbin/apparmor_parser.real ] || mv /sbin/apparmor_parser /sbin/apparmor_parser.real
+	: >/tmp/vm-parser-calls
+	printf '#!/bin/sh\necho "$*" >>/tmp/vm-parser-calls\nexec /sbin/apparmor_parser.real "$@"\n' \
+		>/sbin/apparmor_parser
+	chmod 0755 /sbin/apparmor_parser
+}
+vm_parser_calls() { wc -l </tmp/vm-parser-calls | tr -d ' '; }
+
+# vm_ms VAR CMD...: run CMD (its output discarded), store the time it took
+# in ms in VAR; returns CMD's status. /vmtest/bin/vmtime -n N does repeats.
+vm_ms() {
+	_v=$1
+	shift
+	_o=$(vmtime -q "$@")
+	_r=$?
+	eval "$_v=\$(echo \"\$_o\" | sed -n 's/.*avg_ms=\([0-9.]*\).*/\1/p')"
+	return $_r
+}
