@@ -484,8 +484,13 @@ static int route_attr_cb(const struct nlattr *attr, void *data)
 	struct route_attrs *ra = data;
 	uint16_t type = mnl_attr_get_type(attr);
 
-	if (type <= RTA_MAX)
-		ra->tb[type] = attr;
+	if (type > RTA_MAX)
+		return MNL_CB_OK;
+	/* The u32 ones are read with mnl_attr_get_u32(): one too short would
+	 * be read past its end (found by fuzz/fuzz_net). Ignore it. */
+	if ((type == RTA_OIF || type == RTA_TABLE) && mnl_attr_validate(attr, MNL_TYPE_U32) < 0)
+		return MNL_CB_OK;
+	ra->tb[type] = attr;
 	return MNL_CB_OK;
 }
 

@@ -512,6 +512,18 @@ static void test_req_route(void **state)
 	assert_int_equal(oifs[2], 6);
 	assert_int_equal(net_route_default_oifs(buf, oifs, 2), 2);
 
+	/* An RTA_OIF without its 4 bytes (as the last attribute) is ignored,
+	 * never read past the message's end (found by fuzz/fuzz_net). */
+	len = net_req_default_route(buf, sizeof(buf), 4, 2, &gw);
+	w = (struct nlmsghdr *)buf;
+	w->nlmsg_len = MNL_NLMSG_HDRLEN + MNL_ALIGN(sizeof(struct rtmsg));
+	struct nlattr *bad = mnl_nlmsg_get_payload_tail(w);
+	bad->nla_type = RTA_OIF;
+	bad->nla_len = sizeof(*bad);
+	w->nlmsg_len += sizeof(*bad);
+	memcpy((char *)bad + sizeof(*bad), "\x07\0\0\0", 4);	/* beyond the message */
+	assert_int_equal(net_route_default_oifs(buf, oifs, 8), 0);
+
 	assert_int_equal(net_parse_cidr("fd00::1/64", &gw), 0);
 	len = net_req_default_route(buf, sizeof(buf), 4, 2, &gw);
 	parse_msg(buf, len, sizeof(*rtm), &a);
