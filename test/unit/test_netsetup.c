@@ -492,11 +492,11 @@ static void test_req_route(void **state)
 	((struct rtmsg *)mnl_nlmsg_get_payload((struct nlmsghdr *)buf))->rtm_dst_len = 24;
 	assert_int_equal(net_route_default_oifs(buf, oifs, 8), 0);
 	/* another table */
-	len = net_req_default_route(buf, sizeof(buf), 4, 2, &gw);
+	assert_true(net_req_default_route(buf, sizeof(buf), 4, 2, &gw) > 0);
 	((struct rtmsg *)mnl_nlmsg_get_payload((struct nlmsghdr *)buf))->rtm_table = 100;
 	assert_int_equal(net_route_default_oifs(buf, oifs, 8), 0);
 	/* a multipath default route */
-	len = net_req_default_route(buf, sizeof(buf), 4, 2, &gw);
+	assert_true(net_req_default_route(buf, sizeof(buf), 4, 2, &gw) > 0);
 	struct nlmsghdr *w = (struct nlmsghdr *)buf;
 	struct nlattr *mp = mnl_attr_nest_start(w, RTA_MULTIPATH);
 	for (int i = 0; i < 2; i++) {
@@ -514,7 +514,7 @@ static void test_req_route(void **state)
 
 	/* An RTA_OIF without its 4 bytes (as the last attribute) is ignored,
 	 * never read past the message's end (found by fuzz/fuzz_net). */
-	len = net_req_default_route(buf, sizeof(buf), 4, 2, &gw);
+	assert_true(net_req_default_route(buf, sizeof(buf), 4, 2, &gw) > 0);
 	w = (struct nlmsghdr *)buf;
 	w->nlmsg_len = MNL_NLMSG_HDRLEN + MNL_ALIGN(sizeof(struct rtmsg));
 	struct nlattr *bad = mnl_nlmsg_get_payload_tail(w);
