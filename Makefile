@@ -7,6 +7,7 @@
 #   make fuzz            each libFuzzer target for FUZZ_SECONDS (10; CI: 60)
 #   make analyze         cppcheck + clang-tidy, failing on any finding
 #   make valgrind        the unit tests under valgrind
+#   make hardening       all three, plus check SANITIZE=1 (CI; FUZZ_SECONDS=60)
 #   make install / uninstall   PREFIX=/usr/local DESTDIR=
 #   V=1 shows the commands, WERROR=1 turns warnings into errors (CI)
 
@@ -125,6 +126,10 @@ analyze:
 valgrind: $(UNIT_BINS)
 	$(Q)B=$(B) tools/valgrind-unit
 
+# All of issue 6's CI jobs: analyze, valgrind, check SANITIZE=1, fuzz 60 s.
+hardening:
+	$(Q)tools/hardening
+
 demo: fwrun
 	$(Q)demo/run
 
@@ -138,8 +143,8 @@ uninstall:
 		$(DESTDIR)$(BASHCOMPDIR)/fwrun
 
 clean:
-	rm -rf build build-asan fwrun
+	rm -rf build build-asan build-fuzz build-valgrind fwrun
 
-.PHONY: all fwrun unit check demo install uninstall clean fuzz fuzz-build analyze valgrind
+.PHONY: all fwrun unit check demo install uninstall clean fuzz fuzz-build analyze valgrind hardening
 
 -include $(wildcard $(B)/*.d)
