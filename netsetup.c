@@ -858,6 +858,20 @@ static int busy(struct fw_error *e, const char *what, const char *ifname, const 
 	return fw_fail_hint(e, EBUSY, what, ifname, hint);
 }
 
+static int refuse_link(const struct net_plan *p, const struct link_info *li,
+		       const struct oif_set *routes, const char *ifname, struct fw_error *e)
+{
+	if (li->flags & IFF_LOOPBACK)
+		return fw_fail_hint(e, EINVAL, "borrow interface", ifname,
+				    "a loopback interface cannot be moved");
+	for (size_t k = 0; k < routes->n && !p->force_default_route; k++)
+		if (routes->oifs[k] == li->ifindex)
+			return fw_fail_hint(e, EPERM, "borrow interface", ifname,
+					    "it carries the host's default route "
+					    "(--force-default-route to take it anyway)");
+	return 0;
+}
+
 int net_validate(struct net_plan *p, struct fw_error *e)
 {
 	struct oif_set routes;
@@ -889,6 +903,14 @@ int net_validate(struct net_plan *p, struct fw_error *e)
 		char name[IFNAMSIZ + 3];
 		struct link_info li;
 
+		/* What no lock changes comes first: a loopback or the uplink is
+		 * refused as such, whoever else looks at it. */
+		if (rtnl_getlink(nl, l->spec.ifname, 0, &li) == 0) {
+			r = refuse_link(p, &li, &routes, l->spec.ifname, e);
+			if (r < 0)
+				return r;
+		}
+
 		snprintf(name, sizeof(name), "if-%s", l->spec.ifname);
 		r = lock_take(name, rec, sizeof(rec));
 		if (r == -EBUSY)
@@ -912,17 +934,12 @@ int net_validate(struct net_plan *p, struct fw_error *e)
 		}
 		if (r < 0)
 			return fw_fail(e, r, "look up interface", l->spec.ifname);
-		if (li.flags & IFF_LOOPBACK)
-			return fw_fail_hint(e, EINVAL, "borrow interface", l->spec.ifname,
-					    "a loopback interface cannot be moved");
+		r = refuse_link(p, &li, &routes, l->spec.ifname, e);
+		if (r < 0)
+			return r;
 		l->host_ifindex = li.ifindex;
 		l->host_flags = li.flags;
 		fw_strlcpy(l->kind, li.kind, sizeof(l->kind));
-		for (size_t k = 0; k < routes.n && !p->force_default_route; k++)
-			if (routes.oifs[k] == li.ifindex)
-				return fw_fail_hint(e, EPERM, "borrow interface", l->spec.ifname,
-						    "it carries the host's default route "
-						    "(--force-default-route to take it anyway)");
 	}
 
 	if (p->veth) {

@@ -8,7 +8,9 @@ _fwrun()
 
 	local opts="--rootfs --name --state-dir --hostname --ephemeral --reset --diff
 		--dry-run --console --stop-signal --kill-after --timeout
-		--restart-on-reboot --status-fd --verbose --quiet --help --version -v -q -h"
+		--restart-on-reboot --status-fd --apparmor --profile --print-profile
+		--cap-drop --cap-add --tap --veth --veth= --force-default-route
+		--verbose --quiet --help --version -v -q -h"
 
 	case $prev in
 	--rootfs)
@@ -25,6 +27,30 @@ _fwrun()
 		return
 		;;
 	--hostname)
+		return
+		;;
+	--apparmor)
+		COMPREPLY=($(compgen -W "auto on off" -- "$cur"))
+		return
+		;;
+	--profile)
+		# profiles the kernel holds
+		COMPREPLY=($(compgen -W "$(sed 's/ (.*//' /sys/kernel/security/apparmor/profiles 2>/dev/null)" -- "$cur"))
+		return
+		;;
+	--cap-drop|--cap-add)
+		local caps
+		caps=$(sed -n 's/^#define CAP_\([A-Z_]*\)[[:space:]]*[0-9].*/\1/p' /usr/include/linux/capability.h 2>/dev/null)
+		[ -n "$caps" ] || caps="SYS_TIME WAKE_ALARM SYS_MODULE SYS_RAWIO MAC_ADMIN MAC_OVERRIDE SYS_BOOT NET_ADMIN SYS_ADMIN"
+		COMPREPLY=($(compgen -W "ALL $caps" -- "${cur^^}"))
+		return
+		;;
+	--tap)
+		# host interfaces (IF[:INNER[:ADDR/PREFIX]]: complete the IF part)
+		COMPREPLY=($(compgen -W "$(ls /sys/class/net 2>/dev/null)" -- "$cur"))
+		return
+		;;
+	--veth)
 		return
 		;;
 	--console)
@@ -59,7 +85,7 @@ _fwrun()
 			init_at=$((i + 1))
 			break
 			;;
-		--rootfs|--name|--state-dir|--hostname|--console|--stop-signal|--kill-after|--timeout|--status-fd)
+		--rootfs|--name|--state-dir|--hostname|--console|--stop-signal|--kill-after|--timeout|--status-fd|--apparmor|--profile|--cap-drop|--cap-add|--tap)
 			takes_arg=1
 			;;
 		-*)
