@@ -317,7 +317,11 @@ static struct nlmsghdr *req_start(void *buf, size_t size, uint32_t seq, uint16_t
 {
 	if (size < MNL_NLMSG_HDRLEN + MNL_ALIGN(extra))
 		return NULL;
-	memset(buf, 0, MNL_NLMSG_HDRLEN + MNL_ALIGN(extra));
+	/* All of it: libmnl 1.0.4 (Debian 12) leaves the alignment padding
+	 * after a string attribute as it was, and these buffers live on the
+	 * stack, so stack bytes went to the kernel (valgrind: "sendto(msg)
+	 * points to uninitialised byte(s)"). */
+	memset(buf, 0, size);
 	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
 	nlh->nlmsg_type = type;
 	nlh->nlmsg_flags = NLM_F_REQUEST | flags;
