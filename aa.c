@@ -15,8 +15,6 @@
 #include "fwrun.h"	/* FWRUN_VERSION */
 #include "ns.h"	/* FWRUN_RUN_DIR */
 
-extern char **environ;
-
 static const char *const system_parsers[] = {
 	"/usr/sbin/apparmor_parser",
 	"/sbin/apparmor_parser",

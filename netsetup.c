@@ -317,7 +317,11 @@ static struct nlmsghdr *req_start(void *buf, size_t size, uint32_t seq, uint16_t
 {
 	if (size < MNL_NLMSG_HDRLEN + MNL_ALIGN(extra))
 		return NULL;
-	memset(buf, 0, MNL_NLMSG_HDRLEN + MNL_ALIGN(extra));
+	/* All of it: libmnl 1.0.4 (Debian 12) leaves the alignment padding
+	 * after a string attribute as it was, and these buffers live on the
+	 * stack, so stack bytes went to the kernel (valgrind: "sendto(msg)
+	 * points to uninitialised byte(s)"). */
+	memset(buf, 0, size);
 	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
 	nlh->nlmsg_type = type;
 	nlh->nlmsg_flags = NLM_F_REQUEST | flags;
@@ -484,8 +488,13 @@ static int route_attr_cb(const struct nlattr *attr, void *data)
 	struct route_attrs *ra = data;
 	uint16_t type = mnl_attr_get_type(attr);
 
-	if (type <= RTA_MAX)
-		ra->tb[type] = attr;
+	if (type > RTA_MAX)
+		return MNL_CB_OK;
+	/* The u32 ones are read with mnl_attr_get_u32(): one too short would
+	 * be read past its end (found by fuzz/fuzz_net). Ignore it. */
+	if ((type == RTA_OIF || type == RTA_TABLE) && mnl_attr_validate(attr, MNL_TYPE_U32) < 0)
+		return MNL_CB_OK;
+	ra->tb[type] = attr;
 	return MNL_CB_OK;
 }
 

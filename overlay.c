@@ -432,7 +432,7 @@ static int loop_attach_legacy(int loop_fd, int image_fd, const struct loop_info6
 			(void)ioctl(loop_fd, LOOP_CLR_FD, 0);
 			return r;
 		}
-		nanosleep(&(struct timespec){ .tv_nsec = 25 * 1000 * 1000 }, NULL);
+		nanosleep(&(struct timespec){ .tv_nsec = 25L * 1000 * 1000 }, NULL);
 	}
 }
 
@@ -978,7 +978,9 @@ static int diff_add(struct diff_ctx *c, enum diff_change change, const char *pat
 	char *dup = strdup(path);
 	if (!dup)
 		return fw_fail(c->e, ENOMEM, "list changes in", c->upper);
-	c->v[c->n++] = (struct diff_entry){ change, dup };
+	c->v[c->n].change = change;
+	c->v[c->n].path = dup;
+	c->n++;
 	return 0;
 }
 
@@ -1159,7 +1161,10 @@ int diff_walk(const char *upper, const char *lower, diff_cb cb, void *userdata,
 
 	int r = diff_dir(&c, ufd, lfd, "", false);
 	if (r == 0) {
-		qsort(c.v, c.n, sizeof(*c.v), diff_cmp);
+		/* An upper with no changes leaves c.v NULL: qsort's pointer is
+		 * declared nonnull even for 0 elements (UBSan, found by fuzzing). */
+		if (c.n)
+			qsort(c.v, c.n, sizeof(*c.v), diff_cmp);
 		for (size_t i = 0; i < c.n; i++) {
 			r = cb(c.v[i].change, c.v[i].path, userdata);
 			if (r != 0)
