@@ -6,6 +6,8 @@
 #   make demo            build the busybox demo firmware and run it
 #   make install / uninstall   PREFIX=/usr/local DESTDIR=
 #   V=1 shows the commands, WERROR=1 turns warnings into errors (CI)
+#   make FAULTS=1 B=build-fault   the test build with fault points (fault.h);
+#                        make check builds it in $(B)-fault for t-faults.sh
 
 PREFIX ?= /usr/local
 SBINDIR ?= $(PREFIX)/sbin
@@ -24,6 +26,10 @@ else
 B ?= build
 SAN_FLAGS :=
 endif
+# Never in a shipped binary: only the test build has fault points.
+ifeq ($(FAULTS),1)
+FAULT_FLAGS := -DFWRUN_FAULT_INJECTION
+endif
 
 WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
 	-Wformat=2 -Wno-format-nonliteral -Wundef -Wpointer-arith -Wvla
@@ -32,7 +38,7 @@ WARN += -Werror
 endif
 CFLAGS ?= -O2 -g
 FW_CFLAGS := -std=gnu11 $(WARN) -D_GNU_SOURCE -D_FORTIFY_SOURCE=2 \
-	-fstack-protector-strong -fPIE $(SAN_FLAGS) \
+	-fstack-protector-strong -fPIE $(SAN_FLAGS) $(FAULT_FLAGS) \
 	$(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null) $(TEST_CFLAGS)
 FW_LDFLAGS := -pie -Wl,-z,relro,-z,now $(SAN_FLAGS) $(LDFLAGS)
 LIBS := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
@@ -81,8 +87,12 @@ $(B) $(B)/test:
 
 unit: $(UNIT_BINS)
 
-check: fwrun $(UNIT_BINS) $(B)/test/probe
+check: fwrun $(UNIT_BINS) $(B)/test/probe fault-build
 	$(Q)B=$(B) test/run
+
+# The fault-injection build for t-faults.sh, beside $(B) (no ./fwrun link).
+fault-build:
+	$(Q)$(MAKE) --no-print-directory FAULTS=1 B=$(B)-fault $(B)-fault/fwrun
 
 demo: fwrun
 	$(Q)demo/run
@@ -97,8 +107,8 @@ uninstall:
 		$(DESTDIR)$(BASHCOMPDIR)/fwrun
 
 clean:
-	rm -rf build build-asan fwrun
+	rm -rf build build-asan build-fault build-asan-fault fwrun
 
-.PHONY: all fwrun unit check demo install uninstall clean
+.PHONY: all fwrun fault-build unit check demo install uninstall clean
 
 -include $(wildcard $(B)/*.d)
