@@ -81,9 +81,10 @@ static bool known_point(const char *point)
 }
 
 static struct {
-	bool parsed, fired;
+	bool parsed;
 	char point[64];
 	int err;
+	long times;	/* how many more hits fail; < 0: every one */
 } armed;
 
 static void arm(void)
@@ -92,6 +93,7 @@ static void arm(void)
 
 	armed.parsed = true;
 	armed.err = EIO;
+	armed.times = 1;
 	if (!spec || !*spec)
 		return;
 	size_t n = strcspn(spec, ":");
@@ -103,17 +105,29 @@ static void arm(void)
 		abort();	/* a test's typo: never run without the fault */
 	if (spec[n] != ':')
 		return;
-	const char *e = spec + n + 1;
+	char e[32], *end;
+	size_t m = strcspn(spec + n + 1, ":");
+	if (m >= sizeof(e))
+		abort();
+	memcpy(e, spec + n + 1, m);
+	e[m] = '\0';
+	armed.err = 0;
 	for (size_t i = 0; i < sizeof(errnos) / sizeof(errnos[0]); i++)
-		if (strcmp(e, errnos[i].name) == 0) {
+		if (strcmp(e, errnos[i].name) == 0)
 			armed.err = errnos[i].err;
-			return;
-		}
-	char *end;
-	long v = strtol(e, &end, 10);
-	if (*end || v <= 0 || v > 4095)
-		abort();	/* a test's typo: never run with another fault */
-	armed.err = (int)v;
+	if (!armed.err) {
+		long v = strtol(e, &end, 10);
+		if (*end || v <= 0 || v > 4095)
+			abort();	/* a test's typo: never run with another fault */
+		armed.err = (int)v;
+	}
+	if (spec[n + 1 + m] == ':') {
+		armed.times = strtol(spec + n + 2 + m, &end, 10);
+		if (*end || armed.times < 0)
+			abort();
+		if (armed.times == 0)
+			armed.times = -1;
+	}
 }
 
 bool fw_fault_hit(const char *point)
@@ -122,9 +136,10 @@ bool fw_fault_hit(const char *point)
 		abort();	/* a point missing from the table */
 	if (!armed.parsed)
 		arm();
-	if (armed.fired || strcmp(armed.point, point) != 0)
+	if (armed.times == 0 || strcmp(armed.point, point) != 0)
 		return false;
-	armed.fired = true;
+	if (armed.times > 0)
+		armed.times--;
 	errno = armed.err;
 	return true;
 }

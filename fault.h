@@ -7,10 +7,11 @@
  *             return fw_fail(e, errno, "mount overlay on", target);
  *     r = FW_FAULT_ERR("net-move-in") ?: move_link(...);
  *
- * With FWRUN_FAULT=POINT[:ERRNO] in the environment (ERRNO a name such as
- * ENOENT or a number; default EIO) the named point fails once in each
- * process that reaches it: errno is set and the code goes down its real
- * error path, so the error line is the real one. `fwrun --list-fault-points`
+ * With FWRUN_FAULT=POINT[:ERRNO[:TIMES]] in the environment (ERRNO a name
+ * such as ENOENT or a number, default EIO; TIMES default 1, 0 for every
+ * time) the named point fails at its first TIMES hits in each process that
+ * reaches it: errno is set and the code goes down its real error path, so
+ * the error line is the real one. `fwrun --list-fault-points`
  * prints the table (fault.c), which test/integration/t-faults.sh walks.
  *
  * In the shipped build both macros are the constant 0: no table, no getenv,
@@ -23,8 +24,8 @@
 #include <stdbool.h>
 #include <stdio.h>
 
-/* true (errno set) when point is the one FWRUN_FAULT names and it has not
- * fired yet in this process. Aborts on a point missing from the table. */
+/* true (errno set) when point is the one FWRUN_FAULT names and it is to
+ * fail this time in this process. Aborts on a point missing from the table. */
 bool fw_fault_hit(const char *point);
 /* The table, one "POINT\tWHERE" line each. */
 void fw_fault_list(FILE *f);
