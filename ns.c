@@ -537,8 +537,17 @@ int ns_spawn(struct ns_instance *ns, const struct ns_plan *plan, struct fw_error
 	}
 	snprintf(path, sizeof(path), "/proc/%d/ns/net", (int)pid);
 	ns->netns_fd = FW_FAULT("open-netns") ? -1 : open(path, O_RDONLY | O_CLOEXEC);
-	if (ns->netns_fd < 0)
-		return fw_fail(e, errno, "open", path);
+	if (ns->netns_fd < 0) {
+		int err = errno;
+		/* Gone already? Then it failed its next step: its error, queued
+		 * before it exited, says what happened. */
+		while (recv(ns->sock, &m, sizeof(m), MSG_DONTWAIT) == (ssize_t)sizeof(m))
+			if (m.type == MSG_ERROR) {
+				*e = m.err;
+				return -(e->err ? e->err : EIO);
+			}
+		return fw_fail(e, err, "open", path);
+	}
 	return 0;
 }
 
@@ -547,8 +556,11 @@ int ns_start_init(struct ns_instance *ns, struct fw_error *e)
 	struct ns_msg m;
 	int r;
 
-	if (send_msg(ns->sock, MSG_GO, STEP_NONE, 0, NULL) < 0)
-		return setup_died(ns, e);
+	/* A failed send (EPIPE) may mean the setup child already failed a
+	 * step: its error is still queued on our end, read it. */
+	r = send_msg(ns->sock, MSG_GO, STEP_NONE, 0, NULL);
+	if (r < 0 && r != -EPIPE && r != -ECONNRESET)
+		kill(ns->setup_pid, SIGKILL);	/* it would wait for the go forever */
 	r = expect(ns, MSG_SPAWNED, &m, e);
 	if (r == -EPIPE)
 		return setup_died(ns, e);
