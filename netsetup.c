@@ -1166,8 +1166,15 @@ int net_restore(struct net_plan *p, int netns_fd, struct fw_error *e)
 			if (r == 0)
 				l->moved = l->created = false;
 		} else if (l->moved) {
-			r = FW_FAULT_ERR("net-give-back") ?:
-			    move_link(p->inner_nl, l->inner_ifindex, p->host_netns_fd, l->spec.ifname);
+			/* Once more on a failure: a virtual interface left in
+			 * there dies with the namespace. */
+			for (int tries = 0; tries < 2; tries++) {
+				r = FW_FAULT_ERR("net-give-back") ?:
+				    move_link(p->inner_nl, l->inner_ifindex, p->host_netns_fd,
+					      l->spec.ifname);
+				if (r == 0)
+					break;
+			}
 			keep_first(&first, e, r, "move back to the host", l->spec.ifname);
 			if (r == 0) {
 				l->moved = false;
