@@ -21,7 +21,7 @@ SHIPPED=${FWRUN_SHIPPED:-$B/fwrun}
 [ -x "$SHIPPED" ] || skip "no fwrun binary at $B/fwrun (run make first)"
 assert_eq "" "$(nm "$SHIPPED" 2>/dev/null | grep -E 'fw_fault' | head -3)" \
 	"shipped build: fault symbols in $SHIPPED"
-assert_eq "" "$(strings -a "$SHIPPED" | grep -E 'FWRUN_FAULT|list-fault-points|fw_fault|fault\.[ch]|net-give-back|rootfs-bind-ro' | head -3)" \
+assert_eq "" "$(strings -a "$SHIPPED" | grep -E 'FWRUN_FAULT|list-fault-points|fw_fault|fault\.[ch]|net-give-back|rootfs-bind-ro|instance-lock' | head -3)" \
 	"shipped build: fault strings in $SHIPPED"
 "$SHIPPED" --list-fault-points >/dev/null 2>&1
 assert_eq 125 "$?" "shipped build: --list-fault-points is an unknown option"
@@ -103,7 +103,8 @@ status-fd|FULL|125|use --status-fd '3'
 subreaper|FULL|125|become child subreaper 'fwrun'
 run-dir|FULL|125|create directory '/run/fwrun'
 state-prepare|FULL|125|create state dir '$STATE'
-lock|FULL|125|lock state dir '$STATE'
+instance-lock|FULL|125|open lock '/run/fwrun/instances/$NAME'
+lock|FULL|125|open lock '$STATE/lock'
 state-reset|RESET|125|reset '$STATE/upper'
 aa-prepare|FULL|125|read '/sys/kernel/security/apparmor/profiles'
 net-lock|FULL|125|lock '/run/fwrun/net'
