@@ -10,6 +10,8 @@
 #   make hardening       all three, plus check SANITIZE=1 (CI; FUZZ_SECONDS=60)
 #   make install / uninstall   PREFIX=/usr/local DESTDIR=
 #   V=1 shows the commands, WERROR=1 turns warnings into errors (CI)
+#   make FAULTS=1 B=build-fault   the test build with fault points (fault.h);
+#                        make check builds it in $(B)-fault for t-faults.sh
 
 PREFIX ?= /usr/local
 SBINDIR ?= $(PREFIX)/sbin
@@ -29,6 +31,10 @@ else
 B ?= build
 SAN_FLAGS :=
 endif
+# Never in a shipped binary: only the test build has fault points.
+ifeq ($(FAULTS),1)
+FAULT_FLAGS := -DFWRUN_FAULT_INJECTION
+endif
 
 WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
 	-Wformat=2 -Wno-format-nonliteral -Wundef -Wpointer-arith -Wvla
@@ -37,7 +43,7 @@ WARN += -Werror
 endif
 CFLAGS ?= -O2 -g
 FW_CFLAGS := -std=gnu11 $(WARN) -D_GNU_SOURCE -D_FORTIFY_SOURCE=2 \
-	-fstack-protector-strong -fPIE $(SAN_FLAGS) \
+	-fstack-protector-strong -fPIE $(SAN_FLAGS) $(FAULT_FLAGS) \
 	$(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null) $(TEST_CFLAGS)
 FW_LDFLAGS := -pie -Wl,-z,relro,-z,now $(SAN_FLAGS) $(LDFLAGS)
 LIBS := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
@@ -86,8 +92,12 @@ $(B) $(B)/test:
 
 unit: $(UNIT_BINS)
 
-check: fwrun $(UNIT_BINS) $(B)/test/probe
+check: fwrun $(UNIT_BINS) $(B)/test/probe fault-build
 	$(Q)B=$(B) test/run
+
+# The fault-injection build for t-faults.sh, beside $(B) (no ./fwrun link).
+fault-build:
+	$(Q)$(MAKE) --no-print-directory FAULTS=1 B=$(B)-fault $(B)-fault/fwrun
 
 # --- hardening: fuzzing, static analysis, valgrind (issue 6) -------------
 # libFuzzer targets fuzz/fuzz_*.c, built with clang against the library's
@@ -143,8 +153,9 @@ uninstall:
 		$(DESTDIR)$(BASHCOMPDIR)/fwrun
 
 clean:
-	rm -rf build build-asan build-fuzz build-valgrind fwrun
+	rm -rf build build-asan build-fault build-asan-fault build-fuzz build-valgrind fwrun
 
-.PHONY: all fwrun unit check demo install uninstall clean fuzz fuzz-build analyze valgrind hardening
+.PHONY: all fwrun fault-build unit check demo install uninstall clean fuzz fuzz-build \
+	analyze valgrind hardening
 
 -include $(wildcard $(B)/*.d)

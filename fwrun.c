@@ -3,6 +3,7 @@
  * then set up, run and clean up in reverse. The only module that prints and
  * picks exit statuses. */
 #include "fwrun.h"
+#include "fault.h"
 
 #include <fcntl.h>
 #include <getopt.h>
@@ -588,7 +589,7 @@ static int prepare_state(struct run *run)
 
 static int ensure_run_dir(struct fw_error *e)
 {
-	if (mkdir(FWRUN_RUN_DIR, 0755) < 0 && errno != EEXIST)
+	if ((FW_FAULT("run-dir") || mkdir(FWRUN_RUN_DIR, 0755) < 0) && errno != EEXIST)
 		return fw_fail(e, errno, "create directory", FWRUN_RUN_DIR);
 	if (mkdir(FWRUN_MNT_DIR, 0755) < 0 && errno != EEXIST)
 		return fw_fail(e, errno, "create directory", FWRUN_MNT_DIR);
