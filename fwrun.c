@@ -423,19 +423,45 @@ int fwrun_exit_status(int wstatus)
 	return FWRUN_EXIT_FAILURE;
 }
 
+/* Control characters (a newline in a path) as \n, \t or \xHH: an error
+ * stays one line whatever the user gave. */
+static void escape_controls(char *out, size_t size, const char *in)
+{
+	size_t o = 0;
+
+	for (; *in && o + 1 < size; in++) {
+		unsigned char c = (unsigned char)*in;
+		char esc[5];
+		if (c >= 0x20 && c != 0x7f) {
+			out[o++] = (char)c;
+			continue;
+		}
+		snprintf(esc, sizeof(esc), c == '\n' ? "\\n" : c == '\t' ? "\\t" : "\\x%02x", c);
+		size_t n = strlen(esc);
+		if (o + n + 1 > size)
+			break;
+		memcpy(out + o, esc, n);
+		o += n;
+	}
+	if (size)
+		out[o] = '\0';
+}
+
 void fwrun_format_error(char *buf, size_t size, const struct fw_error *e)
 {
 	/* err == 0: the hint is the reason (usage errors); else strerror, with
 	 * the hint after it where the errno alone would mislead. */
 	const char *reason = e->err ? strerror(e->err) : e->hint;
+	char line[1024];
 	int n;
 
 	if (e->subject[0])
-		n = snprintf(buf, size, "fwrun: %s '%s': %s", e->what, e->subject, reason);
+		n = snprintf(line, sizeof(line), "fwrun: %s '%s': %s", e->what, e->subject, reason);
 	else
-		n = snprintf(buf, size, "fwrun: %s: %s", e->what, reason);
-	if (n >= 0 && (size_t)n < size && e->err && e->hint[0])
-		snprintf(buf + n, size - (size_t)n, " (%s)", e->hint);
+		n = snprintf(line, sizeof(line), "fwrun: %s: %s", e->what, reason);
+	if (n >= 0 && (size_t)n < sizeof(line) && e->err && e->hint[0])
+		snprintf(line + n, sizeof(line) - (size_t)n, " (%s)", e->hint);
+	escape_controls(buf, size, line);
 }
 
 /* ---- the run ---- */

@@ -205,6 +205,12 @@ static void error_lines(void **state)
 	fwrun_format_error(line, sizeof(line), &e);
 	assert_string_equal(line, "fwrun: open rootfs '/x y.img': No such file or directory");
 
+	/* A newline or other control character in a subject: still one line. */
+	fw_fail(&e, ENOENT, "open rootfs", "/a\nb\tc\x1b.img");
+	fwrun_format_error(line, sizeof(line), &e);
+	assert_string_equal(line, "fwrun: open rootfs '/a\\nb\\tc\\x1b.img': No such file or directory");
+	assert_null(strchr(line, '\n'));
+
 	fw_fail_hint(&e, ENODEV, "mount overlay on", "/run/fwrun/mnt/merged",
 		     "is the overlay module loaded?");
 	fwrun_format_error(line, sizeof(line), &e);
