@@ -45,6 +45,7 @@ enum {
 	OPT_TIMEOUT,
 	OPT_RESTART_ON_REBOOT,
 	OPT_STATUS_FD,
+	OPT_SETENV,
 };
 
 static const struct option long_options[] = {
@@ -67,6 +68,7 @@ static const struct option long_options[] = {
 	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
 	{ "restart-on-reboot", no_argument, NULL, OPT_RESTART_ON_REBOOT },
 	{ "status-fd", required_argument, NULL, OPT_STATUS_FD },
+	{ "setenv", required_argument, NULL, OPT_SETENV },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "help", no_argument, NULL, 'h' },
@@ -94,6 +96,9 @@ static const char usage_text[] =
 "      --reset              empty the upper dir before starting\n"
 "      --diff               list what the last run changed (A/M/D) and exit\n"
 "      --hostname NAME      the firmware's hostname (default: the name)\n"
+"      --setenv NAME=VALUE  set a variable in the init's environment, which\n"
+"                           otherwise holds only PATH and container=fwrun\n"
+"                           (repeatable)\n"
 "\n"
 "Host protection:\n"
 "      --apparmor=MODE      auto (default: confine when the kernel has\n"
@@ -383,6 +388,14 @@ enum fwrun_parse_result fwrun_parse(struct fwrun_opts *o, int argc, char **argv,
 			o->status_fd = (int)fd;
 			break;
 		}
+		case OPT_SETENV:
+			if (fwrun_setenv_valid(optarg) < 0)
+				return usage_error(e, "--setenv", optarg,
+						   "use NAME=VALUE, NAME of letters, digits, '_'");
+			if (o->nsetenv >= FWRUN_SETENV_MAX)
+				return usage_error(e, "--setenv", optarg, "given more than 64 times");
+			o->setenv[o->nsetenv++] = optarg;
+			break;
 		case 'v':
 			o->verbosity = FWRUN_VERBOSE;
 			break;
@@ -512,11 +525,48 @@ static int container_hook(enum fw_step step, void *data, struct fw_error *e)
 	}
 }
 
-static char *const init_env[] = {
+/* The init never sees fwrun's own environment (sudo's, the user's): only
+ * this, and what --setenv adds. */
+static const char *const init_env_default[] = {
 	"PATH=/sbin:/system/bin:/system/xbin:/bin:/usr/sbin:/usr/bin",
 	"container=fwrun",
-	NULL,
 };
+
+int fwrun_setenv_valid(const char *s)
+{
+	const char *eq = strchr(s, '=');
+
+	if (!eq || eq == s || eq - s > 128 || strlen(eq + 1) > 4096)
+		return -EINVAL;
+	if (*s >= '0' && *s <= '9')
+		return -EINVAL;
+	for (const char *p = s; p < eq; p++)
+		if (!(*p >= 'a' && *p <= 'z') && !(*p >= 'A' && *p <= 'Z') &&
+		    !(*p >= '0' && *p <= '9') && *p != '_')
+			return -EINVAL;
+	return 0;
+}
+
+size_t fwrun_init_env(const struct fwrun_opts *o, const char **envp)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < FW_ARRAY_SIZE(init_env_default); i++)
+		envp[n++] = init_env_default[i];
+	for (size_t i = 0; i < o->nsetenv; i++) {
+		const char *s = o->setenv[i];
+		size_t len = (size_t)(strchr(s, '=') - s) + 1;	/* "NAME=" */
+		size_t k;
+		for (k = 0; k < n; k++)
+			if (strncmp(envp[k], s, len) == 0)
+				break;
+		envp[k] = s;
+		if (k == n)
+			n++;
+	}
+	envp[n] = NULL;
+	return n;
+}
 
 static void print_steps(const struct ns_instance *ns)
 {
@@ -799,6 +849,8 @@ static int run_firmware(const struct fwrun_opts *o)
 		goto fail;
 	}
 
+	const char *envp[FWRUN_SETENV_MAX + 3];
+	fwrun_init_env(o, envp);
 	struct ns_plan plan = {
 		.rootfs_path = o->rootfs,
 		.rootfs_fd = run.rootfs_fd,
@@ -807,7 +859,7 @@ static int run_firmware(const struct fwrun_opts *o)
 		.work = o->ephemeral ? NULL : run.state.work,
 		.hostname = o->hostname ? o->hostname : o->name,
 		.argv = argv,
-		.envp = init_env,
+		.envp = (char *const *)envp,
 		.console_fd = con.slave,
 		.console_path = con.master >= 0 ? con.slave_path : NULL,
 		.report_steps = o->verbosity >= FWRUN_VERBOSE,
