@@ -645,12 +645,39 @@ static int prepare_state(struct run *run)
 	return 0;
 }
 
+/* A runtime directory, made if missing, that must be a real directory of
+ * ours: a symlink planted there (by whoever could write /run) would send
+ * the scratch mounts or the interface records elsewhere. */
+static int ensure_dir_safe(const char *path, mode_t mode, struct fw_error *e)
+{
+	char hint[sizeof(e->hint)];
+	struct stat st;
+
+	if (mkdir(path, mode) < 0 && errno != EEXIST)
+		return fw_fail(e, errno, "create directory", path);
+	if (lstat(path, &st) < 0)
+		return fw_fail(e, errno, "use directory", path);
+	if (S_ISLNK(st.st_mode))
+		return fw_fail_hint(e, ELOOP, "use directory", path,
+				    "a symlink where fwrun keeps its runtime state: remove it");
+	if (!S_ISDIR(st.st_mode))
+		return fw_fail(e, ENOTDIR, "use directory", path);
+	if (st.st_uid != geteuid() || (st.st_mode & (S_IWGRP | S_IWOTH))) {
+		snprintf(hint, sizeof(hint), "owned by uid %u, mode %04o: only root may write it",
+			 (unsigned)st.st_uid, (unsigned)(st.st_mode & 07777));
+		return fw_fail_hint(e, EPERM, "use directory", path, hint);
+	}
+	return 0;
+}
+
 static int ensure_run_dir(struct fw_error *e)
 {
-	if (mkdir(FWRUN_RUN_DIR, 0755) < 0 && errno != EEXIST)
-		return fw_fail(e, errno, "create directory", FWRUN_RUN_DIR);
-	if (mkdir(FWRUN_MNT_DIR, 0755) < 0 && errno != EEXIST)
-		return fw_fail(e, errno, "create directory", FWRUN_MNT_DIR);
+	int r;
+
+	if ((r = ensure_dir_safe(FWRUN_RUN_DIR, 0755, e)) < 0 ||
+	    (r = ensure_dir_safe(FWRUN_MNT_DIR, 0755, e)) < 0 ||
+	    (r = ensure_dir_safe(NET_STATE_DIR, 0700, e)) < 0)
+		return r;
 	return 0;
 }
 
@@ -832,12 +859,13 @@ static int run_firmware(const struct fwrun_opts *o)
 		status = 0;
 		goto out;
 	}
-	/* Network first: every refusal before anything is touched. */
-	if (net_validate(&run.net, &run.e) < 0)
+	/* The runtime dirs first (the network's records live there), then
+	 * the network: every refusal before anything else is touched. */
+	if (ensure_run_dir(&run.e) < 0 || net_validate(&run.net, &run.e) < 0)
 		goto fail;
 	if (o->status_fd >= 0 && events_open(o->status_fd, &run.e) < 0)
 		goto fail;
-	if (ns_become_subreaper(&run.e) < 0 || ensure_run_dir(&run.e) < 0 ||
+	if (ns_become_subreaper(&run.e) < 0 ||
 	    prepare_state(&run) < 0 || prepare_protection(&run) < 0 ||
 	    net_prepare(&run.net, &run.e) < 0)
 		goto fail;
