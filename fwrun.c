@@ -484,7 +484,8 @@ struct run {
 	struct state_paths state;
 	struct rootfs_info rootfs;
 	int rootfs_fd;
-	int lock_fd;
+	int lock_fd;		/* the state dir's */
+	int name_lock_fd;	/* the instance name's */
 	struct ns_instance ns;
 	struct aa_plan aa;	/* AppArmor decision, then what was loaded */
 	uint64_t cap_drop;	/* cut from the bounding set */
@@ -676,7 +677,8 @@ static int ensure_run_dir(struct fw_error *e)
 
 	if ((r = ensure_dir_safe(FWRUN_RUN_DIR, 0755, e)) < 0 ||
 	    (r = ensure_dir_safe(FWRUN_MNT_DIR, 0755, e)) < 0 ||
-	    (r = ensure_dir_safe(NET_STATE_DIR, 0700, e)) < 0)
+	    (r = ensure_dir_safe(NET_STATE_DIR, 0700, e)) < 0 ||
+	    (r = ensure_dir_safe(FWRUN_INSTANCE_DIR, 0700, e)) < 0)
 		return r;
 	return 0;
 }
@@ -833,7 +835,7 @@ static void emit_exited(const struct run *run, const struct events_exited *ev)
 
 static int run_firmware(const struct fwrun_opts *o)
 {
-	struct run run = { .o = o, .rootfs_fd = -1, .lock_fd = -1 };
+	struct run run = { .o = o, .rootfs_fd = -1, .lock_fd = -1, .name_lock_fd = -1 };
 	int status = FWRUN_EXIT_FAILURE;
 	struct console con;
 	struct supervise_result res;
@@ -866,7 +868,8 @@ static int run_firmware(const struct fwrun_opts *o)
 	if (o->status_fd >= 0 && events_open(o->status_fd, &run.e) < 0)
 		goto fail;
 	if (ns_become_subreaper(&run.e) < 0 ||
-	    prepare_state(&run) < 0 || prepare_protection(&run) < 0 ||
+	    (run.name_lock_fd = instance_lock(o->name, &run.e)) < 0 || prepare_state(&run) < 0 ||
+	    prepare_protection(&run) < 0 ||
 	    net_prepare(&run.net, &run.e) < 0)
 		goto fail;
 	if (console_open(&con, console_decide(o->console, isatty(STDIN_FILENO)), &run.e) < 0)
@@ -987,6 +990,7 @@ out:
 		close(run.rootfs_fd);
 	if (run.lock_fd >= 0)
 		close(run.lock_fd);
+	instance_unlock(o->name, run.name_lock_fd);
 	return status;
 }
 

@@ -793,48 +793,66 @@ int state_prepare(const struct state_paths *p, struct fw_error *e)
 	return 0;
 }
 
-int state_lock(const struct state_paths *p, struct fw_error *e)
+/* Take dfd/name as a lock naming us (our pid) for messages to others.
+ * what/subject name the thing locked in errors. */
+static int take_lock(int dfd, const char *name, const char *path, const char *what,
+		     const char *subject, struct fw_error *e)
 {
-	char hint[sizeof(e->hint)];
-	struct stat st;
+	char holder[32], hint[sizeof(e->hint)], txt[32];
 
-	_cleanup_close_ int dfd = open_dir_nofollow(AT_FDCWD, p->dir, p->dir, "lock state dir", e);
-	if (dfd < 0)
-		return dfd;
-	/* O_NOFOLLOW: a symlink planted as "lock" is refused (ELOOP);
-	 * O_NONBLOCK: so is a FIFO, without hanging on it. */
-	_cleanup_close_ int fd = openat(dfd, "lock",
-					O_RDWR | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC |
-					O_NOCTTY, 0600);
-	if (fd < 0)
-		return fw_fail(e, errno, "open lock", p->lock);
-	if (fstat(fd, &st) < 0)
-		return fw_fail(e, errno, "open lock", p->lock);
-	if (!S_ISREG(st.st_mode))
-		return fw_fail_hint(e, EINVAL, "open lock", p->lock, file_type_name(st.st_mode));
-
-	while (flock(fd, LOCK_EX | LOCK_NB) < 0) {
-		if (errno == EINTR)
-			continue;
-		if (errno != EWOULDBLOCK)
-			return fw_fail(e, errno, "lock state dir", p->dir);
-		char txt[32] = "";
-		ssize_t n = pread(fd, txt, sizeof(txt) - 1, 0);
-		long pid = n > 0 ? strtol(txt, NULL, 10) : 0;
+	int fd = fw_lock_at(dfd, name, holder, sizeof(holder));
+	if (fd == -EBUSY) {
+		long pid = strtol(holder, NULL, 10);
 		if (pid > 0)
 			snprintf(hint, sizeof(hint), "held by pid %ld: this instance is running",
 				 pid);
 		else
 			snprintf(hint, sizeof(hint), "held by another fwrun: this instance is running");
-		return fw_fail_hint(e, EBUSY, "lock state dir", p->dir, hint);
+		return fw_fail_hint(e, EBUSY, what, subject, hint);
 	}
+	if (fd == -EINVAL)
+		return fw_fail_hint(e, EINVAL, "open lock", path, "not a regular file");
+	if (fd < 0)
+		return fw_fail(e, -fd, "open lock", path);
+	snprintf(txt, sizeof(txt), "%ld\n", (long)getpid());
+	int r = fw_lock_write(fd, txt);
+	if (r < 0) {
+		close(fd);
+		return fw_fail(e, -r, "write lock", path);
+	}
+	return fd;
+}
 
-	char txt[32];
-	int len = snprintf(txt, sizeof(txt), "%ld\n", (long)getpid());
-	errno = 0;
-	if (ftruncate(fd, 0) < 0 || pwrite(fd, txt, (size_t)len, 0) != len)
-		return fw_fail(e, errno ? errno : EIO, "write lock", p->lock);
-	return fw_take_fd(&fd);
+int state_lock(const struct state_paths *p, struct fw_error *e)
+{
+	_cleanup_close_ int dfd = open_dir_nofollow(AT_FDCWD, p->dir, p->dir, "lock state dir", e);
+	if (dfd < 0)
+		return dfd;
+	return take_lock(dfd, "lock", p->lock, "lock state dir", p->dir, e);
+}
+
+int instance_lock(const char *name, struct fw_error *e)
+{
+	char path[PATH_MAX];
+
+	if (mkdir(FWRUN_INSTANCE_DIR, 0700) < 0 && errno != EEXIST)
+		return fw_fail(e, errno, "create directory", FWRUN_INSTANCE_DIR);
+	_cleanup_close_ int dfd = open_dir_nofollow(AT_FDCWD, FWRUN_INSTANCE_DIR,
+						    FWRUN_INSTANCE_DIR, "lock instance", e);
+	if (dfd < 0)
+		return dfd;
+	snprintf(path, sizeof(path), "%s/%s", FWRUN_INSTANCE_DIR, name);
+	return take_lock(dfd, name, path, "lock instance", name, e);
+}
+
+void instance_unlock(const char *name, int fd)
+{
+	_cleanup_close_ int dfd = open(FWRUN_INSTANCE_DIR,
+				       O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (dfd >= 0)
+		fw_unlock_at(dfd, name, fd);
+	else if (fd >= 0)
+		close(fd);
 }
 
 /* Is name (in dfd) the root of another mount? STATX_ATTR_MOUNT_ROOT where

@@ -108,6 +108,15 @@ int state_prepare(const struct state_paths *p, struct fw_error *e);
  * another fwrun holds it (e->subject names the state dir, e->hint its pid). */
 int state_lock(const struct state_paths *p, struct fw_error *e);
 
+/* One instance name runs once at a time, whatever its state dir (and with
+ * --ephemeral too): a lock per name in FWRUN_INSTANCE_DIR, held for the run.
+ * Returns the fd, or -EBUSY naming the holder's pid in the hint. The caller
+ * has made /run/fwrun. */
+#define FWRUN_INSTANCE_DIR "/run/fwrun/instances"
+int instance_lock(const char *name, struct fw_error *e);
+/* Release it and remove its file: a run leaves nothing in /run/fwrun. */
+void instance_unlock(const char *name, int fd);
+
 /* Empty upper/ and work/ (never following symlinks, not crossing mounts:
  * a mount found below them is an error, EBUSY). Call it with the lock held.
  * A missing upper/ or work/ is already empty. */

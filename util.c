@@ -2,6 +2,8 @@
 #include "util.h"
 
 #include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
 #include <string.h>
 #include <time.h>
 
@@ -82,6 +84,59 @@ int fw_write_file(const char *path, const char *text)
 		return -errno;
 	ssize_t n = fw_write_all(fd, text, strlen(text));
 	return n < 0 ? (int)n : 0;
+}
+
+int fw_lock_at(int dfd, const char *name, char *holder, size_t holder_size)
+{
+	struct stat st, now;
+
+	if (holder && holder_size)
+		holder[0] = '\0';
+	for (;;) {
+		_cleanup_close_ int fd = openat(dfd, name, O_RDWR | O_CREAT | O_NOFOLLOW |
+						O_NONBLOCK | O_CLOEXEC | O_NOCTTY, 0600);
+		if (fd < 0)
+			return -errno;
+		if (fstat(fd, &st) < 0)
+			return -errno;
+		if (!S_ISREG(st.st_mode))
+			return -EINVAL;
+		if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno != EWOULDBLOCK)
+				return -errno;
+			if (holder && holder_size) {
+				ssize_t n = pread(fd, holder, holder_size - 1, 0);
+				holder[n > 0 ? n : 0] = '\0';
+			}
+			return -EBUSY;
+		}
+		/* A holder unlinks the file when it lets go (fw_unlock_at): if
+		 * ours was unlinked between open and flock, take the new one. */
+		if (fstatat(dfd, name, &now, AT_SYMLINK_NOFOLLOW) == 0 &&
+		    now.st_ino == st.st_ino && now.st_dev == st.st_dev)
+			return fw_take_fd(&fd);
+	}
+}
+
+void fw_unlock_at(int dfd, const char *name, int fd)
+{
+	if (fd < 0)
+		return;
+	unlinkat(dfd, name, 0);	/* while still holding it: see fw_lock_at */
+	close(fd);
+}
+
+int fw_lock_write(int fd, const char *text)
+{
+	size_t len = strlen(text);
+
+	if (ftruncate(fd, 0) < 0)
+		return -errno;
+	if (len && pwrite(fd, text, len, 0) != (ssize_t)len)
+		return -EIO;
+	return 0;
 }
 
 uint64_t fw_now_ns(void)

@@ -45,6 +45,18 @@ ssize_t fw_write_all(int fd, const void *buf, size_t len);
 ssize_t fw_read_all(int fd, void *buf, size_t len);	/* short only at EOF */
 int fw_write_file(const char *path, const char *text);	/* open O_WRONLY|O_CLOEXEC, write */
 
+/* A lock file: open dfd/name (created 0600; never through a symlink, never
+ * blocking on a FIFO; only a regular file), flock it without waiting.
+ * Returns the fd to keep for as long as the lock is held; -EBUSY when
+ * another process holds it, with what that holder wrote in the file copied
+ * to holder (may be NULL); -EINVAL for something that is not a regular file;
+ * else -errno. */
+int fw_lock_at(int dfd, const char *name, char *holder, size_t holder_size);
+/* Let go of a lock taken with fw_lock_at, removing its file. */
+void fw_unlock_at(int dfd, const char *name, int fd);
+/* Replace the content of a lock file we hold (its holder's record). */
+int fw_lock_write(int fd, const char *text);
+
 uint64_t fw_now_ns(void);	/* CLOCK_MONOTONIC */
 
 /* strlcpy semantics: returns strlen(src); truncates. */

@@ -21,6 +21,8 @@
  *                     when the next word is not a number
  *   term-exit N       on SIGTERM, exit N (prints "got-signal=TERM" first)
  *   ignore-term       ignore SIGTERM
+ *   wait-term         block until a SIGTERM arrives, then go on with the
+ *                     next command (prints "got-signal=TERM")
  *   clock             clock_settime(CLOCK_REALTIME) and settimeofday() to the
  *                     value just read (never any other time)
  *   reboot/poweroff   reboot(2), only as pid 1 of a child pid namespace
@@ -393,6 +395,11 @@ static void on_term(int sig)
 	_exit(term_status);
 }
 
+static void on_term_noop(int sig)
+{
+	(void)sig;
+}
+
 static int is_number(const char *s)
 {
 	char *end;
@@ -507,6 +514,20 @@ int main(int argc, char **argv)
 			struct sigaction sa = { .sa_handler = on_term };
 			term_status = atoi(ARG());
 			sigaction(SIGTERM, &sa, NULL);
+		} else if (!strcmp(c, "wait-term")) {
+			/* A handler too: a pid namespace's init drops signals left
+			 * at SIG_DFL, blocked or not, depending on the sender. */
+			struct sigaction sa = { .sa_handler = on_term_noop };
+			sigset_t set;
+			int sig = 0;
+			sigaction(SIGTERM, &sa, NULL);
+			sigemptyset(&set);
+			sigaddset(&set, SIGTERM);
+			sigprocmask(SIG_BLOCK, &set, NULL);
+			while (sigwait(&set, &sig) != 0 || sig != SIGTERM)
+				;
+			sigprocmask(SIG_UNBLOCK, &set, NULL);
+			out("got-signal=TERM");
 		} else if (!strcmp(c, "ignore-term")) {
 			signal(SIGTERM, SIG_IGN);
 		} else if (!strcmp(c, "clock")) {
