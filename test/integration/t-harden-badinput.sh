@@ -86,6 +86,7 @@ row() {	# ID STATUS ERE DESCRIPTION -- ARGS...
 		assert_match "$re" "$OUT" "$id ($desc): the firmware's output"
 	fi
 	host_unchanged "$T/host.before" "after $id ($desc)"
+	printf '%s\t%s\t%s\n' "$id" "$STATUS" "$(printf '%s\n' "$ERR" | head -n 1)" >>"$T/table"
 	PRE=
 	REDIR=
 }
@@ -129,6 +130,7 @@ else
 	row T2 0 "^echo=t2$" "(no uplink here: a tap instead)" -- --rootfs "$IMG" --name "$PFX-t2" $E --tap "${PFX}u" -- /sbin/boxinit echo t2
 fi
 row T3 125 "10\.0\.0\.1/33" "CIDR /33" -- --rootfs "$IMG" --name "$PFX-t3" $E --tap "${PFX}x:eth1:10.0.0.1/33"
+row T8 125 "borrow interface 'lo'.*loopback" "--tap lo:eth1" -- --rootfs "$IMG" --name "$PFX-t8" $E --tap lo:eth1
 row T4 125 "0123456789abcdef" "interface name of 16 bytes" -- --rootfs "$IMG" --name "$PFX-t4" $E --tap 0123456789abcdef
 row T5 125 "300\.1\.1\.1" "--veth with a bad address" -- --rootfs "$IMG" --name "$PFX-t5" $E --veth=300.1.1.1/24
 row T6 125 "veth.*twice" "--veth twice" -- --rootfs "$IMG" --name "$PFX-t6" $E --veth --veth
@@ -184,4 +186,15 @@ for d in s9 s10 outside/victim; do
 	assert_nofile "$T/$d" "created by a refused run"
 done
 assert_eq 0 "$(find "$T/outside" -mindepth 1 | wc -l)" "files written through a planted symlink"
+[ -n "${FWT_SHOW_TABLE:-}" ] && cat "$T/table"
+
+# The man page's table (DIAGNOSTICS) has every case, with the same status.
+awk '/^[A-Z][0-9]+@T\{$/ { id = $0; sub(/@.*/, "", id); next }
+     id != "" && /^T\}@/ { split($0, f, "@"); print id, f[2]; id = "" }' \
+	"$REPO/man/fwrun.8" | LC_ALL=C sort >"$T/man.table"
+while IFS=$'\t' read -r id st _; do
+	case $id in E3 | E5) st=N ;; esac
+	grep -qx "$id $st" "$T/man.table" ||
+		fail "man/fwrun.8 DIAGNOSTICS: no row '$id' with exit status $st (has: $(grep "^$id " "$T/man.table"))"
+done <"$T/table"
 echo "$TEST_NAME: $ROWS rows"
