@@ -7,6 +7,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
 
 /* capabilities(7) names, indexed by number. */
 static const char *const cap_names[CAPS_KNOWN_LAST + 1] = {
@@ -219,6 +220,9 @@ int caps_apply_drop(uint64_t drop, struct fw_error *e)
 {
 	if (drop == 0)
 		return 0;
+	/* libcap-ng keeps per-thread state with the tid it was made for; make
+	 * sure it is ours after the fork, whatever reset it. */
+	capng_setpid((int)syscall(SYS_gettid));
 	if (capng_get_caps_process() < 0)
 		return fw_fail(e, errno ? errno : EIO, "read the capabilities of", "the setup process");
 	for (int i = 0; i < 64; i++) {

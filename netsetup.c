@@ -763,28 +763,27 @@ static int lock_take(const char *name, char *rec, size_t recsize)
 	_cleanup_close_ int dfd = state_dir_open(true);
 	if (dfd < 0)
 		return dfd;
-	_cleanup_close_ int fd = openat(dfd, name, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC |
-					O_NOCTTY, 0600);
-	if (fd < 0)
-		return -errno;
-	rec[0] = '\0';
-	int locked = flock(fd, LOCK_EX | LOCK_NB);
-	int saved = errno;
-	ssize_t n = pread(fd, rec, recsize - 1, 0);
-	rec[n > 0 ? n : 0] = '\0';
-	if (locked < 0)
-		return saved == EWOULDBLOCK ? -EBUSY : -saved;
-	return fw_take_fd(&fd);
+	return fw_lock_at(dfd, name, rec, recsize);
+}
+
+/* Let go of NET_STATE_DIR/name: its file goes with it, unless it keeps a
+ * record the next run must read (an interface a killed run did not give
+ * back). */
+static void lock_release(const char *name, int *fd, bool keep)
+{
+	if (*fd < 0)
+		return;
+	_cleanup_close_ int dfd = keep ? -1 : state_dir_open(false);
+	if (dfd >= 0)
+		fw_unlock_at(dfd, name, *fd);
+	else
+		close(*fd);
+	*fd = -1;
 }
 
 static int record_write(int fd, const char *text)
 {
-	if (ftruncate(fd, 0) < 0)
-		return -errno;
-	size_t len = strlen(text);
-	if (len && pwrite(fd, text, len, 0) != (ssize_t)len)
-		return -EIO;
-	return 0;
+	return fw_lock_write(fd, text);
 }
 
 /* "pid instance kind created ifindex" */
@@ -865,6 +864,20 @@ static int busy(struct fw_error *e, const char *what, const char *ifname, const 
 	return fw_fail_hint(e, EBUSY, what, ifname, hint);
 }
 
+static int refuse_link(const struct net_plan *p, const struct link_info *li,
+		       const struct oif_set *routes, const char *ifname, struct fw_error *e)
+{
+	if (li->flags & IFF_LOOPBACK)
+		return fw_fail_hint(e, EINVAL, "borrow interface", ifname,
+				    "a loopback interface cannot be moved");
+	for (size_t k = 0; k < routes->n && !p->force_default_route; k++)
+		if (routes->oifs[k] == li->ifindex)
+			return fw_fail_hint(e, EPERM, "borrow interface", ifname,
+					    "it carries the host's default route "
+					    "(--force-default-route to take it anyway)");
+	return 0;
+}
+
 int net_validate(struct net_plan *p, struct fw_error *e)
 {
 	struct oif_set routes;
@@ -896,6 +909,14 @@ int net_validate(struct net_plan *p, struct fw_error *e)
 		char name[IFNAMSIZ + 3];
 		struct link_info li;
 
+		/* What no lock changes comes first: a loopback or the uplink is
+		 * refused as such, whoever else looks at it. */
+		if (rtnl_getlink(nl, l->spec.ifname, 0, &li) == 0) {
+			r = refuse_link(p, &li, &routes, l->spec.ifname, e);
+			if (r < 0)
+				return r;
+		}
+
 		snprintf(name, sizeof(name), "if-%s", l->spec.ifname);
 		r = lock_take(name, rec, sizeof(rec));
 		if (r == -EBUSY)
@@ -919,17 +940,12 @@ int net_validate(struct net_plan *p, struct fw_error *e)
 		}
 		if (r < 0)
 			return fw_fail(e, r, "look up interface", l->spec.ifname);
-		if (li.flags & IFF_LOOPBACK)
-			return fw_fail_hint(e, EINVAL, "borrow interface", l->spec.ifname,
-					    "a loopback interface cannot be moved");
+		r = refuse_link(p, &li, &routes, l->spec.ifname, e);
+		if (r < 0)
+			return r;
 		l->host_ifindex = li.ifindex;
 		l->host_flags = li.flags;
 		fw_strlcpy(l->kind, li.kind, sizeof(l->kind));
-		for (size_t k = 0; k < routes.n && !p->force_default_route; k++)
-			if (routes.oifs[k] == li.ifindex)
-				return fw_fail_hint(e, EPERM, "borrow interface", l->spec.ifname,
-						    "it carries the host's default route "
-						    "(--force-default-route to take it anyway)");
 	}
 
 	if (p->veth) {
@@ -1204,9 +1220,12 @@ int net_restore(struct net_plan *p, int netns_fd, struct fw_error *e)
 		if (l->lock_fd >= 0) {
 			/* Left as is when the interface is not back: the next
 			 * run reads it. */
-			if (l->recorded && !l->moved && !l->created)
+			bool back = l->recorded && !l->moved && !l->created;
+			char name[IFNAMSIZ + 3];
+			if (back)
 				record_write(l->lock_fd, "");
-			fw_closep(&l->lock_fd);
+			snprintf(name, sizeof(name), "if-%s", l->spec.ifname);
+			lock_release(name, &l->lock_fd, !back && l->recorded);
 		}
 	}
 
@@ -1222,12 +1241,14 @@ int net_restore(struct net_plan *p, int netns_fd, struct fw_error *e)
 			p->veth_created = false;
 	}
 	if (p->veth_lock_fd >= 0) {
-		record_write(p->veth_lock_fd, "");
-		fw_closep(&p->veth_lock_fd);
+		char name[16];
+		snprintf(name, sizeof(name), "veth-%d", p->veth_n);
+		lock_release(name, &p->veth_lock_fd, false);
 	}
 	if (p->veth_if_lock_fd >= 0) {
-		record_write(p->veth_if_lock_fd, "");
-		fw_closep(&p->veth_if_lock_fd);
+		char name[IFNAMSIZ + 3];
+		snprintf(name, sizeof(name), "if-%s", p->veth_host_name);
+		lock_release(name, &p->veth_if_lock_fd, false);
 	}
 	rtnl_closep((struct mnl_socket **)&p->inner_nl);
 	fw_closep(&p->host_netns_fd);

@@ -101,17 +101,17 @@ int fw_lock_at(int dfd, const char *name, char *holder, size_t holder_size)
 			return -errno;
 		if (!S_ISREG(st.st_mode))
 			return -EINVAL;
-		if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
-			if (errno == EINTR)
-				continue;
-			if (errno != EWOULDBLOCK)
-				return -errno;
-			if (holder && holder_size) {
-				ssize_t n = pread(fd, holder, holder_size - 1, 0);
-				holder[n > 0 ? n : 0] = '\0';
-			}
-			return -EBUSY;
+		int locked = flock(fd, LOCK_EX | LOCK_NB) == 0 ? 0 : -errno;
+		if (locked == -EINTR)
+			continue;
+		if (holder && holder_size) {
+			ssize_t n = pread(fd, holder, holder_size - 1, 0);
+			holder[n > 0 ? n : 0] = '\0';
 		}
+		if (locked == -EWOULDBLOCK)
+			return -EBUSY;
+		if (locked < 0)
+			return locked;
 		/* A holder unlinks the file when it lets go (fw_unlock_at): if
 		 * ours was unlinked between open and flock, take the new one. */
 		if (fstatat(dfd, name, &now, AT_SYMLINK_NOFOLLOW) == 0 &&

@@ -47,10 +47,10 @@ int fw_write_file(const char *path, const char *text);	/* open O_WRONLY|O_CLOEXE
 
 /* A lock file: open dfd/name (created 0600; never through a symlink, never
  * blocking on a FIFO; only a regular file), flock it without waiting.
- * Returns the fd to keep for as long as the lock is held; -EBUSY when
- * another process holds it, with what that holder wrote in the file copied
- * to holder (may be NULL); -EINVAL for something that is not a regular file;
- * else -errno. */
+ * Returns the fd to keep for as long as the lock is held, or -EBUSY when
+ * another process holds it; either way holder (may be NULL) gets what the
+ * file holds: the current holder's record, or the one a killed holder left.
+ * -EINVAL for something that is not a regular file; else -errno. */
 int fw_lock_at(int dfd, const char *name, char *holder, size_t holder_size);
 /* Let go of a lock taken with fw_lock_at, removing its file. */
 void fw_unlock_at(int dfd, const char *name, int fd);

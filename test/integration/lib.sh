@@ -91,13 +91,16 @@ assert_ne() {	# UNEXPECTED GOT WHAT
 	fail "${3:-values equal}: expected anything but '$1'"
 }
 
+# Here-strings, not printf | grep -q: under pipefail, grep quitting at its
+# first match kills a long printf with SIGPIPE and fails the pipe, which
+# read as "no match" (assert_match failed, assert_nomatch passed wrongly).
 assert_match() {	# ERE STRING WHAT
-	printf '%s\n' "$2" | grep -Eq -- "$1" && return 0
+	grep -Eq -- "$1" <<<"$2" && return 0
 	fail "${3:-no match}: expected to match /$1/, got: $(printf '%s' "$2" | head -c 600)"
 }
 
 assert_nomatch() {	# ERE STRING WHAT
-	printf '%s\n' "$2" | grep -Eq -- "$1" || return 0
+	grep -Eq -- "$1" <<<"$2" || return 0
 	fail "${3:-unexpected match}: expected not to match /$1/, got: $(printf '%s' "$2" | grep -E -- "$1" | head -c 600)"
 }
 

@@ -10,6 +10,7 @@ need_net() {
 	need_root
 	need_fwrun
 	need_cmd ip busybox
+	[ -c /dev/net/tun ] || modprobe -q tun 2>/dev/null
 	[ -c /dev/net/tun ] || skip "no /dev/net/tun (tun module)"
 }
 

@@ -20,11 +20,12 @@ OUT=$(tr -d '\r' <<<"$OUT")	# the pty's output processing: CR LF
 assert_eq /dev/console "$(kvs "$OUT" ttyname0)" "stdin is /dev/console"
 assert_eq 1 "$(kvs "$OUT" isatty1)" "stdout is the tty"
 run_fwrun --rootfs "$T/fw.ext2" --ephemeral --name "${PFX}c" --console=pty /sbin/boxinit echo hi
-assert_match '^error=ro.boot.console=console: unknown command' "$OUT" \
-	"boxinit got ro.boot.console=console (the probe does not know it)"
+OUT=$(tr -d '\r' <<<"$OUT")
+assert_match '^prop.boot.console=console$' "$OUT" "boxinit got ro.boot.console=console"
+assert_match '^echo=hi$' "$OUT" "the init's own arguments come first and all run"
 run_fwrun --rootfs "$T/fw.ext2" --ephemeral --name "${PFX}c" /sbin/boxinit report
 assert_eq none "$(kvs "$OUT" ttyname0)" "no terminal, auto: no pty"
-assert_nomatch 'ro.boot.console' "$OUT" "no console argument without a pty"
+assert_nomatch 'boot.console' "$OUT" "no console argument without a pty"
 
 # --- a real terminal
 sock=$T/tmux.sock

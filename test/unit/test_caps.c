@@ -5,10 +5,14 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <cmocka.h>
 #include <linux/capability.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "caps.h"
 
@@ -212,6 +216,56 @@ static void test_parse_hex(void **state)
 	assert_int_equal(caps_parse_hex("00000000000000001", &m), -EINVAL);
 }
 
+/* The applying half, in a forked child (root only): the bounding set loses
+ * exactly the dropped capabilities, the inheritable set too, the effective
+ * set keeps what the setup child still needs. */
+static void test_apply_drop(void **state)
+{
+	(void)state;
+	if (geteuid() != 0 || prctl(PR_CAPBSET_READ, CAP_SYS_TIME, 0, 0, 0) != 1 ||
+	    prctl(PR_CAPBSET_READ, CAP_SYS_NICE, 0, 0, 0) != 1)
+		skip();
+	int last = caps_last_cap();
+	assert_true(last >= CAP_WAKE_ALARM);
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		struct fw_error e = { 0 };
+		uint64_t drop = CAPS_BIT(CAP_SYS_TIME) | CAPS_BIT(CAP_WAKE_ALARM) |
+				(caps_all_mask(last) & ~caps_all_mask(last - 1));
+		if (caps_apply_drop(drop, &e) < 0)
+			_exit(10);
+		if (prctl(PR_CAPBSET_READ, CAP_SYS_TIME, 0, 0, 0) != 0 ||
+		    prctl(PR_CAPBSET_READ, CAP_WAKE_ALARM, 0, 0, 0) != 0 ||
+		    prctl(PR_CAPBSET_READ, (unsigned long)last, 0, 0, 0) != 0)
+			_exit(11);
+		if (prctl(PR_CAPBSET_READ, CAP_SYS_NICE, 0, 0, 0) != 1 ||
+		    prctl(PR_CAPBSET_READ, CAP_SYS_ADMIN, 0, 0, 0) != 1)
+			_exit(12);
+		FILE *f = fopen("/proc/self/status", "re");
+		char line[256];
+		uint64_t eff = 0, inh = 1;
+		while (f && fgets(line, sizeof(line), f)) {
+			if (strncmp(line, "CapEff:", 7) == 0 && caps_parse_hex(line + 7, &eff) < 0)
+				_exit(13);
+			if (strncmp(line, "CapInh:", 7) == 0 && caps_parse_hex(line + 7, &inh) < 0)
+				_exit(13);
+		}
+		if (f)
+			fclose(f);
+		if (inh & drop)
+			_exit(14);
+		/* effective untouched: still CAP_SYS_ADMIN for unshare and fork */
+		if (!(eff & CAPS_BIT(CAP_SYS_ADMIN)))
+			_exit(15);
+		_exit(0);
+	}
+	int st = 0;
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	assert_true(WIFEXITED(st));
+	assert_int_equal(WEXITSTATUS(st), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -224,6 +278,7 @@ int main(void)
 		cmocka_unit_test(test_spec_bad_name),
 		cmocka_unit_test(test_format),
 		cmocka_unit_test(test_parse_hex),
+		cmocka_unit_test(test_apply_drop),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -22,15 +22,41 @@
 
 #include "netsetup.h"
 
+/* Every name this test makes holds P, "fwtR" + 2 random characters, so
+ * that two runs of it at once (other worktrees, CI) never meet; the capital
+ * R keeps it apart from lib.sh's lowercase fwt prefixes (and from older
+ * builds of this test, which deleted every fwtn* link). Written "fwtn" in
+ * the source: X() and the shell helpers put P in its place. */
+static char P[7] = "fwtR";
+
+static const char *X(const char *s)
+{
+	static char bufs[8][256];
+	static int next;
+	char *out = bufs[next++ % 8], *o = out;
+
+	while (*s && o < out + 240) {
+		if (!strncmp(s, "fwtn", 4)) {
+			memcpy(o, P, 6);
+			o += 6;
+			s += 4;
+		} else {
+			*o++ = *s++;
+		}
+	}
+	*o = '\0';
+	return out;
+}
+
 /* Our links only: other tests create links at the same time. */
 static char before[8192];
 
 static void snapshot(char *buf, size_t size)
 {
 	/* name and UP/DOWN admin state of every link whose name has fwtn */
-	FILE *f = popen("ip -o link show | awk -F': ' '{print $2, $3}' | "
+	FILE *f = popen(X("ip -o link show | awk -F': ' '{print $2, $3}' | "
 			"sed -n 's/^\\([^ @]*\\)[^ ]* <\\([^>]*\\)>.*/\\1 \\2/p' | "
-			"grep fwtn | sed 's/,LOWER_UP//; s/NO-CARRIER,//' | sort", "r");
+			"grep fwtn | sed 's/,LOWER_UP//; s/NO-CARRIER,//' | sort"), "r");
 	assert_non_null(f);
 	size_t n = fread(buf, 1, size - 1, f);
 	buf[n] = '\0';
@@ -45,7 +71,7 @@ static int sh(const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(cmd, sizeof(cmd), fmt, ap);
 	va_end(ap);
-	int ws = system(cmd);
+	int ws = system(X(cmd));
 	return WIFEXITED(ws) ? WEXITSTATUS(ws) : 128;
 }
 
@@ -63,7 +89,7 @@ static int sh_in(int netns_fd, const char *fmt, ...)
 	if (pid == 0) {
 		if (setns(netns_fd, CLONE_NEWNET) < 0)
 			_exit(99);
-		execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
+		execl("/bin/sh", "sh", "-c", X(cmd), (char *)NULL);
 		_exit(98);
 	}
 	int ws;
@@ -141,6 +167,8 @@ static int teardown(void **state)
 
 static void need_root(void)
 {
+	if (geteuid() == 0 && access("/dev/net/tun", F_OK) < 0)
+		sh("modprobe -q tun 2>/dev/null");
 	if (geteuid() != 0) {
 		print_message("skip: needs root (moves interfaces between namespaces)\n");
 		skip();
@@ -175,9 +203,9 @@ static void test_borrow_and_give_back(void **state)
 	snapshot(before, sizeof(before));
 	int ns = new_netns();
 
-	net_plan_init(&p, "fwtnone");
-	run_ok(net_plan_add_tap(&p, "fwtnt0:fwtnin0:10.9.0.2/24", &e), &e);
-	run_ok(net_plan_add_tap(&p, "fwtnva:fwtnin1:fd00:9::2/64", &e), &e);
+	net_plan_init(&p, X("fwtnone"));
+	run_ok(net_plan_add_tap(&p, X("fwtnt0:fwtnin0:10.9.0.2/24"), &e), &e);
+	run_ok(net_plan_add_tap(&p, X("fwtnva:fwtnin1:fd00:9::2/64"), &e), &e);
 	run_ok(net_validate(&p, &e), &e);
 	assert_true(p.links[0].host_flags & IFF_UP);
 	assert_false(p.links[1].host_flags & IFF_UP);
@@ -215,8 +243,8 @@ static void test_missing_tap(void **state)
 	(void)state;
 	need_root();
 	int ns = new_netns();
-	net_plan_init(&p, "fwtntwo");
-	run_ok(net_plan_add_tap(&p, "fwtnnew0:eth7", &e), &e);
+	net_plan_init(&p, X("fwtntwo"));
+	run_ok(net_plan_add_tap(&p, X("fwtnnew0:eth7"), &e), &e);
 	run_ok(net_validate(&p, &e), &e);
 	assert_int_equal(p.links[0].host_ifindex, 0);
 	run_ok(net_prepare(&p, &e), &e);
@@ -243,8 +271,8 @@ static void test_missing_tap(void **state)
 	close(ns);
 
 	/* created, then failed before the move */
-	net_plan_init(&p, "fwtntwo");
-	run_ok(net_plan_add_tap(&p, "fwtnnew1", &e), &e);
+	net_plan_init(&p, X("fwtntwo"));
+	run_ok(net_plan_add_tap(&p, X("fwtnnew1"), &e), &e);
 	run_ok(net_validate(&p, &e), &e);
 	run_ok(net_prepare(&p, &e), &e);
 	assert_int_equal(sh("ip link show fwtnnew1 >/dev/null"), 0);
@@ -263,16 +291,16 @@ static void test_veth(void **state)
 	(void)state;
 	need_root();
 	int ns = new_netns(), ns2 = new_netns();
-	net_plan_init(&p, "fwtnveth");
+	net_plan_init(&p, X("fwtnveth"));
 	run_ok(net_plan_set_veth(&p, NULL, &e), &e);
 	run_ok(net_validate(&p, &e), &e);
-	assert_string_equal(p.veth_host_name, "fw-fwtnveth");
+	assert_string_equal(p.veth_host_name, X("fw-fwtnveth"));
 	run_ok(net_prepare(&p, &e), &e);
 	assert_true(p.veth_n >= 0);
 	run_ok(net_move_in(&p, ns, &e), &e);
 	run_ok(inside(&p, ns, &e), &e);
 
-	net_plan_init(&q, "fwtnveth-second-long");
+	net_plan_init(&q, X("fwtnveth-second-long"));
 	run_ok(net_plan_set_veth(&q, NULL, &e), &e);
 	run_ok(net_validate(&q, &e), &e);
 	run_ok(net_prepare(&q, &e), &e);
@@ -283,10 +311,10 @@ static void test_veth(void **state)
 
 	/* another run may not borrow a running instance's host end */
 	struct net_plan r;
-	net_plan_init(&r, "fwtnthief");
-	run_ok(net_plan_add_tap(&r, "fw-fwtnveth", &e), &e);
+	net_plan_init(&r, X("fwtnthief"));
+	run_ok(net_plan_add_tap(&r, X("fw-fwtnveth"), &e), &e);
 	assert_int_equal(net_validate(&r, &e), -EBUSY);
-	assert_non_null(strstr(e.hint, "'fwtnveth'"));
+	assert_non_null(strstr(e.hint, X("'fwtnveth'")));
 	net_restore(&r, -1, &e);
 
 	net_format_cidr(&p.veth_host, addr, sizeof(addr));
@@ -305,12 +333,26 @@ static void test_veth(void **state)
 	assert_int_not_equal(sh("ip link show fw-fwtnveth >/dev/null 2>&1"), 0);
 	assert_int_not_equal(sh_in(ns, "ip link show eth0 >/dev/null 2>&1"), 0);
 
-	/* the subnet is free again */
-	net_plan_init(&q, "fwtnveth");
+	/* the subnet is free again: not ours any more (another run of this
+	 * test may have taken it since, so look at the holder, not the lock) */
+	char path[64], rec[128] = "", mine[32];
+	snprintf(path, sizeof(path), NET_STATE_DIR "/veth-%d", p.veth_n);
+	snprintf(mine, sizeof(mine), "%ld ", (long)getpid());
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		/* released locks take their file with them */
+		assert_int_equal(errno, ENOENT);
+	} else {
+		assert_true(read(fd, rec, sizeof(rec) - 1) >= 0);
+		close(fd);
+		assert_false(!strncmp(rec, mine, strlen(mine)));
+	}
+	assert_int_equal(p.veth_lock_fd, -1);
+	net_plan_init(&q, X("fwtnveth"));
 	run_ok(net_plan_set_veth(&q, NULL, &e), &e);
 	run_ok(net_validate(&q, &e), &e);
 	run_ok(net_prepare(&q, &e), &e);
-	assert_int_equal(q.veth_n, p.veth_n);
+	assert_true(q.veth_n >= 0);
 	run_ok(net_restore(&q, ns, &e), &e);
 	close(ns);
 	close(ns2);
@@ -328,23 +370,23 @@ static void test_refusals(void **state)
 	int ns = new_netns();
 
 	/* in use by another running instance */
-	net_plan_init(&p, "fwtnbusy1");
-	run_ok(net_plan_add_tap(&p, "fwtnb0", &e), &e);
+	net_plan_init(&p, X("fwtnbusy1"));
+	run_ok(net_plan_add_tap(&p, X("fwtnb0"), &e), &e);
 	run_ok(net_validate(&p, &e), &e);
 	run_ok(net_prepare(&p, &e), &e);
 	run_ok(net_move_in(&p, ns, &e), &e);
-	net_plan_init(&q, "fwtnbusy2");
-	run_ok(net_plan_add_tap(&q, "fwtnb0", &e), &e);
+	net_plan_init(&q, X("fwtnbusy2"));
+	run_ok(net_plan_add_tap(&q, X("fwtnb0"), &e), &e);
 	assert_int_equal(net_validate(&q, &e), -EBUSY);
-	assert_string_equal(e.subject, "fwtnb0");
-	assert_non_null(strstr(e.hint, "fwtnbusy1"));
+	assert_string_equal(e.subject, X("fwtnb0"));
+	assert_non_null(strstr(e.hint, X("fwtnbusy1")));
 	run_ok(net_restore(&q, -1, &e), &e);
 	run_ok(net_restore(&p, ns, &e), &e);
 
 	/* the host's default-route interface: refused, and untouched */
 	FILE *f = popen("ip route show default | sed -n 's/.* dev \\([^ ]*\\).*/\\1/p' | head -1", "r");
 	if (f && fscanf(f, "%15s", dev) == 1) {
-		net_plan_init(&p, "fwtndef");
+		net_plan_init(&p, X("fwtndef"));
 		run_ok(net_plan_add_tap(&p, dev, &e), &e);
 		assert_int_equal(net_validate(&p, &e), -EPERM);
 		assert_string_equal(e.subject, dev);
@@ -358,8 +400,8 @@ static void test_refusals(void **state)
 		pclose(f);
 
 	/* lo cannot be borrowed */
-	net_plan_init(&p, "fwtnlo");
-	run_ok(net_plan_add_tap(&p, "lo:fwtnlo", &e), &e);
+	net_plan_init(&p, X("fwtnlo"));
+	run_ok(net_plan_add_tap(&p, X("lo:fwtnlo"), &e), &e);
 	assert_int_equal(net_validate(&p, &e), -EINVAL);
 	run_ok(net_restore(&p, -1, &e), &e);
 	close(ns);
@@ -381,8 +423,8 @@ static void test_killed(void **state)
 	assert_true(pid >= 0);
 	if (pid == 0) {
 		int ns = new_netns();
-		net_plan_init(&p, "fwtnkilled");
-		if (net_plan_add_tap(&p, "fwtnk0", &e) < 0 || net_validate(&p, &e) < 0 ||
+		net_plan_init(&p, X("fwtnkilled"));
+		if (net_plan_add_tap(&p, X("fwtnk0"), &e) < 0 || net_validate(&p, &e) < 0 ||
 		    net_prepare(&p, &e) < 0 || net_move_in(&p, ns, &e) < 0)
 			_exit(1);
 		if (write(sv[1], "x", 1) != 1)
@@ -397,15 +439,15 @@ static void test_killed(void **state)
 	kill(pid, SIGKILL);
 	waitpid(pid, NULL, 0);
 
-	net_plan_init(&p, "fwtnnext");
-	run_ok(net_plan_add_tap(&p, "fwtnk0", &e), &e);
+	net_plan_init(&p, X("fwtnnext"));
+	run_ok(net_plan_add_tap(&p, X("fwtnk0"), &e), &e);
 	assert_int_equal(net_validate(&p, &e), -ENODEV);
-	assert_string_equal(e.subject, "fwtnk0");
+	assert_string_equal(e.subject, X("fwtnk0"));
 	assert_non_null(strstr(e.hint, "killed"));
 	net_restore(&p, -1, &e);
 	/* said once: the next run goes on and makes a tap */
-	net_plan_init(&p, "fwtnnext");
-	run_ok(net_plan_add_tap(&p, "fwtnk0", &e), &e);
+	net_plan_init(&p, X("fwtnnext"));
+	run_ok(net_plan_add_tap(&p, X("fwtnk0"), &e), &e);
 	run_ok(net_validate(&p, &e), &e);
 	assert_int_equal(p.links[0].host_ifindex, 0);
 	run_ok(net_restore(&p, -1, &e), &e);
@@ -426,12 +468,12 @@ static void test_frame_path(void **state)
 	assert_true(tfd >= 0);
 	memset(&ifr, 0, sizeof(ifr));
 	ifr.ifr_flags = IFF_TAP | IFF_NO_PI;
-	strcpy(ifr.ifr_name, "fwtnfp0");
+	strcpy(ifr.ifr_name, X("fwtnfp0"));
 	assert_int_equal(ioctl(tfd, TUNSETIFF, &ifr), 0);
 	int ns = new_netns();
 
-	net_plan_init(&p, "fwtnframe");
-	run_ok(net_plan_add_tap(&p, "fwtnfp0:eth1:10.9.7.2/24", &e), &e);
+	net_plan_init(&p, X("fwtnframe"));
+	run_ok(net_plan_add_tap(&p, X("fwtnfp0:eth1:10.9.7.2/24"), &e), &e);
 	run_ok(net_validate(&p, &e), &e);
 	assert_false(p.links[0].created);
 	run_ok(net_prepare(&p, &e), &e);
@@ -461,6 +503,12 @@ static void test_frame_path(void **state)
 
 int main(void)
 {
+	static const char b36[] = "abcdefghijklmnopqrstuvwxyz0123456789";
+	unsigned seed = (unsigned)getpid() ^ (unsigned)fw_now_ns();
+	P[4] = b36[seed % 36];
+	P[5] = b36[(seed / 36) % 36];
+	P[6] = '\0';
+
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_borrow_and_give_back, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_missing_tap, setup, teardown),

@@ -34,6 +34,20 @@ ms=
 vm_ms ms apparmor_parser --replace /tmp/fwt-smoke.prof
 echo "VMTEST-INFO smoke: apparmor_parser --replace of a 3-rule profile: ${ms}ms"
 
+# The config a real profile may lean on is there: abi, tunables, abstractions
+# (-Q: compile only).
+out=$(apparmor_parser -Q -K 2>&1 <<'PROF'
+abi <abi/3.0>,
+#include <tunables/global>
+profile fwt-smoke-inc flags=(attach_disconnected) {
+  #include <abstractions/base>
+  file,
+}
+PROF
+)
+vm_check smoke.parser-includes "abi/3.0, tunables/global, abstractions/base compile" [ $? -eq 0 ]
+[ -z "$out" ] || vm_show "$out"
+
 # The profile runs a program confined (busybox's own exec-with-label is not
 # there, so go through the kernel interface by hand).
 lbl=$(sh -c 'echo "exec fwt-smoke" >/proc/self/attr/exec && exec cat /proc/self/attr/current' 2>&1)

@@ -17,9 +17,11 @@ if [ "$(cat /sys/module/apparmor/parameters/enabled 2>/dev/null)" != Y ] || [ ! 
 fi
 vm_pass aa.enabled "enabled=Y, lsm=$(cat /sys/kernel/security/lsm 2>/dev/null)"
 
-# run ARGS...: fwrun on the probe image; sets rc, out (stdout), err.
+# run ARGS...: fwrun on the probe image; sets rc, out (stdout), err. stdin
+# is not the serial console: with a terminal fwrun would give the init a pty
+# and pass boxinit "ro.boot.console=console", which the probe refuses.
 run() {
-	out=$("$VM_FWRUN" --rootfs "$VM_IMAGE" --ephemeral --name fwt-aa "$@" 2>/tmp/fwt-aa.err)
+	out=$("$VM_FWRUN" --rootfs "$VM_IMAGE" --ephemeral --name fwt-aa "$@" </dev/null 2>/tmp/fwt-aa.err)
 	rc=$?
 	err=$(cat /tmp/fwt-aa.err)
 }
@@ -182,7 +184,7 @@ w=$($b ls -d /sys/class/rtc/rtc0/wakealarm 2>/dev/null)
 exec /bin/probe report
 EOS
 chmod 0755 $r/sbin/boxinit
-out=$("$VM_FWRUN" --rootfs $r --ephemeral --name fwt-aa3 2>/tmp/fwt-aa.err)
+out=$("$VM_FWRUN" --rootfs $r --ephemeral --name fwt-aa3 </dev/null 2>/tmp/fwt-aa.err)
 rc=$?
 err=$(cat /tmp/fwt-aa.err)
 if [ $rc -eq 0 ] && [ "$(kv mount.proc)" = ok ] && [ "$(kv mount.sys)" = ok ] && [ "$(kv mount.devtmpfs)" = ok ] &&
@@ -207,8 +209,8 @@ rm -rf $r
 # --- 7. costs (TCG: slow and noisy; the scenario has 60 s in all) -----------------------
 echo "VMTEST-INFO aa: apparmor_parser --replace of fwrun's profile (one-time cost, fwrun -v): ${parser_ms}ms, then ${parser_ms2}ms"
 n=3
-on=$(vmtime -n $n -q "$VM_FWRUN" --rootfs "$VM_IMAGE" --ephemeral --name fwt-aa -- /sbin/boxinit exit 0)
-off=$(vmtime -n $n -q "$VM_FWRUN" --rootfs "$VM_IMAGE" --ephemeral --name fwt-aa --apparmor=off -- /sbin/boxinit exit 0)
+on=$(vmtime -n $n -q "$VM_FWRUN" --rootfs "$VM_IMAGE" --ephemeral --name fwt-aa -- /sbin/boxinit exit 0 </dev/null)
+off=$(vmtime -n $n -q "$VM_FWRUN" --rootfs "$VM_IMAGE" --ephemeral --name fwt-aa --apparmor=off -- /sbin/boxinit exit 0 </dev/null)
 echo "VMTEST-INFO aa: run, profile already loaded: $on"
 echo "VMTEST-INFO aa: run, --apparmor=off:          $off"
 exit 0
