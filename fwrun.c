@@ -1090,12 +1090,27 @@ fail:
 	return FWRUN_EXIT_FAILURE;
 }
 
+/* Started with 0, 1 or 2 closed, the next open would take that number: an
+ * error line could land in the lock file, the image's fd could become the
+ * init's stdin. Fill each gap with /dev/null first. */
+static void fill_std_fds(void)
+{
+	for (int fd = 0; fd < 3; fd++) {
+		if (fcntl(fd, F_GETFD) >= 0 || errno != EBADF)
+			continue;
+		int n = open("/dev/null", O_RDWR);	/* lowest free: fd itself */
+		if (n >= 0 && n != fd)
+			close(n);
+	}
+}
+
 int fwrun_main(int argc, char **argv)
 {
 	struct fwrun_opts o;
 	struct fw_error e;
 	sigset_t sigs;
 
+	fill_std_fds();
 	switch (fwrun_parse(&o, argc, argv, &e)) {
 	case FWRUN_PARSE_EXIT_OK:
 		return fflush(stdout) == 0 ? 0 : FWRUN_EXIT_FAILURE;
