@@ -17,6 +17,7 @@
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <termios.h>
 
 #include "ns.h"
 #include "overlay.h"
@@ -833,6 +834,23 @@ static void emit_exited(const struct run *run, const struct events_exited *ev)
 		events_emit(run->o->status_fd, line, n);
 }
 
+/* A terminal with neither canonical input nor echo is what a SIGKILLed
+ * fwrun (or any raw-mode program killed so) leaves behind. Saved as is, it
+ * would be "restored" raw at exit: make it sane first, and say so. */
+static void unraw_left_terminal(const struct fwrun_opts *o)
+{
+	struct termios t;
+
+	if (tcgetattr(STDIN_FILENO, &t) < 0 || (t.c_lflag & (ICANON | ECHO)))
+		return;
+	t.c_iflag |= BRKINT | ICRNL | IXON;
+	t.c_oflag |= OPOST | ONLCR;
+	t.c_lflag |= ICANON | ECHO | ECHOE | ECHOK | ISIG | IEXTEN;
+	if (tcsetattr(STDIN_FILENO, TCSANOW, &t) == 0 && o->verbosity > FWRUN_QUIET)
+		fprintf(stderr, "fwrun: the terminal was left in raw mode (by a killed fwrun?): "
+			"it is given back in a sane mode at exit\n");
+}
+
 static int run_firmware(const struct fwrun_opts *o)
 {
 	struct run run = { .o = o, .rootfs_fd = -1, .lock_fd = -1, .name_lock_fd = -1 };
@@ -917,6 +935,8 @@ static int run_firmware(const struct fwrun_opts *o)
 		if (run_no == 1 && !run.aa.confine && o->apparmor == AA_MODE_AUTO &&
 		    o->verbosity > FWRUN_QUIET)
 			fprintf(stderr, "fwrun: %s\n", AA_NOTICE_UNAVAILABLE);
+		if (run_no == 1 && con.how.raw)
+			unraw_left_terminal(o);
 		if (run_no == 1 && console_raw(&con, &run.e) < 0)
 			goto fail;
 		if (supervise_run(run.ns.init_pid, &o->life, &con, t0, &res, &run.e) < 0)
