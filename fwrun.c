@@ -722,6 +722,12 @@ static void print_life_plan(const struct run *run)
 		printf(" %s", *a);
 	printf("\n");
 	free(argv);
+	const char *envp[FWRUN_SETENV_MAX + 3];
+	fwrun_init_env(o, envp);
+	printf("env:       ");
+	for (const char **v = envp; *v; v++)
+		printf(" %s", *v);
+	printf(" (nothing of fwrun's own)\n");
 	if (how.pty)
 		printf("console:    pty as /dev/console, relayed%s; Ctrl-] x3 in 1s kills\n",
 		       how.raw ? " (terminal in raw mode)" : " from stdin");

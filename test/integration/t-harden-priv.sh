@@ -59,6 +59,9 @@ assert_eq "env.FOO=bar env.PATH=/bin:/sbin env.SP=a b=c env.container=fwrun " "$
 envs=$(grep '^env\.' "$T/env2.out" | LC_ALL=C sort | tr '\n' ' ')
 assert_eq "env.PATH=/sbin:/system/bin:/system/xbin:/bin:/usr/sbin:/usr/bin env.container=fwrun " \
 	"$envs" "the default environment"
+run_fwrun --rootfs "$T/fw.ext2" --ephemeral --name "$PFX-envd" --setenv FOO=bar --dry-run
+assert_match '^env: +PATH=/sbin:/system/bin:/system/xbin:/bin:/usr/sbin:/usr/bin container=fwrun FOO=bar ' \
+	"$OUT" "--dry-run shows the init's environment"
 for bad in NOEQUALS =v 1X=v 'A B=v' "A${IFS:0:1}=v"; do
 	run_fwrun --rootfs "$T/fw.ext2" --ephemeral --name "$PFX-eb" --setenv "$bad"
 	assert_status 125 "--setenv '$bad'"
