@@ -4,8 +4,14 @@
 #   make check           unit tests, then (as root) integration and VM tests
 #   make check SANITIZE=1   the same, built with ASan+UBSan
 #   make demo            build the busybox demo firmware and run it
+#   make fuzz            each libFuzzer target for FUZZ_SECONDS (10; CI: 60)
+#   make analyze         cppcheck + clang-tidy, failing on any finding
+#   make valgrind        the unit tests under valgrind
+#   make hardening       all three, plus check SANITIZE=1 (CI; FUZZ_SECONDS=60)
 #   make install / uninstall   PREFIX=/usr/local DESTDIR=
 #   V=1 shows the commands, WERROR=1 turns warnings into errors (CI)
+#   make FAULTS=1 B=build-fault   the test build with fault points (fault.h);
+#                        make check builds it in $(B)-fault for t-faults.sh
 
 PREFIX ?= /usr/local
 SBINDIR ?= $(PREFIX)/sbin
@@ -19,10 +25,15 @@ PKGS := libcap-ng libapparmor libmnl
 # Objects go to $(B); a second tree (B=build-asan) can live beside it.
 ifeq ($(SANITIZE),1)
 B ?= build-asan
-SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer
+# UB aborts (no recovery), so a test that hits it fails.
+SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 else
 B ?= build
 SAN_FLAGS :=
+endif
+# Never in a shipped binary: only the test build has fault points.
+ifeq ($(FAULTS),1)
+FAULT_FLAGS := -DFWRUN_FAULT_INJECTION
 endif
 
 WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
@@ -32,7 +43,7 @@ WARN += -Werror
 endif
 CFLAGS ?= -O2 -g
 FW_CFLAGS := -std=gnu11 $(WARN) -D_GNU_SOURCE -D_FORTIFY_SOURCE=2 \
-	-fstack-protector-strong -fPIE $(SAN_FLAGS) \
+	-fstack-protector-strong -fPIE $(SAN_FLAGS) $(FAULT_FLAGS) \
 	$(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null) $(TEST_CFLAGS)
 FW_LDFLAGS := -pie -Wl,-z,relro,-z,now $(SAN_FLAGS) $(LDFLAGS)
 LIBS := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
@@ -81,8 +92,53 @@ $(B) $(B)/test:
 
 unit: $(UNIT_BINS)
 
-check: fwrun $(UNIT_BINS) $(B)/test/probe
+check: fwrun $(UNIT_BINS) $(B)/test/probe fault-build
 	$(Q)B=$(B) test/run
+
+# The fault-injection build for t-faults.sh, beside $(B) (no ./fwrun link).
+fault-build:
+	$(Q)$(MAKE) --no-print-directory FAULTS=1 B=$(B)-fault $(B)-fault/fwrun
+
+# --- hardening: fuzzing, static analysis, valgrind (issue 6) -------------
+# libFuzzer targets fuzz/fuzz_*.c, built with clang against the library's
+# sources compiled again with the fuzzer's instrumentation, in $(FB).
+FUZZ_CC ?= clang
+FB ?= $(B)/fuzz
+FUZZ_SECONDS ?= 10
+FUZZ_CFLAGS := -std=gnu11 -D_GNU_SOURCE -g -O1 -fno-omit-frame-pointer \
+	-fsanitize=address,undefined -fno-sanitize-recover=undefined \
+	$(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
+FUZZ_SRCS := $(wildcard fuzz/fuzz_*.c)
+FUZZ_BINS := $(FUZZ_SRCS:fuzz/%.c=$(FB)/%)
+
+$(FB)/obj/%.o: %.c $(wildcard *.h) | $(FB)/obj
+	@echo "  CC      $< (fuzz)"
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
+
+$(FB)/libfwrun.a: $(LIB_SRCS:%.c=$(FB)/obj/%.o)
+	$(Q)rm -f $@ && $(AR) rcs $@ $^
+
+$(FB)/fuzz_%: fuzz/fuzz_%.c fuzz/fuzz.h $(FB)/libfwrun.a
+	@echo "  LD      $@"
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -Wall -Wextra -Werror -fsanitize=fuzzer -I. -o $@ $< $(FB)/libfwrun.a $(LIBS)
+
+$(FB)/obj:
+	$(Q)mkdir -p $@
+
+fuzz-build: $(FUZZ_BINS)
+
+fuzz: fuzz-build
+	$(Q)fuzz/run $(FUZZ_SECONDS) $(FB) $(FUZZ_BINS)
+
+analyze:
+	$(Q)tools/analyze
+
+valgrind: $(UNIT_BINS)
+	$(Q)B=$(B) tools/valgrind-unit
+
+# All of issue 6's CI jobs: analyze, valgrind, check SANITIZE=1, fuzz 60 s.
+hardening:
+	$(Q)tools/hardening
 
 demo: fwrun
 	$(Q)demo/run
@@ -97,8 +153,9 @@ uninstall:
 		$(DESTDIR)$(BASHCOMPDIR)/fwrun
 
 clean:
-	rm -rf build build-asan fwrun
+	rm -rf build build-asan build-fault build-asan-fault build-fuzz build-valgrind fwrun
 
-.PHONY: all fwrun unit check demo install uninstall clean
+.PHONY: all fwrun fault-build unit check demo install uninstall clean fuzz fuzz-build \
+	analyze valgrind hardening
 
 -include $(wildcard $(B)/*.d)

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include "aa.h"
+#include "fault.h"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -14,8 +15,6 @@
 
 #include "fwrun.h"	/* FWRUN_VERSION */
 #include "ns.h"	/* FWRUN_RUN_DIR */
-
-extern char **environ;
 
 static const char *const system_parsers[] = {
 	"/usr/sbin/apparmor_parser",
@@ -519,7 +518,7 @@ static int prepare(struct aa_plan *p, const struct aa_env *env, struct fw_error 
 		return 0;
 
 	snprintf(path, sizeof(path), "%s/profiles", env->securityfs);
-	if (access(path, R_OK) < 0)
+	if (FW_FAULT("aa-prepare") || access(path, R_OK) < 0)
 		return fw_fail_hint(e, errno, "read", path,
 				    "is securityfs mounted on /sys/kernel/security?");
 
@@ -570,7 +569,7 @@ int aa_apply_onexec(const struct aa_plan *p, struct fw_error *e)
 {
 	if (!p->confine)
 		return 0;
-	if (aa_change_onexec(p->label) < 0)
+	if (FW_FAULT("aa-onexec") || aa_change_onexec(p->label) < 0)
 		return fw_fail_hint(e, errno, "set the AppArmor profile on exec to", p->label,
 				    errno == ENOENT ? "is the profile loaded?" : NULL);
 	return 0;

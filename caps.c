@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include "caps.h"
+#include "fault.h"
 
 #include <cap-ng.h>
 #include <fcntl.h>
@@ -238,7 +239,7 @@ int caps_apply_drop(uint64_t drop, struct fw_error *e)
 		}
 	}
 	errno = 0;
-	if (capng_apply(CAPNG_SELECT_BOTH) < 0)
+	if (FW_FAULT("caps-drop") || capng_apply(CAPNG_SELECT_BOTH) < 0)
 		return fw_fail_hint(e, errno ? errno : EPERM, "cut the capability bounding set of",
 				    "the firmware", "CAP_SETPCAP is needed");
 	/* Trust the kernel, not the library: every dropped one must be gone. */

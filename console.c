@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include "console.h"
+#include "fault.h"
 
 #include <fcntl.h>
 #include <signal.h>
@@ -189,7 +190,7 @@ int console_open(struct console *c, struct console_decision how, struct fw_error
 	c->how = how;
 	if (!how.pty)
 		return 0;
-	master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+	master = FW_FAULT("console-open") ? -1 : posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
 	if (master < 0)
 		return fw_fail_hint(e, errno, "open pty master", "/dev/ptmx",
 				    "is devpts mounted on /dev/pts?");

@@ -3,6 +3,7 @@
  * then set up, run and clean up in reverse. The only module that prints and
  * picks exit statuses. */
 #include "fwrun.h"
+#include "fault.h"
 
 #include <fcntl.h>
 #include <getopt.h>
@@ -609,6 +610,19 @@ static bool path_within(const char *path, const char *dir)
 	       (strncmp(rprobe, rdir, n) == 0 && (rprobe[n] == '/' || rprobe[n] == '\0'));
 }
 
+static int read_recorded_rootfs(const struct state_paths *st, char *buf, size_t size)
+{
+	int fd = open(st->rootfs, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return -errno;
+	ssize_t n = fw_read_all(fd, buf, size - 1);
+	close(fd);
+	if (n <= 0)
+		return n < 0 ? (int)n : -ENODATA;
+	buf[n] = '\0';
+	return 0;
+}
+
 static int prepare_state(struct run *run)
 {
 	const struct fwrun_opts *o = run->o;
@@ -632,8 +646,11 @@ static int prepare_state(struct run *run)
 		return run->lock_fd;
 	if (o->reset && (r = state_reset(&run->state, &run->e)) < 0)
 		return r;
-	/* Remember the image for --diff. */
-	if (realpath(o->rootfs, abs)) {
+	/* Remember the image for --diff (rewritten only when it changes). */
+	char recorded[PATH_MAX];
+	if (realpath(o->rootfs, abs) &&
+	    (read_recorded_rootfs(&run->state, recorded, sizeof(recorded)) < 0 ||
+	     strcmp(recorded, abs) != 0)) {
 		char tmp[PATH_MAX + 8];
 		snprintf(tmp, sizeof(tmp), "%s.tmp", run->state.rootfs);
 		int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
@@ -676,6 +693,8 @@ static int ensure_run_dir(struct fw_error *e)
 {
 	int r;
 
+	if (FW_FAULT("run-dir"))
+		return fw_fail(e, errno, "create directory", FWRUN_RUN_DIR);
 	if ((r = ensure_dir_safe(FWRUN_RUN_DIR, 0755, e)) < 0 ||
 	    (r = ensure_dir_safe(FWRUN_MNT_DIR, 0755, e)) < 0 ||
 	    (r = ensure_dir_safe(NET_STATE_DIR, 0700, e)) < 0 ||
@@ -1027,19 +1046,6 @@ static int print_change(enum diff_change change, const char *path, void *userdat
 	(void)userdata;
 	if (printf("%c %s\n", diff_letter(change), path) < 0)
 		return -EIO;
-	return 0;
-}
-
-static int read_recorded_rootfs(const struct state_paths *st, char *buf, size_t size)
-{
-	int fd = open(st->rootfs, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	if (fd < 0)
-		return -errno;
-	ssize_t n = fw_read_all(fd, buf, size - 1);
-	close(fd);
-	if (n <= 0)
-		return n < 0 ? (int)n : -ENODATA;
-	buf[n] = '\0';
 	return 0;
 }
 

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Network of the firmware: see netsetup.h for the order of a run. */
 #include "netsetup.h"
+#include "fault.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -317,7 +318,11 @@ static struct nlmsghdr *req_start(void *buf, size_t size, uint32_t seq, uint16_t
 {
 	if (size < MNL_NLMSG_HDRLEN + MNL_ALIGN(extra))
 		return NULL;
-	memset(buf, 0, MNL_NLMSG_HDRLEN + MNL_ALIGN(extra));
+	/* All of it: libmnl 1.0.4 (Debian 12) leaves the alignment padding
+	 * after a string attribute as it was, and these buffers live on the
+	 * stack, so stack bytes went to the kernel (valgrind: "sendto(msg)
+	 * points to uninitialised byte(s)"). */
+	memset(buf, 0, size);
 	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
 	nlh->nlmsg_type = type;
 	nlh->nlmsg_flags = NLM_F_REQUEST | flags;
@@ -484,8 +489,13 @@ static int route_attr_cb(const struct nlattr *attr, void *data)
 	struct route_attrs *ra = data;
 	uint16_t type = mnl_attr_get_type(attr);
 
-	if (type <= RTA_MAX)
-		ra->tb[type] = attr;
+	if (type > RTA_MAX)
+		return MNL_CB_OK;
+	/* The u32 ones are read with mnl_attr_get_u32(): one too short would
+	 * be read past its end (found by fuzz/fuzz_net). Ignore it. */
+	if ((type == RTA_OIF || type == RTA_TABLE) && mnl_attr_validate(attr, MNL_TYPE_U32) < 0)
+		return MNL_CB_OK;
+	ra->tb[type] = attr;
 	return MNL_CB_OK;
 }
 
@@ -729,7 +739,7 @@ static int default_route_oifs(struct mnl_socket *nl, struct oif_set *s)
  * were made in, so the supervisor steps in, opens it and steps back. */
 static struct mnl_socket *rtnl_open_in(int netns_fd, int host_netns_fd)
 {
-	if (setns(netns_fd, CLONE_NEWNET) < 0)
+	if (FW_FAULT("net-netns-socket") || setns(netns_fd, CLONE_NEWNET) < 0)
 		return NULL;
 	struct mnl_socket *nl = rtnl_open();
 	int saved = errno;
@@ -763,7 +773,7 @@ static int lock_take(const char *name, char *rec, size_t recsize)
 	_cleanup_close_ int dfd = state_dir_open(true);
 	if (dfd < 0)
 		return dfd;
-	return fw_lock_at(dfd, name, rec, recsize);
+	return FW_FAULT_ERR("net-lock") ?: fw_lock_at(dfd, name, rec, recsize);
 }
 
 /* Let go of NET_STATE_DIR/name: its file goes with it, unless it keeps a
@@ -982,7 +992,7 @@ static int tap_create(const char *name)
 	memset(&ifr, 0, sizeof(ifr));
 	ifr.ifr_flags = IFF_TAP | IFF_NO_PI;
 	fw_strlcpy(ifr.ifr_name, name, sizeof(ifr.ifr_name));
-	if (ioctl(fd, TUNSETIFF, &ifr) < 0)
+	if (FW_FAULT("net-tap-create") || ioctl(fd, TUNSETIFF, &ifr) < 0)
 		return -errno;
 	if (ioctl(fd, TUNSETPERSIST, 1) < 0)
 		return -errno;
@@ -1071,7 +1081,8 @@ int net_move_in(struct net_plan *p, int netns_fd, struct fw_error *e)
 
 	if (p->veth) {
 		struct link_info li;
-		r = rtnl_simple(nl, req, net_req_newveth(req, sizeof(req), next_seq(),
+		r = FW_FAULT_ERR("net-veth-create") ?:
+		    rtnl_simple(nl, req, net_req_newveth(req, sizeof(req), next_seq(),
 							 p->veth_host_name, NET_VETH_INNER,
 							 netns_fd));
 		if (r < 0)
@@ -1079,7 +1090,7 @@ int net_move_in(struct net_plan *p, int netns_fd, struct fw_error *e)
 		p->veth_created = true;
 		r = rtnl_getlink(nl, p->veth_host_name, 0, &li);
 		if (r == 0)
-			r = add_addr(nl, li.ifindex, &p->veth_host);
+			r = FW_FAULT_ERR("net-veth-config") ?: add_addr(nl, li.ifindex, &p->veth_host);
 		if (r == 0)
 			r = set_up(nl, li.ifindex, true);
 		if (r < 0)
@@ -1090,7 +1101,7 @@ int net_move_in(struct net_plan *p, int netns_fd, struct fw_error *e)
 		struct net_link *l = &p->links[i];
 		struct link_info li;
 
-		r = move_link(nl, l->host_ifindex, netns_fd, l->spec.inner);
+		r = FW_FAULT_ERR("net-move-in") ?: move_link(nl, l->host_ifindex, netns_fd, l->spec.inner);
 		if (r < 0) {
 			if (r == -EINVAL)
 				return fw_fail_hint(e, r, "move into the firmware", l->spec.ifname,
@@ -1118,7 +1129,7 @@ int net_inside(const struct net_plan *p, struct fw_error *e)
 		return fw_fail(e, errno, "open a netlink socket", "NETLINK_ROUTE");
 	r = rtnl_getlink(nl, "lo", 0, &li);
 	if (r == 0)
-		r = set_up(nl, li.ifindex, true);
+		r = FW_FAULT_ERR("net-lo-up") ?: set_up(nl, li.ifindex, true);
 	if (r < 0)
 		return fw_fail(e, r, "bring up", "lo");
 
@@ -1129,13 +1140,13 @@ int net_inside(const struct net_plan *p, struct fw_error *e)
 			return fw_fail(e, r, "look up interface in the firmware", l->spec.inner);
 		if (l->spec.addr.family) {
 			char a[64];
-			r = add_addr(nl, li.ifindex, &l->spec.addr);
+			r = FW_FAULT_ERR("net-addr") ?: add_addr(nl, li.ifindex, &l->spec.addr);
 			if (r < 0) {
 				net_format_cidr(&l->spec.addr, a, sizeof(a));
 				return fw_fail_hint(e, r, "add address on", l->spec.inner, a);
 			}
 		}
-		r = set_up(nl, li.ifindex, true);
+		r = FW_FAULT_ERR("net-up") ?: set_up(nl, li.ifindex, true);
 		if (r < 0)
 			return fw_fail(e, r, "bring up", l->spec.inner);
 	}
@@ -1144,13 +1155,14 @@ int net_inside(const struct net_plan *p, struct fw_error *e)
 		char gw[64];
 		r = rtnl_getlink(nl, NET_VETH_INNER, 0, &li);
 		if (r == 0)
-			r = add_addr(nl, li.ifindex, &p->veth_fw);
+			r = FW_FAULT_ERR("net-veth-inside") ?: add_addr(nl, li.ifindex, &p->veth_fw);
 		if (r == 0)
 			r = set_up(nl, li.ifindex, true);
 		if (r < 0)
 			return fw_fail(e, r, "configure veth", NET_VETH_INNER);
 		char req[TX_SIZE];
-		r = rtnl_simple(nl, req, net_req_default_route(req, sizeof(req), next_seq(),
+		r = FW_FAULT_ERR("net-route") ?:
+		    rtnl_simple(nl, req, net_req_default_route(req, sizeof(req), next_seq(),
 							       li.ifindex, &p->veth_host));
 		if (r < 0) {
 			net_format_cidr(&p->veth_host, gw, sizeof(gw));
@@ -1192,13 +1204,20 @@ int net_restore(struct net_plan *p, int netns_fd, struct fw_error *e)
 			keep_first(&first, e, -EBADF, "move back to the host", l->spec.ifname);
 		} else if (l->moved && l->created) {
 			/* Ours: delete it where it is. */
-			r = del_link(p->inner_nl, l->inner_ifindex);
+			r = FW_FAULT_ERR("net-delete") ?: del_link(p->inner_nl, l->inner_ifindex);
 			keep_first(&first, e, r, "delete tap", l->spec.ifname);
 			if (r == 0)
 				l->moved = l->created = false;
 		} else if (l->moved) {
-			r = move_link(p->inner_nl, l->inner_ifindex, p->host_netns_fd,
-				      l->spec.ifname);
+			/* Once more on a failure: a virtual interface left in
+			 * there dies with the namespace. */
+			for (int tries = 0; tries < 2; tries++) {
+				r = FW_FAULT_ERR("net-give-back") ?:
+				    move_link(p->inner_nl, l->inner_ifindex, p->host_netns_fd,
+					      l->spec.ifname);
+				if (r == 0)
+					break;
+			}
 			keep_first(&first, e, r, "move back to the host", l->spec.ifname);
 			if (r == 0) {
 				l->moved = false;
@@ -1233,7 +1252,7 @@ int net_restore(struct net_plan *p, int netns_fd, struct fw_error *e)
 		struct link_info li;
 		r = rtnl_getlink(nl, p->veth_host_name, 0, &li);
 		if (r == 0)
-			r = del_link(nl, li.ifindex);
+			r = FW_FAULT_ERR("net-veth-delete") ?: del_link(nl, li.ifindex);
 		if (r == -ENODEV)
 			r = 0;	/* gone with its peer already */
 		keep_first(&first, e, r, "delete veth", p->veth_host_name);

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* The process model of PRODUCT.md §3; see ns.h for the picture. */
 #include "ns.h"
+#include "fault.h"
 
 #include <fcntl.h>
 #include <inttypes.h>
@@ -139,7 +140,7 @@ static int make_node(const char *name, unsigned maj, unsigned min, struct fw_err
 	char path[64];
 
 	snprintf(path, sizeof(path), DEV_DIR "/%s", name);
-	if (mknod(path, S_IFCHR | 0666, makedev(maj, min)) < 0)
+	if (FW_FAULT("dev-node") || mknod(path, S_IFCHR | 0666, makedev(maj, min)) < 0)
 		return fw_fail(e, errno, "create device node", path);
 	/* mknod honours the umask; the nodes are for everyone, as on a host */
 	if (chmod(path, 0666) < 0)
@@ -175,8 +176,8 @@ static int setup_dev(const struct ns_plan *plan, struct fw_error *e)
 
 	if ((r = mkdir_p1(DEV_DIR, 0755, e)) < 0)
 		return r;
-	if (mount("fwrun-dev", DEV_DIR, "tmpfs", MS_NOSUID | MS_STRICTATIME,
-		  "mode=0755,size=4m") < 0)
+	if (FW_FAULT("dev-tmpfs") ||
+	    mount("fwrun-dev", DEV_DIR, "tmpfs", MS_NOSUID | MS_STRICTATIME, "mode=0755,size=4m") < 0)
 		return fw_fail(e, errno, "mount tmpfs on", DEV_DIR);
 	for (size_t i = 0; i < FW_ARRAY_SIZE(nodes); i++)
 		if ((r = make_node(nodes[i].name, nodes[i].maj, nodes[i].min, e)) < 0)
@@ -187,12 +188,14 @@ static int setup_dev(const struct ns_plan *plan, struct fw_error *e)
 
 	if ((r = mkdir_p1(DEV_DIR "/pts", 0755, e)) < 0)
 		return r;
-	if (mount("devpts", DEV_DIR "/pts", "devpts", MS_NOSUID | MS_NOEXEC,
+	if (FW_FAULT("dev-devpts") ||
+	    mount("devpts", DEV_DIR "/pts", "devpts", MS_NOSUID | MS_NOEXEC,
 		  "newinstance,ptmxmode=0666,mode=0620") < 0)
 		return fw_fail(e, errno, "mount devpts on", DEV_DIR "/pts");
 	if ((r = mkdir_p1(DEV_DIR "/shm", 01777, e)) < 0)
 		return r;
-	if (mount("shm", DEV_DIR "/shm", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777") < 0)
+	if (FW_FAULT("dev-shm") ||
+	    mount("shm", DEV_DIR "/shm", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777") < 0)
 		return fw_fail(e, errno, "mount tmpfs on", DEV_DIR "/shm");
 
 	if (plan->console_path) {
@@ -201,7 +204,8 @@ static int setup_dev(const struct ns_plan *plan, struct fw_error *e)
 		if (fd < 0)
 			return fw_fail(e, errno, "create", DEV_DIR "/console");
 		close(fd);
-		if (mount(plan->console_path, DEV_DIR "/console", NULL, MS_BIND, NULL) < 0)
+		if (FW_FAULT("dev-console") ||
+		    mount(plan->console_path, DEV_DIR "/console", NULL, MS_BIND, NULL) < 0)
 			return fw_fail(e, errno, "bind console on", DEV_DIR "/console");
 		return 0;
 	}
@@ -215,7 +219,8 @@ static int switch_root(const char *root, struct fw_error *e)
 {
 	if (chdir(root) < 0)
 		return fw_fail(e, errno, "chdir to", root);
-	if (syscall(SYS_pivot_root, ".", ".") == 0) {
+	/* (a fault injected as EINVAL takes the chroot way, as the real one) */
+	if (!FW_FAULT("pivot-root") && syscall(SYS_pivot_root, ".", ".") == 0) {
 		if (umount2(".", MNT_DETACH) < 0)
 			return fw_fail(e, errno, "detach the old root under", root);
 	} else if (errno == EINVAL) {
@@ -305,13 +310,13 @@ static _Noreturn void run_init(struct child *c)
 	if (poll(&pfd, 1, 0) != 0)
 		_exit(125);
 
-	if (setsid() < 0) {
+	if (FW_FAULT("init-setsid") || setsid() < 0) {
 		fw_fail(&c->e, errno, "start a session for", plan->argv[0]);
 		child_fail(c, STEP_INIT_SETUP);
 	}
 	if (plan->console_fd >= 0) {
 		for (int fd = 0; fd < 3; fd++)
-			if (dup2(plan->console_fd, fd) < 0) {
+			if (FW_FAULT("init-console") || dup2(plan->console_fd, fd) < 0) {
 				fw_fail(&c->e, errno, "attach console to", plan->argv[0]);
 				child_fail(c, STEP_INIT_SETUP);
 			}
@@ -325,7 +330,7 @@ static _Noreturn void run_init(struct child *c)
 	reset_signals();
 	cloexec_from(3);
 
-	int err = exec_init(plan->argv, plan->envp);
+	int err = FW_FAULT("exec") ? errno : exec_init(plan->argv, plan->envp);
 	struct stat st;
 	/* ENOENT for a file that exists means its interpreter or loader is missing */
 	fw_fail_hint(&c->e, err, "run init", plan->argv[0],
@@ -352,14 +357,15 @@ static _Noreturn void setup_child(const struct ns_plan *plan, int sock, pid_t su
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != supervisor)
 		_exit(125);
 
-	if (unshare(CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET | CLONE_SYSVSEM) < 0) {
+	if (FW_FAULT("unshare") ||
+	    unshare(CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET | CLONE_SYSVSEM) < 0) {
 		fw_fail(&c.e, errno, "unshare namespaces", "mnt, uts, ipc, net");
 		child_fail(&c, STEP_UNSHARE);
 	}
 	child_step_done(&c, STEP_UNSHARE);
 	/* Before any mount: nothing mounted here may reach the host, and
 	 * everything mounted here goes with the namespace. */
-	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) {
+	if (FW_FAULT("make-private") || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) {
 		fw_fail(&c.e, errno, "make private", "/");
 		child_fail(&c, STEP_PRIVATE);
 	}
@@ -368,7 +374,7 @@ static _Noreturn void setup_child(const struct ns_plan *plan, int sock, pid_t su
 
 	/* All instances share this directory: each covers it with its own
 	 * tmpfs, seen only in its own mount namespace. */
-	if (mount("fwrun", FWRUN_MNT_DIR, "tmpfs", 0, "mode=0755") < 0) {
+	if (FW_FAULT("scratch-tmpfs") || mount("fwrun", FWRUN_MNT_DIR, "tmpfs", 0, "mode=0755") < 0) {
 		fw_fail(&c.e, errno, "mount tmpfs on", FWRUN_MNT_DIR);
 		child_fail(&c, STEP_RUNDIR);
 	}
@@ -403,7 +409,7 @@ static _Noreturn void setup_child(const struct ns_plan *plan, int sock, pid_t su
 	if (hook(&c, STEP_PRE_PIVOT) < 0)
 		child_fail(&c, STEP_PRE_PIVOT);
 	child_step_done(&c, STEP_PRE_PIVOT);
-	if (sethostname(plan->hostname, strlen(plan->hostname)) < 0) {
+	if (FW_FAULT("hostname") || sethostname(plan->hostname, strlen(plan->hostname)) < 0) {
 		fw_fail(&c.e, errno, "set hostname", plan->hostname);
 		child_fail(&c, STEP_HOSTNAME);
 	}
@@ -416,12 +422,12 @@ static _Noreturn void setup_child(const struct ns_plan *plan, int sock, pid_t su
 	child_step_done(&c, STEP_POST_PIVOT);
 
 	/* Last: the next fork is pid 1 of the new PID namespace. */
-	if (unshare(CLONE_NEWPID) < 0) {
+	if (FW_FAULT("unshare-pid") || unshare(CLONE_NEWPID) < 0) {
 		fw_fail(&c.e, errno, "unshare namespace", "pid");
 		child_fail(&c, STEP_UNSHARE_PID);
 	}
 	child_step_done(&c, STEP_UNSHARE_PID);
-	pid_t pid = fork();
+	pid_t pid = FW_FAULT("fork-init") ? -1 : fork();
 	if (pid < 0) {
 		fw_fail(&c.e, errno, "fork", plan->argv[0]);
 		child_fail(&c, STEP_FORK_INIT);
@@ -437,7 +443,7 @@ static _Noreturn void setup_child(const struct ns_plan *plan, int sock, pid_t su
 
 int ns_become_subreaper(struct fw_error *e)
 {
-	if (prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)
+	if (FW_FAULT("subreaper") || prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)
 		return fw_fail(e, errno, "become child subreaper", "fwrun");
 	return 0;
 }
@@ -503,11 +509,11 @@ int ns_spawn(struct ns_instance *ns, const struct ns_plan *plan, struct fw_error
 	struct ns_msg m;
 	int r;
 
-	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+	if (FW_FAULT("setup-socket") || socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
 		return fw_fail(e, errno, "create socket for", "setup child");
 	pid_t supervisor = getpid();
 	ns->step_ns[STEP_NONE] = fw_now_ns();
-	pid_t pid = fork();
+	pid_t pid = FW_FAULT("fork-setup") ? -1 : fork();
 	if (pid < 0) {
 		r = fw_fail(e, errno, "fork", "setup child");
 		close(sv[0]);
@@ -530,9 +536,18 @@ int ns_spawn(struct ns_instance *ns, const struct ns_plan *plan, struct fw_error
 		return r;
 	}
 	snprintf(path, sizeof(path), "/proc/%d/ns/net", (int)pid);
-	ns->netns_fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (ns->netns_fd < 0)
-		return fw_fail(e, errno, "open", path);
+	ns->netns_fd = FW_FAULT("open-netns") ? -1 : open(path, O_RDONLY | O_CLOEXEC);
+	if (ns->netns_fd < 0) {
+		int err = errno;
+		/* Gone already? Then it failed its next step: its error, queued
+		 * before it exited, says what happened. */
+		while (recv(ns->sock, &m, sizeof(m), MSG_DONTWAIT) == (ssize_t)sizeof(m))
+			if (m.type == MSG_ERROR) {
+				*e = m.err;
+				return -(e->err ? e->err : EIO);
+			}
+		return fw_fail(e, err, "open", path);
+	}
 	return 0;
 }
 
@@ -541,8 +556,11 @@ int ns_start_init(struct ns_instance *ns, struct fw_error *e)
 	struct ns_msg m;
 	int r;
 
-	if (send_msg(ns->sock, MSG_GO, STEP_NONE, 0, NULL) < 0)
-		return setup_died(ns, e);
+	/* A failed send (EPIPE) may mean the setup child already failed a
+	 * step: its error is still queued on our end, read it. */
+	r = send_msg(ns->sock, MSG_GO, STEP_NONE, 0, NULL);
+	if (r < 0 && r != -EPIPE && r != -ECONNRESET)
+		kill(ns->setup_pid, SIGKILL);	/* it would wait for the go forever */
 	r = expect(ns, MSG_SPAWNED, &m, e);
 	if (r == -EPIPE)
 		return setup_died(ns, e);

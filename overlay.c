@@ -5,6 +5,7 @@
  * Pure half first (detect, escape, options, paths, classify), then the
  * applying half (probe, loop, mounts, state, walk). */
 #include "overlay.h"
+#include "fault.h"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -360,7 +361,8 @@ int rootfs_probe(const char *path, struct rootfs_info *info, struct fw_error *e)
 
 	/* O_NONBLOCK: should a FIFO be swapped in after stat(), open() does
 	 * not hang on it; fstat() below then refuses it. */
-	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	_cleanup_close_ int fd = FW_FAULT("rootfs-open") ? -1 :
+				 open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	if (fd < 0)
 		return fw_fail(e, errno, "open rootfs", path);
 	if (fstat(fd, &fst) < 0)
@@ -432,7 +434,7 @@ static int loop_attach_legacy(int loop_fd, int image_fd, const struct loop_info6
 			(void)ioctl(loop_fd, LOOP_CLR_FD, 0);
 			return r;
 		}
-		nanosleep(&(struct timespec){ .tv_nsec = 25 * 1000 * 1000 }, NULL);
+		nanosleep(&(struct timespec){ .tv_nsec = 25L * 1000 * 1000 }, NULL);
 	}
 }
 
@@ -472,7 +474,7 @@ int loop_attach(int image_fd, char *devpath, size_t devpath_size, struct fw_erro
 		}
 
 		if (!legacy) {
-			if (ioctl(lfd, LOOP_CONFIGURE, &cfg) == 0)
+			if (!FW_FAULT("loop-attach") && ioctl(lfd, LOOP_CONFIGURE, &cfg) == 0)
 				return fw_take_fd(&lfd);
 			r = -errno;
 			if (errno == EBUSY)	/* another process took it first */
@@ -588,7 +590,7 @@ static int bind_readonly(const char *source_path, int dir_fd, const char *target
 
 	/* Read-only all the way down: submounts of the directory too. */
 	struct mount_attr attr = { .attr_set = MOUNT_ATTR_RDONLY };
-	if (!overlay_test_no_mount_setattr &&
+	if (!overlay_test_no_mount_setattr && !FW_FAULT("rootfs-bind-ro") &&
 	    mount_setattr(AT_FDCWD, target, AT_RECURSIVE, &attr, sizeof(attr)) == 0)
 		return 0;
 	if (!overlay_test_no_mount_setattr && errno != ENOSYS)
@@ -617,7 +619,7 @@ int rootfs_mount(const char *source_path, int image_fd, const struct rootfs_info
 	/* noload: a journal is never replayed, a dirty one neither; the device
 	 * is read-only anyway, and ext4 would refuse it rather than replay. */
 	const char *opts = info->ext_journal || info->ext_needs_recovery ? "noload" : NULL;
-	int r = mount(dev, target, type, MS_RDONLY, opts);
+	int r = FW_FAULT("rootfs-mount") ? -1 : mount(dev, target, type, MS_RDONLY, opts);
 	if (r < 0 && errno == ENODEV &&
 	    (info->kind == ROOTFS_EXT2 || info->kind == ROOTFS_EXT3)) {
 		/* No ext2/ext3 driver: ext4 mounts them too. */
@@ -653,7 +655,7 @@ int overlay_mount(const char *lower, const char *upper, const char *work,
 	if (r < 0)
 		return fw_fail_hint(e, r, "build overlay options for", upper ? upper : lower,
 				    "the escaped paths must fit in 4095 bytes");
-	if (mount("overlay", target, "overlay", 0, opts) == 0)
+	if (!FW_FAULT("overlay-mount") && mount("overlay", target, "overlay", 0, opts) == 0)
 		return 0;
 
 	int err = errno;
@@ -764,7 +766,7 @@ static int prepare_subdir(int dfd, const char *name, const char *path, struct fw
 
 int state_prepare(const struct state_paths *p, struct fw_error *e)
 {
-	int r = mkdir_parents(p->dir, 0700);
+	int r = FW_FAULT_ERR("state-prepare") ?: mkdir_parents(p->dir, 0700);
 	if (r < 0 && r != -ENOTDIR && r != -EEXIST)
 		return fw_fail(e, r, "create state dir", p->dir);
 
@@ -796,11 +798,11 @@ int state_prepare(const struct state_paths *p, struct fw_error *e)
 /* Take dfd/name as a lock naming us (our pid) for messages to others.
  * what/subject name the thing locked in errors. */
 static int take_lock(int dfd, const char *name, const char *path, const char *what,
-		     const char *subject, struct fw_error *e)
+		     const char *subject, const char *point, struct fw_error *e)
 {
 	char holder[32], hint[sizeof(e->hint)], txt[32];
 
-	int fd = fw_lock_at(dfd, name, holder, sizeof(holder));
+	int fd = FW_FAULT_ERR(point) ?: fw_lock_at(dfd, name, holder, sizeof(holder));
 	if (fd == -EBUSY) {
 		long pid = strtol(holder, NULL, 10);
 		if (pid > 0)
@@ -828,7 +830,7 @@ int state_lock(const struct state_paths *p, struct fw_error *e)
 	_cleanup_close_ int dfd = open_dir_nofollow(AT_FDCWD, p->dir, p->dir, "lock state dir", e);
 	if (dfd < 0)
 		return dfd;
-	return take_lock(dfd, "lock", p->lock, "lock state dir", p->dir, e);
+	return take_lock(dfd, "lock", p->lock, "lock state dir", p->dir, "lock", e);
 }
 
 int instance_lock(const char *name, struct fw_error *e)
@@ -842,7 +844,7 @@ int instance_lock(const char *name, struct fw_error *e)
 	if (dfd < 0)
 		return dfd;
 	snprintf(path, sizeof(path), "%s/%s", FWRUN_INSTANCE_DIR, name);
-	return take_lock(dfd, name, path, "lock instance", name, e);
+	return take_lock(dfd, name, path, "lock instance", name, "instance-lock", e);
 }
 
 void instance_unlock(const char *name, int fd)
@@ -947,7 +949,7 @@ static int reset_subdir(int dfd, const char *name, const char *path, struct fw_e
 	_cleanup_close_ int fd = open_dir_nofollow(dfd, name, path, "reset", e);
 	if (fd < 0)
 		return fd;
-	if (fstat(fd, &st) < 0)
+	if (FW_FAULT("state-reset") || fstat(fd, &st) < 0)
 		return fw_fail(e, errno, "reset", path);
 	return empty_dir(fd, st.st_dev, path, e);
 }
@@ -994,7 +996,9 @@ static int diff_add(struct diff_ctx *c, enum diff_change change, const char *pat
 	char *dup = strdup(path);
 	if (!dup)
 		return fw_fail(c->e, ENOMEM, "list changes in", c->upper);
-	c->v[c->n++] = (struct diff_entry){ change, dup };
+	c->v[c->n].change = change;
+	c->v[c->n].path = dup;
+	c->n++;
 	return 0;
 }
 
@@ -1175,7 +1179,10 @@ int diff_walk(const char *upper, const char *lower, diff_cb cb, void *userdata,
 
 	int r = diff_dir(&c, ufd, lfd, "", false);
 	if (r == 0) {
-		qsort(c.v, c.n, sizeof(*c.v), diff_cmp);
+		/* An upper with no changes leaves c.v NULL: qsort's pointer is
+		 * declared nonnull even for 0 elements (UBSan, found by fuzzing). */
+		if (c.n)
+			qsort(c.v, c.n, sizeof(*c.v), diff_cmp);
 		for (size_t i = 0; i < c.n; i++) {
 			r = cb(c.v[i].change, c.v[i].path, userdata);
 			if (r != 0)

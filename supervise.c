@@ -50,9 +50,9 @@ int supervise_parse_duration(const char *s, uint64_t *ms)
 	else if (!strcmp(p, "ms"))
 		scale = 1;
 	else if (!strcmp(p, "m"))
-		scale = 60 * 1000;
+		scale = 60 * 1000ULL;
 	else if (!strcmp(p, "h"))
-		scale = 3600 * 1000;
+		scale = 3600 * 1000ULL;
 	else
 		return -EINVAL;
 	/* frac is in thousandths of the unit. */

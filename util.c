@@ -131,11 +131,17 @@ void fw_unlock_at(int dfd, const char *name, int fd)
 int fw_lock_write(int fd, const char *text)
 {
 	size_t len = strlen(text);
+	struct stat st;
 
-	if (ftruncate(fd, 0) < 0)
-		return -errno;
+	/* Overwrite in place and cut only what is left over: a truncation
+	 * to 0 would make ext4 flush the file at close (auto_da_alloc), a
+	 * cost on every run for a few bytes. */
 	if (len && pwrite(fd, text, len, 0) != (ssize_t)len)
 		return -EIO;
+	if (fstat(fd, &st) < 0)
+		return -errno;
+	if ((size_t)st.st_size != len && ftruncate(fd, (off_t)len) < 0)
+		return -errno;
 	return 0;
 }
 

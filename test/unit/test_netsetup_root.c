@@ -468,7 +468,7 @@ static void test_frame_path(void **state)
 	assert_true(tfd >= 0);
 	memset(&ifr, 0, sizeof(ifr));
 	ifr.ifr_flags = IFF_TAP | IFF_NO_PI;
-	strcpy(ifr.ifr_name, X("fwtnfp0"));
+	fw_strlcpy(ifr.ifr_name, X("fwtnfp0"), sizeof(ifr.ifr_name));
 	assert_int_equal(ioctl(tfd, TUNSETIFF, &ifr), 0);
 	int ns = new_netns();
 

@@ -715,6 +715,32 @@ static void letters(void **state)
 	assert_int_equal(diff_letter(DIFF_NONE), '?');
 }
 
+static int count_changes(enum diff_change change, const char *path, void *userdata)
+{
+	(void)change;
+	(void)path;
+	(*(int *)userdata)++;
+	return 0;
+}
+
+/* An upper dir without changes lists nothing (and, under UBSan, must not
+ * hand qsort a NULL array: found by fuzz/fuzz_diff.c). No root needed. */
+static void diff_walk_empty(void **state)
+{
+	char upper[128], lower[128];
+	struct fw_error e = { 0 };
+	int n = 0;
+	(void)state;
+
+	snprintf(upper, sizeof(upper), "%s/empty-upper", tmpdir);
+	snprintf(lower, sizeof(lower), "%s/empty-lower", tmpdir);
+	assert_int_equal(mkdir(upper, 0755), 0);
+	assert_int_equal(mkdir(lower, 0755), 0);
+	assert_int_equal(diff_walk(upper, lower, count_changes, &n, &e), 0);
+	assert_int_equal(diff_walk(upper, NULL, count_changes, &n, &e), 0);
+	assert_int_equal(n, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -738,6 +764,7 @@ int main(void)
 		cmocka_unit_test(paths_too_long),
 		cmocka_unit_test(classify_all),
 		cmocka_unit_test(letters),
+		cmocka_unit_test(diff_walk_empty),
 	};
 	return cmocka_run_group_tests(tests, make_tmpdir, remove_tmpdir);
 }

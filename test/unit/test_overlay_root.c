@@ -492,7 +492,7 @@ static void loop_race(void **state)
 				snprintf(msg, sizeof(msg), "%.60s\n", dev);
 			CHECK(write(report[1], msg, strlen(msg)) == (ssize_t)strlen(msg));
 			CHECK(read(hold[0], &c, 1) == 0);	/* keep it until told */
-			_exit(lfd < 0);
+			_exit(lfd < 0 ? 1 : 0);
 		}
 	}
 	close(go[0]);

@@ -1,0 +1,58 @@
+/* SPDX-License-Identifier: MIT */
+/* fwrun_parse(): the whole command line, as argv split on NUL bytes
+ * ("--rootfs\0x.ext2\0--name\0a"), then the error line fwrun would print. */
+#include <limits.h>
+
+#include "../fwrun.h"
+#include "fuzz.h"
+
+#define MAX_ARGS 64
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	char *args[MAX_ARGS + 2];
+	char *blk;
+	struct fwrun_opts o;
+	struct fw_error e;
+	char line[1024];
+
+	args[0] = (char *)"fwrun";
+	size_t n = size ? fuzz_split(data, size, args + 1, MAX_ARGS, &blk) : 0;
+	if (!size)
+		blk = NULL;
+	args[n + 1] = NULL;
+
+	enum fwrun_parse_result r = fwrun_parse(&o, (int)n + 1, args, &e);
+	switch (r) {
+	case FWRUN_PARSE_RUN:
+		/* A run has a valid name, an init, and what check_options wants. */
+		FUZZ_ASSERT(e.err == 0 && e.what[0] == '\0');
+		/* --diff --state-dir DIR needs no name; anything else has one. */
+		if (o.diff && !o.name_given && !o.rootfs)
+			FUZZ_ASSERT(o.name[0] == '\0');
+		else
+			FUZZ_ASSERT(fwrun_name_valid(o.name) == 0);
+		FUZZ_ASSERT(o.init_argv && o.init_argc >= 1 && o.init_argv[0][0]);
+		FUZZ_ASSERT(o.init_argv[o.init_argc] == NULL);
+		FUZZ_ASSERT(o.diff || (o.rootfs && o.rootfs[0]));
+		FUZZ_ASSERT(!(o.ephemeral && (o.state_dir || o.reset)));
+		break;
+	case FWRUN_PARSE_ERROR:
+		FUZZ_ASSERT(e.what[0] != '\0');
+		FUZZ_ASSERT(memchr(e.what, '\0', sizeof(e.what)));
+		FUZZ_ASSERT(memchr(e.subject, '\0', sizeof(e.subject)));
+		FUZZ_ASSERT(memchr(e.hint, '\0', sizeof(e.hint)));
+		fwrun_format_error(line, sizeof(line), &e);
+		FUZZ_ASSERT(strncmp(line, "fwrun: ", 7) == 0);
+		/* A tiny buffer truncates, never overflows. */
+		fwrun_format_error(line, 9, &e);
+		FUZZ_ASSERT(strlen(line) < 9);
+		break;
+	case FWRUN_PARSE_EXIT_OK:
+		break;
+	default:
+		FUZZ_ASSERT(!"unknown parse result");
+	}
+	free(blk);
+	return 0;
+}
