@@ -18,6 +18,7 @@
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <termios.h>
 
 #include "ns.h"
 #include "overlay.h"
@@ -46,6 +47,7 @@ enum {
 	OPT_TIMEOUT,
 	OPT_RESTART_ON_REBOOT,
 	OPT_STATUS_FD,
+	OPT_SETENV,
 };
 
 static const struct option long_options[] = {
@@ -68,6 +70,7 @@ static const struct option long_options[] = {
 	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
 	{ "restart-on-reboot", no_argument, NULL, OPT_RESTART_ON_REBOOT },
 	{ "status-fd", required_argument, NULL, OPT_STATUS_FD },
+	{ "setenv", required_argument, NULL, OPT_SETENV },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "help", no_argument, NULL, 'h' },
@@ -95,6 +98,9 @@ static const char usage_text[] =
 "      --reset              empty the upper dir before starting\n"
 "      --diff               list what the last run changed (A/M/D) and exit\n"
 "      --hostname NAME      the firmware's hostname (default: the name)\n"
+"      --setenv NAME=VALUE  set a variable in the init's environment, which\n"
+"                           otherwise holds only PATH and container=fwrun\n"
+"                           (repeatable)\n"
 "\n"
 "Host protection:\n"
 "      --apparmor=MODE      auto (default: confine when the kernel has\n"
@@ -384,6 +390,14 @@ enum fwrun_parse_result fwrun_parse(struct fwrun_opts *o, int argc, char **argv,
 			o->status_fd = (int)fd;
 			break;
 		}
+		case OPT_SETENV:
+			if (fwrun_setenv_valid(optarg) < 0)
+				return usage_error(e, "--setenv", optarg,
+						   "use NAME=VALUE, NAME of letters, digits, '_'");
+			if (o->nsetenv >= FWRUN_SETENV_MAX)
+				return usage_error(e, "--setenv", optarg, "given more than 64 times");
+			o->setenv[o->nsetenv++] = optarg;
+			break;
 		case 'v':
 			o->verbosity = FWRUN_VERBOSE;
 			break;
@@ -424,19 +438,45 @@ int fwrun_exit_status(int wstatus)
 	return FWRUN_EXIT_FAILURE;
 }
 
+/* Control characters (a newline in a path) as \n, \t or \xHH: an error
+ * stays one line whatever the user gave. */
+static void escape_controls(char *out, size_t size, const char *in)
+{
+	size_t o = 0;
+
+	for (; *in && o + 1 < size; in++) {
+		unsigned char c = (unsigned char)*in;
+		char esc[5];
+		if (c >= 0x20 && c != 0x7f) {
+			out[o++] = (char)c;
+			continue;
+		}
+		snprintf(esc, sizeof(esc), c == '\n' ? "\\n" : c == '\t' ? "\\t" : "\\x%02x", c);
+		size_t n = strlen(esc);
+		if (o + n + 1 > size)
+			break;
+		memcpy(out + o, esc, n);
+		o += n;
+	}
+	if (size)
+		out[o] = '\0';
+}
+
 void fwrun_format_error(char *buf, size_t size, const struct fw_error *e)
 {
 	/* err == 0: the hint is the reason (usage errors); else strerror, with
 	 * the hint after it where the errno alone would mislead. */
 	const char *reason = e->err ? strerror(e->err) : e->hint;
+	char line[1024];
 	int n;
 
 	if (e->subject[0])
-		n = snprintf(buf, size, "fwrun: %s '%s': %s", e->what, e->subject, reason);
+		n = snprintf(line, sizeof(line), "fwrun: %s '%s': %s", e->what, e->subject, reason);
 	else
-		n = snprintf(buf, size, "fwrun: %s: %s", e->what, reason);
-	if (n >= 0 && (size_t)n < size && e->err && e->hint[0])
-		snprintf(buf + n, size - (size_t)n, " (%s)", e->hint);
+		n = snprintf(line, sizeof(line), "fwrun: %s: %s", e->what, reason);
+	if (n >= 0 && (size_t)n < sizeof(line) && e->err && e->hint[0])
+		snprintf(line + n, sizeof(line) - (size_t)n, " (%s)", e->hint);
+	escape_controls(buf, size, line);
 }
 
 /* ---- the run ---- */
@@ -488,11 +528,48 @@ static int container_hook(enum fw_step step, void *data, struct fw_error *e)
 	}
 }
 
-static char *const init_env[] = {
+/* The init never sees fwrun's own environment (sudo's, the user's): only
+ * this, and what --setenv adds. */
+static const char *const init_env_default[] = {
 	"PATH=/sbin:/system/bin:/system/xbin:/bin:/usr/sbin:/usr/bin",
 	"container=fwrun",
-	NULL,
 };
+
+int fwrun_setenv_valid(const char *s)
+{
+	const char *eq = strchr(s, '=');
+
+	if (!eq || eq == s || eq - s > 128 || strlen(eq + 1) > 4096)
+		return -EINVAL;
+	if (*s >= '0' && *s <= '9')
+		return -EINVAL;
+	for (const char *p = s; p < eq; p++)
+		if (!(*p >= 'a' && *p <= 'z') && !(*p >= 'A' && *p <= 'Z') &&
+		    !(*p >= '0' && *p <= '9') && *p != '_')
+			return -EINVAL;
+	return 0;
+}
+
+size_t fwrun_init_env(const struct fwrun_opts *o, const char **envp)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < FW_ARRAY_SIZE(init_env_default); i++)
+		envp[n++] = init_env_default[i];
+	for (size_t i = 0; i < o->nsetenv; i++) {
+		const char *s = o->setenv[i];
+		size_t len = (size_t)(strchr(s, '=') - s) + 1;	/* "NAME=" */
+		size_t k;
+		for (k = 0; k < n; k++)
+			if (strncmp(envp[k], s, len) == 0)
+				break;
+		envp[k] = s;
+		if (k == n)
+			n++;
+	}
+	envp[n] = NULL;
+	return n;
+}
 
 static void print_steps(const struct ns_instance *ns)
 {
@@ -587,12 +664,42 @@ static int prepare_state(struct run *run)
 	return 0;
 }
 
+/* A runtime directory, made if missing, that must be a real directory of
+ * ours: a symlink planted there (by whoever could write /run) would send
+ * the scratch mounts or the interface records elsewhere. */
+static int ensure_dir_safe(const char *path, mode_t mode, struct fw_error *e)
+{
+	char hint[sizeof(e->hint)];
+	struct stat st;
+
+	if (mkdir(path, mode) < 0 && errno != EEXIST)
+		return fw_fail(e, errno, "create directory", path);
+	if (lstat(path, &st) < 0)
+		return fw_fail(e, errno, "use directory", path);
+	if (S_ISLNK(st.st_mode))
+		return fw_fail_hint(e, ELOOP, "use directory", path,
+				    "a symlink where fwrun keeps its runtime state: remove it");
+	if (!S_ISDIR(st.st_mode))
+		return fw_fail(e, ENOTDIR, "use directory", path);
+	if (st.st_uid != geteuid() || (st.st_mode & (S_IWGRP | S_IWOTH))) {
+		snprintf(hint, sizeof(hint), "owned by uid %u, mode %04o: only root may write it",
+			 (unsigned)st.st_uid, (unsigned)(st.st_mode & 07777));
+		return fw_fail_hint(e, EPERM, "use directory", path, hint);
+	}
+	return 0;
+}
+
 static int ensure_run_dir(struct fw_error *e)
 {
-	if ((FW_FAULT("run-dir") || mkdir(FWRUN_RUN_DIR, 0755) < 0) && errno != EEXIST)
+	int r;
+
+	if (FW_FAULT("run-dir"))
 		return fw_fail(e, errno, "create directory", FWRUN_RUN_DIR);
-	if (mkdir(FWRUN_MNT_DIR, 0755) < 0 && errno != EEXIST)
-		return fw_fail(e, errno, "create directory", FWRUN_MNT_DIR);
+	if ((r = ensure_dir_safe(FWRUN_RUN_DIR, 0755, e)) < 0 ||
+	    (r = ensure_dir_safe(FWRUN_MNT_DIR, 0755, e)) < 0 ||
+	    (r = ensure_dir_safe(NET_STATE_DIR, 0700, e)) < 0 ||
+	    (r = ensure_dir_safe(FWRUN_INSTANCE_DIR, 0700, e)) < 0)
+		return r;
 	return 0;
 }
 
@@ -634,6 +741,12 @@ static void print_life_plan(const struct run *run)
 		printf(" %s", *a);
 	printf("\n");
 	free(argv);
+	const char *envp[FWRUN_SETENV_MAX + 3];
+	fwrun_init_env(o, envp);
+	printf("env:       ");
+	for (const char **v = envp; *v; v++)
+		printf(" %s", *v);
+	printf(" (nothing of fwrun's own)\n");
 	if (how.pty)
 		printf("console:    pty as /dev/console, relayed%s; Ctrl-] x3 in 1s kills\n",
 		       how.raw ? " (terminal in raw mode)" : " from stdin");
@@ -746,6 +859,23 @@ static void emit_exited(const struct run *run, const struct events_exited *ev)
 		events_emit(run->o->status_fd, line, n);
 }
 
+/* A terminal with neither canonical input nor echo is what a SIGKILLed
+ * fwrun (or any raw-mode program killed so) leaves behind. Saved as is, it
+ * would be "restored" raw at exit: make it sane first, and say so. */
+static void unraw_left_terminal(const struct fwrun_opts *o)
+{
+	struct termios t;
+
+	if (tcgetattr(STDIN_FILENO, &t) < 0 || (t.c_lflag & (ICANON | ECHO)))
+		return;
+	t.c_iflag |= BRKINT | ICRNL | IXON;
+	t.c_oflag |= OPOST | ONLCR;
+	t.c_lflag |= ICANON | ECHO | ECHOE | ECHOK | ISIG | IEXTEN;
+	if (tcsetattr(STDIN_FILENO, TCSANOW, &t) == 0 && o->verbosity > FWRUN_QUIET)
+		fprintf(stderr, "fwrun: the terminal was left in raw mode (by a killed fwrun?): "
+			"it is given back in a sane mode at exit\n");
+}
+
 static int run_firmware(const struct fwrun_opts *o)
 {
 	struct run run = { .o = o, .rootfs_fd = -1, .lock_fd = -1, .name_lock_fd = -1 };
@@ -774,13 +904,15 @@ static int run_firmware(const struct fwrun_opts *o)
 		status = 0;
 		goto out;
 	}
-	/* Network first: every refusal before anything is touched. */
-	if (net_validate(&run.net, &run.e) < 0)
+	/* The runtime dirs first (the network's records live there), then
+	 * the network: every refusal before anything else is touched. */
+	if (ensure_run_dir(&run.e) < 0 || net_validate(&run.net, &run.e) < 0)
 		goto fail;
 	if (o->status_fd >= 0 && events_open(o->status_fd, &run.e) < 0)
 		goto fail;
-	if (ns_become_subreaper(&run.e) < 0 || ensure_run_dir(&run.e) < 0 ||
-	    (run.name_lock_fd = instance_lock(o->name, &run.e)) < 0 || prepare_state(&run) < 0 || prepare_protection(&run) < 0 ||
+	if (ns_become_subreaper(&run.e) < 0 ||
+	    (run.name_lock_fd = instance_lock(o->name, &run.e)) < 0 || prepare_state(&run) < 0 ||
+	    prepare_protection(&run) < 0 ||
 	    net_prepare(&run.net, &run.e) < 0)
 		goto fail;
 	if (console_open(&con, console_decide(o->console, isatty(STDIN_FILENO)), &run.e) < 0)
@@ -791,6 +923,8 @@ static int run_firmware(const struct fwrun_opts *o)
 		goto fail;
 	}
 
+	const char *envp[FWRUN_SETENV_MAX + 3];
+	fwrun_init_env(o, envp);
 	struct ns_plan plan = {
 		.rootfs_path = o->rootfs,
 		.rootfs_fd = run.rootfs_fd,
@@ -799,7 +933,7 @@ static int run_firmware(const struct fwrun_opts *o)
 		.work = o->ephemeral ? NULL : run.state.work,
 		.hostname = o->hostname ? o->hostname : o->name,
 		.argv = argv,
-		.envp = init_env,
+		.envp = (char *const *)envp,
 		.console_fd = con.slave,
 		.console_path = con.master >= 0 ? con.slave_path : NULL,
 		.report_steps = o->verbosity >= FWRUN_VERBOSE,
@@ -826,6 +960,8 @@ static int run_firmware(const struct fwrun_opts *o)
 		if (run_no == 1 && !run.aa.confine && o->apparmor == AA_MODE_AUTO &&
 		    o->verbosity > FWRUN_QUIET)
 			fprintf(stderr, "fwrun: %s\n", AA_NOTICE_UNAVAILABLE);
+		if (run_no == 1 && con.how.raw)
+			unraw_left_terminal(o);
 		if (run_no == 1 && console_raw(&con, &run.e) < 0)
 			goto fail;
 		if (supervise_run(run.ns.init_pid, &o->life, &con, t0, &res, &run.e) < 0)
@@ -986,12 +1122,27 @@ fail:
 	return FWRUN_EXIT_FAILURE;
 }
 
+/* Started with 0, 1 or 2 closed, the next open would take that number: an
+ * error line could land in the lock file, the image's fd could become the
+ * init's stdin. Fill each gap with /dev/null first. */
+static void fill_std_fds(void)
+{
+	for (int fd = 0; fd < 3; fd++) {
+		if (fcntl(fd, F_GETFD) >= 0 || errno != EBADF)
+			continue;
+		int n = open("/dev/null", O_RDWR);	/* lowest free: fd itself */
+		if (n >= 0 && n != fd)
+			close(n);
+	}
+}
+
 int fwrun_main(int argc, char **argv)
 {
 	struct fwrun_opts o;
 	struct fw_error e;
 	sigset_t sigs;
 
+	fill_std_fds();
 	switch (fwrun_parse(&o, argc, argv, &e)) {
 	case FWRUN_PARSE_EXIT_OK:
 		return fflush(stdout) == 0 ? 0 : FWRUN_EXIT_FAILURE;

@@ -14,6 +14,7 @@
 
 #define FWRUN_VERSION "0.1.0"
 #define FWRUN_DEFAULT_INIT "/sbin/boxinit"
+#define FWRUN_SETENV_MAX 64	/* --setenv at most this many times */
 #define FWRUN_NAME_MAX 64	/* the name is the default hostname: HOST_NAME_MAX */
 
 /* Exit statuses (man page, EXIT STATUS). Any other value is the init's own
@@ -50,6 +51,9 @@ struct fwrun_opts {
 	struct supervise_opts life;	/* --stop-signal, --kill-after, --timeout */
 	bool restart_on_reboot;		/* --restart-on-reboot */
 	int status_fd;			/* --status-fd, -1: none */
+	/* --setenv NAME=VALUE: the init's environment on top of the default */
+	const char *setenv[FWRUN_SETENV_MAX];
+	size_t nsetenv;
 };
 
 /* What fwrun_parse() tells its caller. */
@@ -74,6 +78,15 @@ int fwrun_name_from_rootfs(const char *rootfs, char *name, size_t size);
 /* 0 if name is a valid instance name: 1..64 bytes of [A-Za-z0-9._-], not
  * starting with '.' or '-'. -EINVAL / -ENAMETOOLONG otherwise. */
 int fwrun_name_valid(const char *name);
+
+/* 0 if s is a valid --setenv: NAME=VALUE, NAME of [A-Za-z_][A-Za-z0-9_]*
+ * (at most 128 bytes), VALUE of at most 4096 bytes; -EINVAL otherwise. */
+int fwrun_setenv_valid(const char *s);
+
+/* The init's environment: PATH and container=fwrun, then each --setenv
+ * (a NAME given again replaces the earlier value, PATH included).
+ * envp has room for FWRUN_SETENV_MAX + 3 pointers; returns the count. */
+size_t fwrun_init_env(const struct fwrun_opts *o, const char **envp);
 
 /* The shell-style status of a wait(2) result: WEXITSTATUS, or 128+WTERMSIG. */
 int fwrun_exit_status(int wstatus);

@@ -821,6 +821,18 @@ static int stale_record(struct mnl_socket *nl, struct net_link *l, const char *t
 	struct link_info li;
 	char hint[128];
 
+	if (record_parse(text, &rec) && rec.created &&
+	    rtnl_getlink(nl, l->spec.ifname, 0, &li) == 0 && !strcmp(li.kind, "tun") &&
+	    (rec.ifindex == 0 || rec.ifindex == li.ifindex)) {
+		/* A tap fwrun made, killed before it moved the tap in (or
+		 * before it could record its index): still persistent on the
+		 * host. Ours: delete it, this run makes its own (taken as a
+		 * lent interface, it would outlive every run). */
+		int r = del_link(nl, li.ifindex);
+		if (r < 0 && r != -ENODEV)
+			return fw_fail_hint(e, r, "delete tap", l->spec.ifname,
+					    "left by a killed fwrun");
+	}
 	if (!record_parse(text, &rec) || rec.created) {
 		/* A tap fwrun made died with the namespace: nothing lost. */
 		record_write(l->lock_fd, "");
@@ -1022,6 +1034,12 @@ int net_prepare(struct net_plan *p, struct fw_error *e)
 		struct net_link *l = &p->links[i];
 		if (!l->host_ifindex) {
 			struct link_info li;
+			/* Recorded first: killed right after making it, the
+			 * next run knows the tap is a left-over of ours. */
+			snprintf(rec, sizeof(rec), "%ld %s tun 1 0\n", (long)getpid(), p->instance);
+			r = record_write(l->lock_fd, rec);
+			if (r < 0)
+				return fw_fail(e, r, "write", NET_STATE_DIR);
 			r = tap_create(l->spec.ifname);
 			if (r < 0)
 				return fw_fail(e, r, "create tap", l->spec.ifname);

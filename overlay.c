@@ -773,6 +773,22 @@ int state_prepare(const struct state_paths *p, struct fw_error *e)
 	_cleanup_close_ int dfd = open_dir_nofollow(AT_FDCWD, p->dir, p->dir, "use state dir", e);
 	if (dfd < 0)
 		return dfd;
+	/* Whoever else can write here could swap upper/, work/ or the lock
+	 * between our checks and the mount: only ours, not writable by others. */
+	struct stat st;
+	char hint[sizeof(e->hint)];
+	if (fstat(dfd, &st) < 0)
+		return fw_fail(e, errno, "use state dir", p->dir);
+	if (st.st_uid != geteuid()) {
+		snprintf(hint, sizeof(hint), "owned by uid %u, not by fwrun's user: chown it",
+			 (unsigned)st.st_uid);
+		return fw_fail_hint(e, EPERM, "use state dir", p->dir, hint);
+	}
+	if ((st.st_mode & S_IWOTH) || ((st.st_mode & S_IWGRP) && st.st_gid != getegid())) {
+		snprintf(hint, sizeof(hint), "writable by others (mode %04o): chmod go-w it",
+			 (unsigned)(st.st_mode & 07777));
+		return fw_fail_hint(e, EPERM, "use state dir", p->dir, hint);
+	}
 	if ((r = prepare_subdir(dfd, "upper", p->upper, e)) < 0 ||
 	    (r = prepare_subdir(dfd, "work", p->work, e)) < 0)
 		return r;

@@ -6,7 +6,7 @@ _fwrun()
 	local cur prev words cword split
 	_init_completion -s || return
 
-	local opts="--rootfs --name --state-dir --hostname --ephemeral --reset --diff
+	local opts="--rootfs --name --state-dir --hostname --setenv --ephemeral --reset --diff
 		--dry-run --console --stop-signal --kill-after --timeout
 		--restart-on-reboot --status-fd --apparmor --profile --print-profile
 		--cap-drop --cap-add --tap --veth --veth= --force-default-route
@@ -26,7 +26,7 @@ _fwrun()
 		COMPREPLY=($(compgen -W "$(ls /var/lib/fwrun 2>/dev/null)" -- "$cur"))
 		return
 		;;
-	--hostname)
+	--hostname|--setenv)
 		return
 		;;
 	--apparmor)
@@ -85,7 +85,7 @@ _fwrun()
 			init_at=$((i + 1))
 			break
 			;;
-		--rootfs|--name|--state-dir|--hostname|--console|--stop-signal|--kill-after|--timeout|--status-fd|--apparmor|--profile|--cap-drop|--cap-add|--tap)
+		--rootfs|--name|--state-dir|--hostname|--setenv|--console|--stop-signal|--kill-after|--timeout|--status-fd|--apparmor|--profile|--cap-drop|--cap-add|--tap)
 			takes_arg=1
 			;;
 		-*)

@@ -195,6 +195,35 @@ static void exit_statuses(void **state)
 	assert_int_equal(fwrun_exit_status(SIGTERM | 0x80), 128 + 15); /* core dumped */
 }
 
+static void setenv_option(void **state)
+{
+	struct fwrun_opts o;
+	struct fw_error e;
+	const char *envp[FWRUN_SETENV_MAX + 3];
+	char *ok[] = { "fwrun", "--rootfs", "x.ext2", "--setenv", "A=1", "--setenv", "B_2=",
+		       "--setenv", "PATH=/bin", "--setenv", "A=x=y", NULL };
+	(void)state;
+
+	assert_int_equal(fwrun_parse(&o, 11, ok, &e), FWRUN_PARSE_RUN);
+	assert_int_equal(o.nsetenv, 4);
+	assert_int_equal(fwrun_init_env(&o, envp), 4);
+	assert_string_equal(envp[0], "PATH=/bin");
+	assert_string_equal(envp[1], "container=fwrun");
+	assert_string_equal(envp[2], "A=x=y");
+	assert_string_equal(envp[3], "B_2=");
+	assert_null(envp[4]);
+
+	assert_int_equal(fwrun_setenv_valid("A"), -EINVAL);
+	assert_int_equal(fwrun_setenv_valid("=1"), -EINVAL);
+	assert_int_equal(fwrun_setenv_valid("1A=1"), -EINVAL);
+	assert_int_equal(fwrun_setenv_valid("A-B=1"), -EINVAL);
+	assert_int_equal(fwrun_setenv_valid("A B=1"), -EINVAL);
+	assert_int_equal(fwrun_setenv_valid("_a9=\n"), 0);
+	char *bad[] = { "fwrun", "--rootfs", "x.ext2", "--setenv", "NO", NULL };
+	assert_int_equal(fwrun_parse(&o, 5, bad, &e), FWRUN_PARSE_ERROR);
+	assert_string_equal(e.subject, "NO");
+}
+
 static void error_lines(void **state)
 {
 	struct fw_error e;
@@ -204,6 +233,12 @@ static void error_lines(void **state)
 	fw_fail(&e, ENOENT, "open rootfs", "/x y.img");
 	fwrun_format_error(line, sizeof(line), &e);
 	assert_string_equal(line, "fwrun: open rootfs '/x y.img': No such file or directory");
+
+	/* A newline or other control character in a subject: still one line. */
+	fw_fail(&e, ENOENT, "open rootfs", "/a\nb\tc\x1b.img");
+	fwrun_format_error(line, sizeof(line), &e);
+	assert_string_equal(line, "fwrun: open rootfs '/a\\nb\\tc\\x1b.img': No such file or directory");
+	assert_null(strchr(line, '\n'));
 
 	fw_fail_hint(&e, ENODEV, "mount overlay on", "/run/fwrun/mnt/merged",
 		     "is the overlay module loaded?");
@@ -240,6 +275,7 @@ int main(void)
 		cmocka_unit_test(names),
 		cmocka_unit_test(exit_statuses),
 		cmocka_unit_test(error_lines),
+		cmocka_unit_test(setenv_option),
 		cmocka_unit_test(usage_lists_options),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
