@@ -148,6 +148,19 @@ need_fwrun() {
 	[ -x "$FWRUN" ] || skip "no fwrun binary at $FWRUN (run make first)"
 }
 
+# The usual start of a root test: an ext2 firmware at $T/fw.ext2 (the probe
+# as /sbin/boxinit), its sha256 in $sum, the host's state in $T/host.before.
+ext2_firmware() {
+	need_root
+	need_fwrun
+	need_cmd mke2fs
+	need_fs overlay
+	mk_staging "$T/staging"
+	mk_image ext2 "$T/fw.ext2"
+	sum=$(sha_of "$T/fw.ext2")
+	host_snapshot "$T/host.before"
+}
+
 # --- the probe ---------------------------------------------------------------
 
 if [ -x "$B/test/probe" ]; then

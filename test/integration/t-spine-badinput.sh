@@ -3,15 +3,7 @@
 # Bad input (issue 2): each is one line naming the subject and the reason,
 # exit 125, nothing left behind.
 . "$(dirname "$0")/lib.sh"
-need_root
-need_fwrun
-need_cmd mke2fs
-need_fs overlay
-
-mk_staging "$T/staging"
-mk_image ext2 "$T/fw.ext2"
-sum=$(sha_of "$T/fw.ext2")
-host_snapshot "$T/host.before"
+ext2_firmware	# $T/fw.ext2 with the probe, $sum, $T/host.before
 
 refused() {	# WHAT ERE-for-the-line -- fwrun args...
 	local what=$1 re=$2 first

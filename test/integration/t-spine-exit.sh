@@ -4,15 +4,7 @@
 # killed by signal N, 125 when fwrun fails before the init runs, 126 INIT not
 # executable, 127 INIT not found. The image never changes, nothing stays.
 . "$(dirname "$0")/lib.sh"
-need_root
-need_fwrun
-need_cmd mke2fs
-need_fs overlay
-
-mk_staging "$T/staging"
-mk_image ext2 "$T/fw.ext2"
-sum=$(sha_of "$T/fw.ext2")
-host_snapshot "$T/host.before"
+ext2_firmware	# $T/fw.ext2 with the probe, $sum, $T/host.before
 n=0
 
 expect() {	# STATUS WHAT -- fwrun args...

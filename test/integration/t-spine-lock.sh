@@ -5,15 +5,7 @@
 # the lock; the first run goes on
 # unharmed and the lock is free after it.
 . "$(dirname "$0")/lib.sh"
-need_root
-need_fwrun
-need_cmd mke2fs
-need_fs overlay
-
-mk_staging "$T/staging"
-mk_image ext2 "$T/fw.ext2"
-sum=$(sha_of "$T/fw.ext2")
-host_snapshot "$T/host.before"
+ext2_firmware	# $T/fw.ext2 with the probe, $sum, $T/host.before
 S=$T/state
 name=$PFX-lk
 

@@ -4,15 +4,7 @@
 # succeeds, sees its own hostname and its own upper dir; the image is
 # unchanged; nothing is left behind.
 . "$(dirname "$0")/lib.sh"
-need_root
-need_fwrun
-need_cmd mke2fs
-need_fs overlay
-
-mk_staging "$T/staging"
-mk_image ext2 "$T/fw.ext2"
-sum=$(sha_of "$T/fw.ext2")
-host_snapshot "$T/host.before"
+ext2_firmware	# $T/fw.ext2 with the probe, $sum, $T/host.before
 N=8
 pids=()
 for i in $(seq 1 $N); do
