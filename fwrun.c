@@ -1143,6 +1143,13 @@ int fwrun_main(int argc, char **argv)
 	sigset_t sigs;
 
 	fill_std_fds();
+	/* Before reading a single argument: a setuid fwrun would parse for
+	 * whoever runs it. */
+	if (getuid() != geteuid()) {
+		usage_error(&e, "refusing to run setuid", "", "run fwrun with sudo");
+		print_error(&e);
+		return FWRUN_EXIT_FAILURE;
+	}
 	switch (fwrun_parse(&o, argc, argv, &e)) {
 	case FWRUN_PARSE_EXIT_OK:
 		return fflush(stdout) == 0 ? 0 : FWRUN_EXIT_FAILURE;
@@ -1150,11 +1157,6 @@ int fwrun_main(int argc, char **argv)
 		return fail_usage(&e);
 	case FWRUN_PARSE_RUN:
 		break;
-	}
-	if (getuid() != geteuid()) {
-		usage_error(&e, "refusing to run setuid", "", "run fwrun with sudo");
-		print_error(&e);
-		return FWRUN_EXIT_FAILURE;
 	}
 	if (geteuid() != 0 && !o.dry_run) {
 		usage_error(&e, "must run as root", "", "try 'sudo fwrun ...'");
