@@ -672,36 +672,20 @@ int overlay_mount(const char *lower, const char *upper, const char *work,
 				return fw_fail(e, errno, "mount overlay: find", paths[i]);
 		break;
 	}
-	case EBUSY:
-		if (upper)
-			return fw_fail_hint(e, err, "mount overlay with upper dir", upper,
-					    "is it in use by another overlay mount?");
-		break;
-	case EROFS:
-		if (upper)
-			return fw_fail_hint(e, err, "mount overlay with upper dir", upper,
-					    "the upper dir must be on a writable file system");
-		break;
-	case ESTALE:
-		if (upper)
-			return fw_fail_hint(e, err, "mount overlay with upper dir", upper,
-					    "it was used with another rootfs: reset it");
-		break;
-	case ELOOP:
-		/* overlayfs refuses layers inside one another. */
-		if (upper)
-			return fw_fail_hint(e, err, "mount overlay with upper dir", upper,
-					    "is the state dir inside the rootfs directory, "
-					    "or the reverse?");
-		break;
-	case EINVAL:
-	case EOPNOTSUPP:
-		if (upper)
-			return fw_fail_hint(e, err, "mount overlay with upper dir", upper,
-					    "does its file system support overlayfs (xattrs, d_type)? "
-					    "see dmesg");
-		break;
 	}
+	/* What the kernel's errno means when it refuses the upper dir. */
+	static const struct { int err; const char *hint; } upper_hints[] = {
+		{ EBUSY, "is it in use by another overlay mount?" },
+		{ EROFS, "the upper dir must be on a writable file system" },
+		{ ESTALE, "it was used with another rootfs: reset it" },
+		{ ELOOP, "is the state dir inside the rootfs directory, or the reverse?" },
+		{ EINVAL, "does its file system support overlayfs (xattrs, d_type)? see dmesg" },
+		{ EOPNOTSUPP, "does its file system support overlayfs (xattrs, d_type)? see dmesg" },
+	};
+	for (size_t i = 0; upper && i < FW_ARRAY_SIZE(upper_hints); i++)
+		if (upper_hints[i].err == err)
+			return fw_fail_hint(e, err, "mount overlay with upper dir", upper,
+					    upper_hints[i].hint);
 	return fw_fail(e, err, "mount overlay on", target);
 }
 

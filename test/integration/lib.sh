@@ -277,15 +277,20 @@ host_snapshot() { _host_state >"$1"; }
 
 # host_unchanged FILE: the host looks as in the snapshot. Autoclear loop
 # devices are released asynchronously: allow them a moment.
-host_unchanged() {
-	local i
+host_unchanged() { state_unchanged _host_state "host state" "$T/.state.now" "$@"; }
+
+# state_unchanged FUNC WHAT NOW FILE [WHEN]: FUNC prints (into NOW, left for
+# the caller to read) the same as FILE holds, polled for up to 3 s (the
+# kernel releases loop devices and links asynchronously).
+state_unchanged() {
+	local func=$1 what=$2 now=$3 file=$4 when=${5:-after the run} i
 	for i in $(seq 1 30); do
-		_host_state >"$T/.state.now"
-		cmp -s "$1" "$T/.state.now" && return 0
+		"$func" >"$now"
+		cmp -s "$file" "$now" && return 0
 		sleep 0.1
 	done
-	fail "host state changed (${2:-after the run}):"
-	diff -u "$1" "$T/.state.now" | sed 's/^/    /'
+	fail "$what changed ($when):"
+	diff -u "$file" "$now" | sed 's/^/    /'
 	return 1
 }
 

@@ -23,17 +23,7 @@ _net_links() {
 
 net_snapshot() { _net_links >"$1"; }
 
-net_unchanged() {	# FILE WHAT: links are released asynchronously: allow a moment
-	local i
-	for i in $(seq 1 40); do
-		_net_links >"$T/.links.now"
-		cmp -s "$1" "$T/.links.now" && return 0
-		sleep 0.05
-	done
-	fail "host links changed (${2:-after the run}):"
-	diff -u "$1" "$T/.links.now" | sed 's/^/    /'
-	return 1
-}
+net_unchanged() { state_unchanged _net_links "host links" "$T/.links.now" "$@"; }	# FILE [WHEN]
 
 net_fw_image() {
 	mk_staging "$T/staging"
