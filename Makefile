@@ -20,7 +20,7 @@ BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
 
 CC ?= cc
 PKG_CONFIG ?= pkg-config
-PKGS := libcap-ng libapparmor libmnl
+PKGS := libcap-ng libapparmor
 
 # Objects go to $(B); a second tree (B=build-asan) can live beside it.
 ifeq ($(SANITIZE),1)

@@ -2,11 +2,11 @@
 /* Network of the firmware: see netsetup.h for the order of a run. */
 #include "netsetup.h"
 #include "fault.h"
+#include "nl.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <fcntl.h>
-#include <libmnl/libmnl.h>
 #include <linux/if_link.h>
 #include <linux/if_tun.h>
 #include <linux/rtnetlink.h>
@@ -18,7 +18,6 @@
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/time.h>
 #include <time.h>
 
 /* ------------------------------------------------------------------ pure */
@@ -249,6 +248,7 @@ void net_plan_init(struct net_plan *p, const char *instance)
 	p->veth_lock_fd = -1;
 	p->veth_if_lock_fd = -1;
 	p->host_netns_fd = -1;
+	p->inner_nl.fd = -1;
 }
 
 int net_plan_add_tap(struct net_plan *p, const char *spec, struct fw_error *e)
@@ -313,215 +313,190 @@ int net_plan_check(const struct net_plan *p, struct fw_error *e)
 
 /* --- requests */
 
-static struct nlmsghdr *req_start(void *buf, size_t size, uint32_t seq, uint16_t type,
-				  uint16_t flags, size_t extra)
+/* A request about one link (struct ifinfomsg: AF_UNSPEC, ifindex). */
+static struct ifinfomsg *link_start(struct nl_msg *m, void *buf, size_t size, uint32_t seq,
+				    uint16_t type, uint16_t flags, int ifindex)
 {
-	if (size < MNL_NLMSG_HDRLEN + MNL_ALIGN(extra))
-		return NULL;
-	/* All of it: libmnl 1.0.4 (Debian 12) leaves the alignment padding
-	 * after a string attribute as it was, and these buffers live on the
-	 * stack, so stack bytes went to the kernel (valgrind: "sendto(msg)
-	 * points to uninitialised byte(s)"). */
-	memset(buf, 0, size);
-	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
-	nlh->nlmsg_type = type;
-	nlh->nlmsg_flags = NLM_F_REQUEST | flags;
-	nlh->nlmsg_seq = seq;
-	mnl_nlmsg_put_extra_header(nlh, extra);
-	return nlh;
-}
-
-static struct ifinfomsg *link_start(void *buf, size_t size, uint32_t seq, uint16_t type,
-				    uint16_t flags, int ifindex)
-{
-	struct nlmsghdr *nlh = req_start(buf, size, seq, type, flags, sizeof(struct ifinfomsg));
-	if (!nlh)
-		return NULL;
-	struct ifinfomsg *ifi = mnl_nlmsg_get_payload(nlh);
-	ifi->ifi_family = AF_UNSPEC;
-	ifi->ifi_index = ifindex;
+	struct ifinfomsg *ifi = nl_msg_start(m, buf, size, type, flags, seq, sizeof(*ifi));
+	if (ifi) {
+		ifi->ifi_family = AF_UNSPEC;
+		ifi->ifi_index = ifindex;
+	}
 	return ifi;
 }
 
-#define REQ_LEN(buf) ((int)((struct nlmsghdr *)(buf))->nlmsg_len)
-
 int net_req_getlink(void *buf, size_t size, uint32_t seq, const char *name)
 {
-	if (!link_start(buf, size, seq, RTM_GETLINK, NLM_F_ACK, 0) ||
-	    !mnl_attr_put_strz_check(buf, size, IFLA_IFNAME, name))
-		return -ENOBUFS;
-	return REQ_LEN(buf);
+	struct nl_msg m;
+
+	link_start(&m, buf, size, seq, RTM_GETLINK, NLM_F_ACK, 0);
+	nl_put_str(&m, IFLA_IFNAME, name);
+	return nl_msg_end(&m);
 }
 
 int net_req_move(void *buf, size_t size, uint32_t seq, int ifindex, int netns_fd,
 		 const char *newname)
 {
-	if (!link_start(buf, size, seq, RTM_NEWLINK, NLM_F_ACK, ifindex) ||
-	    !mnl_attr_put_u32_check(buf, size, IFLA_NET_NS_FD, (uint32_t)netns_fd))
-		return -ENOBUFS;
+	struct nl_msg m;
+
+	link_start(&m, buf, size, seq, RTM_NEWLINK, NLM_F_ACK, ifindex);
+	nl_put_u32(&m, IFLA_NET_NS_FD, (uint32_t)netns_fd);
 	/* With a name, the kernel names the device so in the target namespace:
 	 * no clash with a same-named one there, no second rename step. */
-	if (newname && !mnl_attr_put_strz_check(buf, size, IFLA_IFNAME, newname))
-		return -ENOBUFS;
-	return REQ_LEN(buf);
+	if (newname)
+		nl_put_str(&m, IFLA_IFNAME, newname);
+	return nl_msg_end(&m);
+}
+
+/* Up or down, the link ifindex, or (ifindex 0) the one named name. */
+static int req_set_up(void *buf, size_t size, uint32_t seq, int ifindex, const char *name,
+		      bool up)
+{
+	struct nl_msg m;
+	struct ifinfomsg *ifi = link_start(&m, buf, size, seq, RTM_NEWLINK, NLM_F_ACK, ifindex);
+
+	if (ifi) {
+		ifi->ifi_change = IFF_UP;
+		ifi->ifi_flags = up ? IFF_UP : 0;
+	}
+	/* Index 0 and a name: the kernel looks the link up by its name;
+	 * without NLM_F_CREATE, -ENODEV when there is none. */
+	if (name)
+		nl_put_str(&m, IFLA_IFNAME, name);
+	return nl_msg_end(&m);
 }
 
 int net_req_set_up(void *buf, size_t size, uint32_t seq, int ifindex, bool up)
 {
-	struct ifinfomsg *ifi = link_start(buf, size, seq, RTM_NEWLINK, NLM_F_ACK, ifindex);
-	if (!ifi)
-		return -ENOBUFS;
-	ifi->ifi_change = IFF_UP;
-	ifi->ifi_flags = up ? IFF_UP : 0;
-	return REQ_LEN(buf);
+	return req_set_up(buf, size, seq, ifindex, NULL, up);
+}
+
+int net_req_set_up_name(void *buf, size_t size, uint32_t seq, const char *name, bool up)
+{
+	return req_set_up(buf, size, seq, 0, name, up);
 }
 
 int net_req_addaddr(void *buf, size_t size, uint32_t seq, int ifindex,
 		    const struct net_addr *a)
 {
 	size_t alen = a->family == AF_INET ? 4 : 16;
-	struct nlmsghdr *nlh = req_start(buf, size, seq, RTM_NEWADDR,
-					 NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL,
-					 sizeof(struct ifaddrmsg));
-	if (!nlh)
+	struct nl_msg m;
+	struct ifaddrmsg *ifa = nl_msg_start(&m, buf, size, RTM_NEWADDR,
+					     NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL, seq,
+					     sizeof(*ifa));
+	if (!ifa)
 		return -ENOBUFS;
 	if (a->family != AF_INET && a->family != AF_INET6)
 		return -EINVAL;
-	struct ifaddrmsg *ifa = mnl_nlmsg_get_payload(nlh);
 	ifa->ifa_family = (unsigned char)a->family;
 	ifa->ifa_prefixlen = (unsigned char)a->prefix;
 	ifa->ifa_scope = RT_SCOPE_UNIVERSE;
 	ifa->ifa_index = (unsigned)ifindex;
-	if (!mnl_attr_put_check(nlh, size, IFA_LOCAL, alen, &a->u) ||
-	    !mnl_attr_put_check(nlh, size, IFA_ADDRESS, alen, &a->u))
-		return -ENOBUFS;
+	nl_put(&m, IFA_LOCAL, &a->u, alen);
+	nl_put(&m, IFA_ADDRESS, &a->u, alen);
 	if (a->family == AF_INET) {
 		/* What `ip addr add` sets: the directed broadcast. */
 		uint32_t mask = a->prefix ? ~0u << (32 - a->prefix) : 0;
 		uint32_t bc = htonl(ntohl(a->u.v4.s_addr) | ~mask);
-		if (a->prefix < 31 && !mnl_attr_put_u32_check(nlh, size, IFA_BROADCAST, bc))
-			return -ENOBUFS;
-	} else if (!mnl_attr_put_u32_check(nlh, size, IFA_FLAGS, IFA_F_NODAD)) {
+		if (a->prefix < 31)
+			nl_put_u32(&m, IFA_BROADCAST, bc);
+	} else {
 		/* Usable at once: no duplicate address detection on a link of
 		 * our own making, the firmware boots now. */
-		return -ENOBUFS;
+		nl_put_u32(&m, IFA_FLAGS, IFA_F_NODAD);
 	}
-	return REQ_LEN(buf);
+	return nl_msg_end(&m);
 }
 
 int net_req_newveth(void *buf, size_t size, uint32_t seq, const char *host,
 		    const char *peer, int peer_netns_fd)
 {
-	struct nlattr *info, *data, *peer_nest;
+	struct nl_msg m;
 
-	if (!link_start(buf, size, seq, RTM_NEWLINK, NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL, 0) ||
-	    !mnl_attr_put_strz_check(buf, size, IFLA_IFNAME, host) ||
-	    !(info = mnl_attr_nest_start_check(buf, size, IFLA_LINKINFO)) ||
-	    !mnl_attr_put_strz_check(buf, size, IFLA_INFO_KIND, "veth") ||
-	    !(data = mnl_attr_nest_start_check(buf, size, IFLA_INFO_DATA)) ||
-	    !(peer_nest = mnl_attr_nest_start_check(buf, size, VETH_INFO_PEER)))
-		return -ENOBUFS;
-	/* VETH_INFO_PEER holds a struct ifinfomsg, then the peer's attributes. */
-	struct nlmsghdr *nlh = buf;
-	if (nlh->nlmsg_len + MNL_ALIGN(sizeof(struct ifinfomsg)) > size)
-		return -ENOBUFS;
-	struct ifinfomsg *pifi = mnl_nlmsg_get_payload_tail(nlh);
-	memset(pifi, 0, sizeof(*pifi));
-	pifi->ifi_family = AF_UNSPEC;
-	nlh->nlmsg_len += MNL_ALIGN(sizeof(struct ifinfomsg));
-	if (!mnl_attr_put_strz_check(nlh, size, IFLA_IFNAME, peer) ||
-	    (peer_netns_fd >= 0 &&
-	     !mnl_attr_put_u32_check(nlh, size, IFLA_NET_NS_FD, (uint32_t)peer_netns_fd)))
-		return -ENOBUFS;
-	mnl_attr_nest_end(nlh, peer_nest);
-	mnl_attr_nest_end(nlh, data);
-	mnl_attr_nest_end(nlh, info);
-	return REQ_LEN(buf);
+	link_start(&m, buf, size, seq, RTM_NEWLINK, NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL, 0);
+	nl_put_str(&m, IFLA_IFNAME, host);
+	struct nlattr *info = nl_nest_start(&m, IFLA_LINKINFO);
+	nl_put_str(&m, IFLA_INFO_KIND, "veth");
+	struct nlattr *data = nl_nest_start(&m, IFLA_INFO_DATA);
+	struct nlattr *peer_nest = nl_nest_start(&m, VETH_INFO_PEER);
+	/* VETH_INFO_PEER holds a struct ifinfomsg (AF_UNSPEC, all zero), then
+	 * the peer's attributes. */
+	nl_put_raw(&m, sizeof(struct ifinfomsg));
+	nl_put_str(&m, IFLA_IFNAME, peer);
+	if (peer_netns_fd >= 0)
+		nl_put_u32(&m, IFLA_NET_NS_FD, (uint32_t)peer_netns_fd);
+	nl_nest_end(&m, peer_nest);
+	nl_nest_end(&m, data);
+	nl_nest_end(&m, info);
+	return nl_msg_end(&m);
 }
 
 int net_req_dellink(void *buf, size_t size, uint32_t seq, int ifindex)
 {
-	if (!link_start(buf, size, seq, RTM_DELLINK, NLM_F_ACK, ifindex))
-		return -ENOBUFS;
-	return REQ_LEN(buf);
+	struct nl_msg m;
+
+	link_start(&m, buf, size, seq, RTM_DELLINK, NLM_F_ACK, ifindex);
+	return nl_msg_end(&m);
 }
 
 int net_req_default_route(void *buf, size_t size, uint32_t seq, int ifindex,
 			  const struct net_addr *gw)
 {
-	struct nlmsghdr *nlh = req_start(buf, size, seq, RTM_NEWROUTE,
-					 NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL,
-					 sizeof(struct rtmsg));
-	if (!nlh)
+	struct nl_msg m;
+	struct rtmsg *rtm = nl_msg_start(&m, buf, size, RTM_NEWROUTE,
+					 NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL, seq, sizeof(*rtm));
+	if (!rtm)
 		return -ENOBUFS;
 	if (gw->family != AF_INET && gw->family != AF_INET6)
 		return -EINVAL;
-	struct rtmsg *rtm = mnl_nlmsg_get_payload(nlh);
 	rtm->rtm_family = (unsigned char)gw->family;
 	rtm->rtm_dst_len = 0;
 	rtm->rtm_table = RT_TABLE_MAIN;
 	rtm->rtm_protocol = RTPROT_BOOT;
 	rtm->rtm_scope = RT_SCOPE_UNIVERSE;
 	rtm->rtm_type = RTN_UNICAST;
-	if (!mnl_attr_put_check(nlh, size, RTA_GATEWAY, gw->family == AF_INET ? 4 : 16, &gw->u) ||
-	    !mnl_attr_put_u32_check(nlh, size, RTA_OIF, (uint32_t)ifindex))
-		return -ENOBUFS;
-	return REQ_LEN(buf);
+	nl_put(&m, RTA_GATEWAY, &gw->u, gw->family == AF_INET ? 4 : 16);
+	nl_put_u32(&m, RTA_OIF, (uint32_t)ifindex);
+	return nl_msg_end(&m);
 }
 
 int net_req_getroute_dump(void *buf, size_t size, uint32_t seq, int family)
 {
-	struct nlmsghdr *nlh = req_start(buf, size, seq, RTM_GETROUTE, NLM_F_DUMP,
-					 sizeof(struct rtmsg));
-	if (!nlh)
-		return -ENOBUFS;
-	struct rtmsg *rtm = mnl_nlmsg_get_payload(nlh);
-	rtm->rtm_family = (unsigned char)family;
-	return REQ_LEN(buf);
-}
-
-struct route_attrs {
-	const struct nlattr *tb[RTA_MAX + 1];
-};
-
-static int route_attr_cb(const struct nlattr *attr, void *data)
-{
-	struct route_attrs *ra = data;
-	uint16_t type = mnl_attr_get_type(attr);
-
-	if (type > RTA_MAX)
-		return MNL_CB_OK;
-	/* The u32 ones are read with mnl_attr_get_u32(): one too short would
-	 * be read past its end (found by fuzz/fuzz_net). Ignore it. */
-	if ((type == RTA_OIF || type == RTA_TABLE) && mnl_attr_validate(attr, MNL_TYPE_U32) < 0)
-		return MNL_CB_OK;
-	ra->tb[type] = attr;
-	return MNL_CB_OK;
+	struct nl_msg m;
+	struct rtmsg *rtm = nl_msg_start(&m, buf, size, RTM_GETROUTE, NLM_F_DUMP, seq,
+					 sizeof(*rtm));
+	if (rtm)
+		rtm->rtm_family = (unsigned char)family;
+	return nl_msg_end(&m);
 }
 
 int net_route_default_oifs(const void *msg, int *oifs, size_t max)
 {
 	const struct nlmsghdr *nlh = msg;
-	struct route_attrs ra = { 0 };
+	const struct nlattr *tb[RTA_MAX + 1];
 	size_t n = 0;
+	uint32_t table, oif;
 
 	if (nlh->nlmsg_type != RTM_NEWROUTE ||
-	    nlh->nlmsg_len < MNL_NLMSG_HDRLEN + sizeof(struct rtmsg))
+	    nlh->nlmsg_len < NLMSG_HDRLEN + sizeof(struct rtmsg))
 		return 0;
-	const struct rtmsg *rtm = mnl_nlmsg_get_payload(nlh);
+	const struct rtmsg *rtm = NLMSG_DATA(nlh);
 	if (rtm->rtm_dst_len != 0 || rtm->rtm_type != RTN_UNICAST)
 		return 0;
-	if (mnl_attr_parse(nlh, sizeof(*rtm), route_attr_cb, &ra) < 0)
-		return 0;
-	uint32_t table = ra.tb[RTA_TABLE] ? mnl_attr_get_u32(ra.tb[RTA_TABLE]) : rtm->rtm_table;
+	/* A malformed attribute ends the list: those before it count. */
+	(void)nl_parse(nlh, sizeof(*rtm), tb, RTA_MAX);
+	/* An RTA_TABLE or RTA_OIF without its 4 bytes is ignored (a short
+	 * RTA_OIF was once read past the message's end: fuzz/fuzz_net). */
+	if (!nl_attr_u32(tb[RTA_TABLE], &table))
+		table = rtm->rtm_table;
 	if (table != RT_TABLE_MAIN)
 		return 0;
-	if (ra.tb[RTA_OIF] && n < max)
-		oifs[n++] = (int)mnl_attr_get_u32(ra.tb[RTA_OIF]);
-	if (ra.tb[RTA_MULTIPATH]) {
-		const struct nlattr *mp = ra.tb[RTA_MULTIPATH];
-		const char *p = mnl_attr_get_payload(mp);
-		size_t left = mnl_attr_get_payload_len(mp);
+	if (nl_attr_u32(tb[RTA_OIF], &oif) && n < max)
+		oifs[n++] = (int)oif;
+	if (tb[RTA_MULTIPATH]) {
+		const struct nlattr *mp = tb[RTA_MULTIPATH];
+		const char *p = nl_attr_data(mp);
+		size_t left = nl_attr_len(mp);
 		while (left >= sizeof(struct rtnexthop) && n < max) {
 			const struct rtnexthop *nh = (const void *)p;
 			if (nh->rtnh_len < sizeof(*nh) || nh->rtnh_len > left)
@@ -539,7 +514,6 @@ int net_route_default_oifs(const void *msg, int *oifs, size_t max)
 
 /* -------------------------------------------------------------- applying */
 
-#define RX_SIZE 32768
 #define TX_SIZE 1024
 
 static uint32_t next_seq(void)
@@ -551,59 +525,6 @@ static uint32_t next_seq(void)
 	return ++seq;
 }
 
-static struct mnl_socket *rtnl_open(void)
-{
-	struct mnl_socket *nl = mnl_socket_open2(NETLINK_ROUTE, SOCK_CLOEXEC);
-	if (!nl)
-		return NULL;
-	/* A kernel answer never takes long: never hang a run on one. */
-	struct timeval tv = { .tv_sec = 5 };
-	if (setsockopt(mnl_socket_get_fd(nl), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) < 0 ||
-	    mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0) {
-		int saved = errno;
-		mnl_socket_close(nl);
-		errno = saved;
-		return NULL;
-	}
-	return nl;
-}
-
-static void rtnl_closep(struct mnl_socket **nl)
-{
-	if (*nl) {
-		int saved = errno;
-		mnl_socket_close(*nl);
-		errno = saved;
-	}
-	*nl = NULL;
-}
-#define _cleanup_rtnl_ _cleanup_(rtnl_closep)
-
-/* Send one request and read until its ACK / the end of the dump; the
- * kernel's nlmsgerr comes back as -errno (libmnl sets errno from it). */
-static int rtnl_talk(struct mnl_socket *nl, void *req, mnl_cb_t cb, void *data)
-{
-	struct nlmsghdr *nlh = req;
-	char rx[RX_SIZE];
-	uint32_t portid = mnl_socket_get_portid(nl);
-
-	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0)
-		return -errno;
-	for (;;) {
-		ssize_t n = mnl_socket_recvfrom(nl, rx, sizeof(rx));
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		int r = mnl_cb_run(rx, (size_t)n, nlh->nlmsg_seq, portid, cb, data);
-		if (r < 0)
-			return errno ? -errno : -EIO;
-		if (r == MNL_CB_STOP)
-			return 0;
-	}
-}
-
 struct link_info {
 	int ifindex;
 	unsigned flags;
@@ -611,97 +532,86 @@ struct link_info {
 	char kind[16];
 };
 
-static int linkinfo_cb(const struct nlattr *attr, void *data)
-{
-	struct link_info *li = data;
-
-	if (mnl_attr_get_type(attr) == IFLA_INFO_KIND &&
-	    mnl_attr_validate(attr, MNL_TYPE_STRING) >= 0)
-		fw_strlcpy(li->kind, mnl_attr_get_str(attr), sizeof(li->kind));
-	return MNL_CB_OK;
-}
-
-static int link_attr_cb(const struct nlattr *attr, void *data)
-{
-	struct link_info *li = data;
-
-	switch (mnl_attr_get_type(attr)) {
-	case IFLA_IFNAME:
-		if (mnl_attr_validate(attr, MNL_TYPE_STRING) >= 0)
-			fw_strlcpy(li->name, mnl_attr_get_str(attr), sizeof(li->name));
-		break;
-	case IFLA_LINKINFO:
-		if (mnl_attr_validate(attr, MNL_TYPE_NESTED) >= 0)
-			mnl_attr_parse_nested(attr, linkinfo_cb, li);
-		break;
-	}
-	return MNL_CB_OK;
-}
-
 static int link_cb(const struct nlmsghdr *nlh, void *data)
 {
 	struct link_info *li = data;
+	const struct nlattr *tb[IFLA_MAX + 1], *info[IFLA_INFO_MAX + 1];
+	const char *s;
 
-	if (nlh->nlmsg_type != RTM_NEWLINK)
-		return MNL_CB_OK;
-	const struct ifinfomsg *ifi = mnl_nlmsg_get_payload(nlh);
+	if (nlh->nlmsg_type != RTM_NEWLINK ||
+	    nlh->nlmsg_len < NLMSG_HDRLEN + sizeof(struct ifinfomsg))
+		return 0;
+	const struct ifinfomsg *ifi = NLMSG_DATA(nlh);
 	li->ifindex = ifi->ifi_index;
 	li->flags = ifi->ifi_flags;
-	mnl_attr_parse(nlh, sizeof(*ifi), link_attr_cb, li);
-	return MNL_CB_OK;
+	(void)nl_parse(nlh, sizeof(*ifi), tb, IFLA_MAX);
+	if ((s = nl_attr_str(tb[IFLA_IFNAME])))
+		fw_strlcpy(li->name, s, sizeof(li->name));
+	if (tb[IFLA_LINKINFO]) {
+		(void)nl_parse_nested(tb[IFLA_LINKINFO], info, IFLA_INFO_MAX);
+		if ((s = nl_attr_str(info[IFLA_INFO_KIND])))
+			fw_strlcpy(li->kind, s, sizeof(li->kind));
+	}
+	return 0;
+}
+
+/* Send a request built into req (built: its length or -errno) and wait
+ * for its answer, cb reading what comes before the end. */
+static int rtnl_talk(struct nl_sock *nl, const void *req, int built, nl_cb cb, void *data)
+{
+	if (built < 0)
+		return built;
+	return nl_talk(nl, req, cb, data);
 }
 
 /* By name, or by index when name is NULL. -ENODEV when there is none. */
-static int rtnl_getlink(struct mnl_socket *nl, const char *name, int ifindex,
+static int rtnl_getlink(struct nl_sock *nl, const char *name, int ifindex,
 			struct link_info *li)
 {
-	char req[TX_SIZE];
+	NL_ALIGNED char req[TX_SIZE];
+	struct nl_msg m;
 	int r;
 
 	memset(li, 0, sizeof(*li));
-	if (name)
+	if (name) {
 		r = net_req_getlink(req, sizeof(req), next_seq(), name);
-	else
-		r = link_start(req, sizeof(req), next_seq(), RTM_GETLINK, NLM_F_ACK, ifindex) ?
-			REQ_LEN(req) : -ENOBUFS;
-	if (r < 0)
-		return r;
-	r = rtnl_talk(nl, req, link_cb, li);
+	} else {
+		link_start(&m, req, sizeof(req), next_seq(), RTM_GETLINK, NLM_F_ACK, ifindex);
+		r = nl_msg_end(&m);
+	}
+	r = rtnl_talk(nl, req, r, link_cb, li);
 	if (r < 0)
 		return r;
 	return li->ifindex > 0 ? 0 : -ENODEV;
 }
 
-static int rtnl_simple(struct mnl_socket *nl, void *req, int built)
+static int set_up(struct nl_sock *nl, int ifindex, bool up)
 {
-	if (built < 0)
-		return built;
-	return rtnl_talk(nl, req, NULL, NULL);
+	NL_ALIGNED char req[TX_SIZE];
+	return rtnl_talk(nl, req, net_req_set_up(req, sizeof(req), next_seq(), ifindex, up),
+			 NULL, NULL);
 }
 
-static int set_up(struct mnl_socket *nl, int ifindex, bool up)
+static int add_addr(struct nl_sock *nl, int ifindex, const struct net_addr *a)
 {
-	char req[TX_SIZE];
-	return rtnl_simple(nl, req, net_req_set_up(req, sizeof(req), next_seq(), ifindex, up));
+	NL_ALIGNED char req[TX_SIZE];
+	return rtnl_talk(nl, req, net_req_addaddr(req, sizeof(req), next_seq(), ifindex, a),
+			 NULL, NULL);
 }
 
-static int add_addr(struct mnl_socket *nl, int ifindex, const struct net_addr *a)
+static int del_link(struct nl_sock *nl, int ifindex)
 {
-	char req[TX_SIZE];
-	return rtnl_simple(nl, req, net_req_addaddr(req, sizeof(req), next_seq(), ifindex, a));
+	NL_ALIGNED char req[TX_SIZE];
+	return rtnl_talk(nl, req, net_req_dellink(req, sizeof(req), next_seq(), ifindex),
+			 NULL, NULL);
 }
 
-static int del_link(struct mnl_socket *nl, int ifindex)
+static int move_link(struct nl_sock *nl, int ifindex, int netns_fd, const char *name)
 {
-	char req[TX_SIZE];
-	return rtnl_simple(nl, req, net_req_dellink(req, sizeof(req), next_seq(), ifindex));
-}
-
-static int move_link(struct mnl_socket *nl, int ifindex, int netns_fd, const char *name)
-{
-	char req[TX_SIZE];
-	return rtnl_simple(nl, req, net_req_move(req, sizeof(req), next_seq(), ifindex,
-						 netns_fd, name));
+	NL_ALIGNED char req[TX_SIZE];
+	return rtnl_talk(nl, req, net_req_move(req, sizeof(req), next_seq(), ifindex,
+					       netns_fd, name),
+			 NULL, NULL);
 }
 
 struct oif_set {
@@ -715,20 +625,19 @@ static int route_cb(const struct nlmsghdr *nlh, void *data)
 	int n = net_route_default_oifs(nlh, s->oifs + s->n, FW_ARRAY_SIZE(s->oifs) - s->n);
 	if (n > 0)
 		s->n += (size_t)n;
-	return MNL_CB_OK;
+	return 0;
 }
 
-static int default_route_oifs(struct mnl_socket *nl, struct oif_set *s)
+static int default_route_oifs(struct nl_sock *nl, struct oif_set *s)
 {
 	static const int families[] = { AF_INET, AF_INET6 };
-	char req[TX_SIZE];
+	NL_ALIGNED char req[TX_SIZE];
 
 	s->n = 0;
 	for (size_t i = 0; i < FW_ARRAY_SIZE(families); i++) {
-		int r = net_req_getroute_dump(req, sizeof(req), next_seq(), families[i]);
-		if (r < 0)
-			return r;
-		r = rtnl_talk(nl, req, route_cb, s);
+		int r = rtnl_talk(nl, req,
+				  net_req_getroute_dump(req, sizeof(req), next_seq(), families[i]),
+				  route_cb, s);
 		if (r < 0 && r != -EAFNOSUPPORT)
 			return r;
 	}
@@ -737,19 +646,17 @@ static int default_route_oifs(struct mnl_socket *nl, struct oif_set *s)
 
 /* A socket in the namespace netns_fd: sockets stay in the namespace they
  * were made in, so the supervisor steps in, opens it and steps back. */
-static struct mnl_socket *rtnl_open_in(int netns_fd, int host_netns_fd)
+static int rtnl_open_in(struct nl_sock *nl, int netns_fd, int host_netns_fd)
 {
 	if (FW_FAULT("net-netns-socket") || setns(netns_fd, CLONE_NEWNET) < 0)
-		return NULL;
-	struct mnl_socket *nl = rtnl_open();
-	int saved = errno;
+		return -errno;
+	int r = nl_open(nl);
 	if (setns(host_netns_fd, CLONE_NEWNET) < 0) {
 		/* Cannot happen with a valid fd of our own namespace; never
 		 * go on in the wrong one. */
 		abort();
 	}
-	errno = saved;
-	return nl;
+	return r;
 }
 
 /* --- lock files and records (NET_STATE_DIR) */
@@ -814,7 +721,7 @@ static bool record_parse(const char *text, struct record *r)
 
 /* The lock is ours, yet a record is there: the fwrun that wrote it died
  * without giving the interface back (SIGKILL). Say what became of it. */
-static int stale_record(struct mnl_socket *nl, struct net_link *l, const char *text,
+static int stale_record(struct nl_sock *nl, struct net_link *l, const char *text,
 			struct fw_error *e)
 {
 	struct record rec;
@@ -907,10 +814,11 @@ int net_validate(struct net_plan *p, struct fw_error *e)
 	if (net_plan_empty(p))
 		return 0;
 
-	_cleanup_rtnl_ struct mnl_socket *nl = rtnl_open();
-	if (!nl)
-		return fw_fail(e, errno, "open a netlink socket", "NETLINK_ROUTE");
-	r = default_route_oifs(nl, &routes);
+	_cleanup_nl_ struct nl_sock nl = NL_SOCK_CLOSED;
+	r = nl_open(&nl);
+	if (r < 0)
+		return fw_fail(e, r, "open a netlink socket", "NETLINK_ROUTE");
+	r = default_route_oifs(&nl, &routes);
 	if (r < 0)
 		return fw_fail(e, r, "read the host's routes", "");
 
@@ -921,7 +829,7 @@ int net_validate(struct net_plan *p, struct fw_error *e)
 
 		/* What no lock changes comes first: a loopback or the uplink is
 		 * refused as such, whoever else looks at it. */
-		if (rtnl_getlink(nl, l->spec.ifname, 0, &li) == 0) {
+		if (rtnl_getlink(&nl, l->spec.ifname, 0, &li) == 0) {
 			r = refuse_link(p, &li, &routes, l->spec.ifname, e);
 			if (r < 0)
 				return r;
@@ -935,12 +843,12 @@ int net_validate(struct net_plan *p, struct fw_error *e)
 			return fw_fail(e, r, "lock", NET_STATE_DIR);
 		l->lock_fd = r;
 		if (rec[0]) {
-			r = stale_record(nl, l, rec, e);
+			r = stale_record(&nl, l, rec, e);
 			if (r < 0)
 				return r;
 		}
 
-		r = rtnl_getlink(nl, l->spec.ifname, 0, &li);
+		r = rtnl_getlink(&nl, l->spec.ifname, 0, &li);
 		if (r == -ENODEV) {
 			l->host_ifindex = 0;	/* net_prepare() makes a tap */
 			if (access("/dev/net/tun", R_OK | W_OK) < 0)
@@ -972,7 +880,7 @@ int net_validate(struct net_plan *p, struct fw_error *e)
 		p->veth_if_lock_fd = r;
 		snprintf(rec, sizeof(rec), "%ld %s veth 1 0\n", (long)getpid(), p->instance);
 		record_write(r, rec);
-		r = rtnl_getlink(nl, p->veth_host_name, 0, &li);
+		r = rtnl_getlink(&nl, p->veth_host_name, 0, &li);
 		if (r == 0)
 			return fw_fail_hint(e, EEXIST, "create veth", p->veth_host_name,
 					    "is another fwrun with this instance name running?");
@@ -1006,9 +914,10 @@ int net_prepare(struct net_plan *p, struct fw_error *e)
 
 	if (net_plan_empty(p))
 		return 0;
-	_cleanup_rtnl_ struct mnl_socket *nl = rtnl_open();
-	if (!nl)
-		return fw_fail(e, errno, "open a netlink socket", "NETLINK_ROUTE");
+	_cleanup_nl_ struct nl_sock nl = NL_SOCK_CLOSED;
+	r = nl_open(&nl);
+	if (r < 0)
+		return fw_fail(e, r, "open a netlink socket", "NETLINK_ROUTE");
 
 	if (p->veth && !p->veth_addr_given) {
 		for (unsigned n = 0; n < NET_VETH_SUBNETS && p->veth_lock_fd < 0; n++) {
@@ -1045,7 +954,7 @@ int net_prepare(struct net_plan *p, struct fw_error *e)
 				return fw_fail(e, r, "create tap", l->spec.ifname);
 			l->created = true;
 			fw_strlcpy(l->kind, "tun", sizeof(l->kind));
-			r = rtnl_getlink(nl, l->spec.ifname, 0, &li);
+			r = rtnl_getlink(&nl, l->spec.ifname, 0, &li);
 			if (r < 0)
 				return fw_fail(e, r, "look up interface", l->spec.ifname);
 			l->host_ifindex = li.ifindex;
@@ -1064,35 +973,36 @@ int net_prepare(struct net_plan *p, struct fw_error *e)
 int net_move_in(struct net_plan *p, int netns_fd, struct fw_error *e)
 {
 	uint64_t t0 = fw_now_ns();
-	char req[TX_SIZE];
+	NL_ALIGNED char req[TX_SIZE];
 	int r;
 
 	if (net_plan_empty(p))
 		return 0;
-	_cleanup_rtnl_ struct mnl_socket *nl = rtnl_open();
-	if (!nl)
-		return fw_fail(e, errno, "open a netlink socket", "NETLINK_ROUTE");
-	if (!p->inner_nl) {
-		p->inner_nl = rtnl_open_in(netns_fd, p->host_netns_fd);
-		if (!p->inner_nl)
-			return fw_fail(e, errno, "open a netlink socket in",
+	_cleanup_nl_ struct nl_sock nl = NL_SOCK_CLOSED;
+	r = nl_open(&nl);
+	if (r < 0)
+		return fw_fail(e, r, "open a netlink socket", "NETLINK_ROUTE");
+	if (p->inner_nl.fd < 0) {
+		r = rtnl_open_in(&p->inner_nl, netns_fd, p->host_netns_fd);
+		if (r < 0)
+			return fw_fail(e, r, "open a netlink socket in",
 				       "the firmware's network namespace");
 	}
 
 	if (p->veth) {
 		struct link_info li;
 		r = FW_FAULT_ERR("net-veth-create") ?:
-		    rtnl_simple(nl, req, net_req_newveth(req, sizeof(req), next_seq(),
-							 p->veth_host_name, NET_VETH_INNER,
-							 netns_fd));
+		    rtnl_talk(&nl, req, net_req_newveth(req, sizeof(req), next_seq(),
+						       p->veth_host_name, NET_VETH_INNER, netns_fd),
+			      NULL, NULL);
 		if (r < 0)
 			return fw_fail(e, r, "create veth", p->veth_host_name);
 		p->veth_created = true;
-		r = rtnl_getlink(nl, p->veth_host_name, 0, &li);
+		r = rtnl_getlink(&nl, p->veth_host_name, 0, &li);
 		if (r == 0)
-			r = FW_FAULT_ERR("net-veth-config") ?: add_addr(nl, li.ifindex, &p->veth_host);
+			r = FW_FAULT_ERR("net-veth-config") ?: add_addr(&nl, li.ifindex, &p->veth_host);
 		if (r == 0)
-			r = set_up(nl, li.ifindex, true);
+			r = set_up(&nl, li.ifindex, true);
 		if (r < 0)
 			return fw_fail(e, r, "configure veth", p->veth_host_name);
 	}
@@ -1101,7 +1011,7 @@ int net_move_in(struct net_plan *p, int netns_fd, struct fw_error *e)
 		struct net_link *l = &p->links[i];
 		struct link_info li;
 
-		r = FW_FAULT_ERR("net-move-in") ?: move_link(nl, l->host_ifindex, netns_fd, l->spec.inner);
+		r = FW_FAULT_ERR("net-move-in") ?: move_link(&nl, l->host_ifindex, netns_fd, l->spec.inner);
 		if (r < 0) {
 			if (r == -EINVAL)
 				return fw_fail_hint(e, r, "move into the firmware", l->spec.ifname,
@@ -1110,7 +1020,7 @@ int net_move_in(struct net_plan *p, int netns_fd, struct fw_error *e)
 		}
 		l->moved = true;
 		/* The index may change on the way (taken in there): ask. */
-		r = rtnl_getlink(p->inner_nl, l->spec.inner, 0, &li);
+		r = rtnl_getlink(&p->inner_nl, l->spec.inner, 0, &li);
 		if (r < 0)
 			return fw_fail(e, r, "look up interface in the firmware", l->spec.inner);
 		l->inner_ifindex = li.ifindex;
@@ -1121,49 +1031,52 @@ int net_move_in(struct net_plan *p, int netns_fd, struct fw_error *e)
 
 int net_inside(const struct net_plan *p, struct fw_error *e)
 {
+	NL_ALIGNED char req[TX_SIZE];
 	struct link_info li;
 	int r;
 
-	_cleanup_rtnl_ struct mnl_socket *nl = rtnl_open();
-	if (!nl)
-		return fw_fail(e, errno, "open a netlink socket", "NETLINK_ROUTE");
-	r = rtnl_getlink(nl, "lo", 0, &li);
-	if (r == 0)
-		r = FW_FAULT_ERR("net-lo-up") ?: set_up(nl, li.ifindex, true);
+	_cleanup_nl_ struct nl_sock nl = NL_SOCK_CLOSED;
+	r = nl_open(&nl);
+	if (r < 0)
+		return fw_fail(e, r, "open a netlink socket", "NETLINK_ROUTE");
+	/* By name: one request, no RTM_GETLINK for its index first. */
+	r = FW_FAULT_ERR("net-lo-up") ?:
+	    rtnl_talk(&nl, req, net_req_set_up_name(req, sizeof(req), next_seq(), "lo", true),
+		      NULL, NULL);
 	if (r < 0)
 		return fw_fail(e, r, "bring up", "lo");
 
 	for (size_t i = 0; i < p->nlinks; i++) {
 		const struct net_link *l = &p->links[i];
-		r = rtnl_getlink(nl, l->spec.inner, 0, &li);
+		r = rtnl_getlink(&nl, l->spec.inner, 0, &li);
 		if (r < 0)
 			return fw_fail(e, r, "look up interface in the firmware", l->spec.inner);
 		if (l->spec.addr.family) {
 			char a[64];
-			r = FW_FAULT_ERR("net-addr") ?: add_addr(nl, li.ifindex, &l->spec.addr);
+			r = FW_FAULT_ERR("net-addr") ?: add_addr(&nl, li.ifindex, &l->spec.addr);
 			if (r < 0) {
 				net_format_cidr(&l->spec.addr, a, sizeof(a));
 				return fw_fail_hint(e, r, "add address on", l->spec.inner, a);
 			}
 		}
-		r = FW_FAULT_ERR("net-up") ?: set_up(nl, li.ifindex, true);
+		r = FW_FAULT_ERR("net-up") ?: set_up(&nl, li.ifindex, true);
 		if (r < 0)
 			return fw_fail(e, r, "bring up", l->spec.inner);
 	}
 
 	if (p->veth) {
 		char gw[64];
-		r = rtnl_getlink(nl, NET_VETH_INNER, 0, &li);
+		r = rtnl_getlink(&nl, NET_VETH_INNER, 0, &li);
 		if (r == 0)
-			r = FW_FAULT_ERR("net-veth-inside") ?: add_addr(nl, li.ifindex, &p->veth_fw);
+			r = FW_FAULT_ERR("net-veth-inside") ?: add_addr(&nl, li.ifindex, &p->veth_fw);
 		if (r == 0)
-			r = set_up(nl, li.ifindex, true);
+			r = set_up(&nl, li.ifindex, true);
 		if (r < 0)
 			return fw_fail(e, r, "configure veth", NET_VETH_INNER);
-		char req[TX_SIZE];
 		r = FW_FAULT_ERR("net-route") ?:
-		    rtnl_simple(nl, req, net_req_default_route(req, sizeof(req), next_seq(),
-							       li.ifindex, &p->veth_host));
+		    rtnl_talk(&nl, req, net_req_default_route(req, sizeof(req), next_seq(),
+							     li.ifindex, &p->veth_host),
+			      NULL, NULL);
 		if (r < 0) {
 			net_format_cidr(&p->veth_host, gw, sizeof(gw));
 			return fw_fail_hint(e, r, "add default route via", NET_VETH_INNER, gw);
@@ -1184,27 +1097,26 @@ int net_restore(struct net_plan *p, int netns_fd, struct fw_error *e)
 	uint64_t t0 = fw_now_ns();
 	int first = 0, r;
 
-	_cleanup_rtnl_ struct mnl_socket *nl = NULL;
+	_cleanup_nl_ struct nl_sock nl = NL_SOCK_CLOSED;
 	if (p->nlinks || p->veth_created) {
-		nl = rtnl_open();
-		if (!nl)
-			keep_first(&first, e, -errno, "open a netlink socket", "NETLINK_ROUTE");
+		r = nl_open(&nl);
+		keep_first(&first, e, r, "open a netlink socket", "NETLINK_ROUTE");
 	}
-	if (!p->inner_nl && netns_fd >= 0 && p->host_netns_fd >= 0) {
+	if (p->inner_nl.fd < 0 && netns_fd >= 0 && p->host_netns_fd >= 0) {
 		for (size_t i = 0; i < p->nlinks; i++)
 			if (p->links[i].moved) {
-				p->inner_nl = rtnl_open_in(netns_fd, p->host_netns_fd);
+				(void)rtnl_open_in(&p->inner_nl, netns_fd, p->host_netns_fd);
 				break;
 			}
 	}
 
 	for (size_t i = p->nlinks; i-- > 0;) {
 		struct net_link *l = &p->links[i];
-		if (l->moved && !p->inner_nl) {
+		if (l->moved && p->inner_nl.fd < 0) {
 			keep_first(&first, e, -EBADF, "move back to the host", l->spec.ifname);
 		} else if (l->moved && l->created) {
 			/* Ours: delete it where it is. */
-			r = FW_FAULT_ERR("net-delete") ?: del_link(p->inner_nl, l->inner_ifindex);
+			r = FW_FAULT_ERR("net-delete") ?: del_link(&p->inner_nl, l->inner_ifindex);
 			keep_first(&first, e, r, "delete tap", l->spec.ifname);
 			if (r == 0)
 				l->moved = l->created = false;
@@ -1213,7 +1125,7 @@ int net_restore(struct net_plan *p, int netns_fd, struct fw_error *e)
 			 * there dies with the namespace. */
 			for (int tries = 0; tries < 2; tries++) {
 				r = FW_FAULT_ERR("net-give-back") ?:
-				    move_link(p->inner_nl, l->inner_ifindex, p->host_netns_fd,
+				    move_link(&p->inner_nl, l->inner_ifindex, p->host_netns_fd,
 					      l->spec.ifname);
 				if (r == 0)
 					break;
@@ -1221,17 +1133,17 @@ int net_restore(struct net_plan *p, int netns_fd, struct fw_error *e)
 			keep_first(&first, e, r, "move back to the host", l->spec.ifname);
 			if (r == 0) {
 				l->moved = false;
-				if ((l->host_flags & IFF_UP) && nl) {
+				if ((l->host_flags & IFF_UP) && nl.fd >= 0) {
 					struct link_info li;
-					r = rtnl_getlink(nl, l->spec.ifname, 0, &li);
+					r = rtnl_getlink(&nl, l->spec.ifname, 0, &li);
 					if (r == 0)
-						r = set_up(nl, li.ifindex, true);
+						r = set_up(&nl, li.ifindex, true);
 					keep_first(&first, e, r, "bring up", l->spec.ifname);
 				}
 			}
-		} else if (l->created && nl) {
+		} else if (l->created && nl.fd >= 0) {
 			/* Made, then the run failed before the move. */
-			r = del_link(nl, l->host_ifindex);
+			r = del_link(&nl, l->host_ifindex);
 			keep_first(&first, e, r, "delete tap", l->spec.ifname);
 			if (r == 0)
 				l->created = false;
@@ -1248,11 +1160,11 @@ int net_restore(struct net_plan *p, int netns_fd, struct fw_error *e)
 		}
 	}
 
-	if (p->veth_created && nl) {
+	if (p->veth_created && nl.fd >= 0) {
 		struct link_info li;
-		r = rtnl_getlink(nl, p->veth_host_name, 0, &li);
+		r = rtnl_getlink(&nl, p->veth_host_name, 0, &li);
 		if (r == 0)
-			r = FW_FAULT_ERR("net-veth-delete") ?: del_link(nl, li.ifindex);
+			r = FW_FAULT_ERR("net-veth-delete") ?: del_link(&nl, li.ifindex);
 		if (r == -ENODEV)
 			r = 0;	/* gone with its peer already */
 		keep_first(&first, e, r, "delete veth", p->veth_host_name);
@@ -1269,7 +1181,7 @@ int net_restore(struct net_plan *p, int netns_fd, struct fw_error *e)
 		snprintf(name, sizeof(name), "if-%s", p->veth_host_name);
 		lock_release(name, &p->veth_if_lock_fd, false);
 	}
-	rtnl_closep((struct mnl_socket **)&p->inner_nl);
+	nl_close(&p->inner_nl);
 	fw_closep(&p->host_netns_fd);
 	p->restore_ns = fw_now_ns() - t0;
 	return first;

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* The firmware's network (PRODUCT.md §5): --tap IF[:INNER[:ADDR/PREFIX]] and
- * --veth[=ADDR/PREFIX], all over rtnetlink (libmnl), no helper program.
+ * --veth[=ADDR/PREFIX], all over rtnetlink (nl.h), no helper program.
  *
  * Pure half (no root, unit-tested): net_ifname_check(), net_parse_cidr(),
  * net_format_cidr(), net_parse_tap(), net_veth_host_name(), net_veth_default(),
@@ -36,6 +36,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "nl.h"
 #include "util.h"
 
 #define NET_MAX_TAPS 16
@@ -125,7 +126,7 @@ struct net_plan {
 	bool veth_created;
 	bool force_default_route;	/* --force-default-route */
 	int host_netns_fd;		/* the supervisor's own, to come back after setns */
-	void *inner_nl;			/* struct mnl_socket in the firmware's namespace */
+	struct nl_sock inner_nl;	/* in the firmware's namespace, from net_move_in() */
 	uint64_t move_ns, restore_ns;	/* time spent, for -v */
 };
 
@@ -152,6 +153,8 @@ int net_req_getlink(void *buf, size_t size, uint32_t seq, const char *name);
 int net_req_move(void *buf, size_t size, uint32_t seq, int ifindex, int netns_fd,
 		 const char *newname);
 int net_req_set_up(void *buf, size_t size, uint32_t seq, int ifindex, bool up);
+/* The same for the link of that name (no index needed: lo). */
+int net_req_set_up_name(void *buf, size_t size, uint32_t seq, const char *name, bool up);
 int net_req_addaddr(void *buf, size_t size, uint32_t seq, int ifindex,
 		    const struct net_addr *a);
 /* A veth pair: host end in the caller's namespace, peer created straight in
