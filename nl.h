@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* The little of rtnetlink that netsetup.c needs, written here rather than
  * linked from a library (a static fwrun needs static libraries, and Debian
- * has no libmnl.a).
+ * ships none for the netlink library used before).
  *
  * Pure half (no root; unit-tested, fuzzed by fuzz/fuzz_nl):
  *   building one request in a caller's buffer: every write is checked
