@@ -114,11 +114,17 @@ int nl_msg_end(const struct nl_msg *m)
 	return m->overflow ? -ENOBUFS : (int)m->nlh->nlmsg_len;
 }
 
+static void table_clear(const struct nlattr **tb, unsigned max)
+{
+	for (unsigned t = 0; t <= max; t++)
+		tb[t] = NULL;
+}
+
 int nl_parse_attrs(const void *area, size_t len, const struct nlattr **tb, unsigned max)
 {
 	const char *p = area;
 
-	memset(tb, 0, (max + 1) * sizeof(*tb));
+	table_clear(tb, max);
 	while (len > 0) {
 		const struct nlattr *a = (const void *)p;
 		if (len < NLA_HDRLEN || a->nla_len < NLA_HDRLEN || a->nla_len > len)
@@ -142,7 +148,7 @@ int nl_parse(const struct nlmsghdr *nlh, size_t hdrlen, const struct nlattr **tb
 	size_t len = nlh->nlmsg_len;
 
 	if (len < NLMSG_HDRLEN || hdrlen > len - NLMSG_HDRLEN) {
-		memset(tb, 0, (max + 1) * sizeof(*tb));
+		table_clear(tb, max);
 		return -EBADMSG;
 	}
 	size_t off = NLMSG_HDRLEN + NLMSG_ALIGN(hdrlen);

@@ -78,9 +78,9 @@ static void reply(const uint8_t *data, size_t size)
 
 /* What one top-level put should leave: its type, and payload. */
 struct put {
-	uint16_t type;
 	const uint8_t *data;
 	size_t len;
+	uint16_t type;
 	bool nest;
 };
 
