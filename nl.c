@@ -14,6 +14,19 @@
 
 /* ------------------------------------------------------------------ pure */
 
+/* Past one attribute or message of n bytes (padded to 4) in an area of
+ * *left bytes; false at its end (the last one's padding may be cut off). */
+static bool next(const char **p, size_t *left, size_t n)
+{
+	size_t step = NLMSG_ALIGN(n);	/* NLA_ALIGN() is the same */
+
+	if (step >= *left)
+		return false;
+	*p += step;
+	*left -= step;
+	return true;
+}
+
 /* Append len bytes, zeroed up to the next 4-byte boundary. */
 static void *grow(struct nl_msg *m, size_t len)
 {
@@ -132,12 +145,8 @@ int nl_parse_attrs(const void *area, size_t len, const struct nlattr **tb, unsig
 		unsigned type = a->nla_type & NLA_TYPE_MASK;
 		if (type <= max)
 			tb[type] = a;
-		/* The last one's padding may be left out of the length. */
-		size_t step = NLA_ALIGN(a->nla_len);
-		if (step >= len)
+		if (!next(&p, &len, a->nla_len))
 			break;
-		p += step;
-		len -= step;
 	}
 	return 0;
 }
@@ -236,11 +245,8 @@ int nl_reply(const void *buf, size_t len, uint32_t seq, uint32_t portid, nl_cb c
 			if (r != 0)
 				return r;
 		}
-		size_t step = NLMSG_ALIGN(nlh->nlmsg_len);
-		if (step >= len)
+		if (!next(&p, &len, nlh->nlmsg_len))
 			break;
-		p += step;
-		len -= step;
 	}
 	return 0;
 }

@@ -105,28 +105,25 @@ static void build(const uint8_t *prog, size_t n)
 		const uint8_t *d = prog + i;
 		switch (op % 8) {
 		case 0:
-			if (n - i < 1)
-				goto done;
-			nl_put_u8(&m, type, d[0]);
-			len = 1;
-			i += 1;
-			break;
 		case 1:
-			if (n - i < 2)
+		case 2: {
+			/* u8, u16, u32 from the next 1, 2, 4 bytes (little-endian:
+			 * the payload is those bytes) */
+			uint32_t v = 0;
+			len = (size_t)1 << (op % 8);
+			if (n - i < len)
 				goto done;
-			nl_put_u16(&m, type, (uint16_t)(d[0] | d[1] << 8));
-			len = 2;
-			i += 2;
+			for (size_t k = len; k-- > 0;)
+				v = v << 8 | d[k];
+			if (len == 1)
+				nl_put_u8(&m, type, (uint8_t)v);
+			else if (len == 2)
+				nl_put_u16(&m, type, (uint16_t)v);
+			else
+				nl_put_u32(&m, type, v);
+			i += len;
 			break;
-		case 2:
-			if (n - i < 4)
-				goto done;
-			nl_put_u32(&m, type,
-				   (uint32_t)d[0] | (uint32_t)d[1] << 8 | (uint32_t)d[2] << 16 |
-					   (uint32_t)d[3] << 24);
-			len = 4;
-			i += 4;
-			break;
+		}
 		case 3: {
 			/* a string up to the next NUL (or the end) */
 			const uint8_t *z = memchr(d, 0, n - i);

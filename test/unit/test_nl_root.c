@@ -30,12 +30,14 @@ static int setup(void **state)
 	return 0;
 }
 
-static void need_netns(void)
+/* s opened in the test's namespace (the test skips without one). */
+static void open_sock(struct nl_sock *s)
 {
 	if (!in_netns) {
 		print_message("skip: needs root (a network namespace of its own)\n");
 		skip();
 	}
+	assert_int_equal(nl_open(s), 0);
 }
 
 static uint32_t seq = 1000;
@@ -80,13 +82,23 @@ static int link_cb(const struct nlmsghdr *nlh, void *data)
 	return 0;
 }
 
+/* That link request (link_req) on s, l (may be NULL) getting the link:
+ * nl_talk()'s result. */
+static int talk_link(struct nl_sock *s, uint16_t type, const char *name, bool up,
+		     struct link *l)
+{
+	NL_ALIGNED char req[256];
+
+	assert_true(link_req(req, sizeof(req), type, name, up) > 0);
+	return nl_talk(s, (void *)req, l ? link_cb : NULL, l);
+}
+
 static void test_open_close(void **state)
 {
 	struct nl_sock s = NL_SOCK_CLOSED;
 
 	(void)state;
-	need_netns();
-	assert_int_equal(nl_open(&s), 0);
+	open_sock(&s);
 	assert_true(s.fd >= 0);
 	assert_true(s.portid != 0);
 	assert_true(fcntl(s.fd, F_GETFD) & FD_CLOEXEC);
@@ -100,17 +112,12 @@ static void test_open_close(void **state)
 static void test_lo_up(void **state)
 {
 	_cleanup_nl_ struct nl_sock s = NL_SOCK_CLOSED;
-	NL_ALIGNED char req[256];
 	struct link l = { 0 };
 
 	(void)state;
-	need_netns();
-	assert_int_equal(nl_open(&s), 0);
-	int len = link_req(req, sizeof(req), RTM_NEWLINK, "lo", true);
-	assert_true(len > 0);
-	assert_int_equal(nl_talk(&s, (void *)req, NULL, NULL), 0);
-	link_req(req, sizeof(req), RTM_GETLINK, "lo", false);
-	assert_int_equal(nl_talk(&s, (void *)req, link_cb, &l), 0);
+	open_sock(&s);
+	assert_int_equal(talk_link(&s, RTM_NEWLINK, "lo", true, NULL), 0);
+	assert_int_equal(talk_link(&s, RTM_GETLINK, "lo", false, &l), 0);
 	assert_int_equal(l.calls, 1);
 	assert_int_equal(l.ifindex, 1);
 	assert_string_equal(l.name, "lo");
@@ -127,12 +134,9 @@ static void test_errors(void **state)
 	struct link l = { 0 };
 
 	(void)state;
-	need_netns();
-	assert_int_equal(nl_open(&s), 0);
-	link_req(req, sizeof(req), RTM_NEWLINK, "fwtnope", true);
-	assert_int_equal(nl_talk(&s, (void *)req, NULL, NULL), -ENODEV);
-	link_req(req, sizeof(req), RTM_GETLINK, "fwtnope", false);
-	assert_int_equal(nl_talk(&s, (void *)req, link_cb, &l), -ENODEV);
+	open_sock(&s);
+	assert_int_equal(talk_link(&s, RTM_NEWLINK, "fwtnope", true, NULL), -ENODEV);
+	assert_int_equal(talk_link(&s, RTM_GETLINK, "fwtnope", false, &l), -ENODEV);
 	assert_int_equal(l.calls, 0);
 
 	/* the same address twice, with NLM_F_EXCL */
@@ -162,8 +166,7 @@ static void test_stale_answer(void **state)
 	struct link l = { 0 };
 
 	(void)state;
-	need_netns();
-	assert_int_equal(nl_open(&s), 0);
+	open_sock(&s);
 	/* sent, never read: a link and its ACK, then an error */
 	int len = link_req(req, sizeof(req), RTM_GETLINK, "lo", false);
 	assert_int_equal(sendto(s.fd, req, (size_t)len, 0, (struct sockaddr *)&kernel,
@@ -173,8 +176,7 @@ static void test_stale_answer(void **state)
 	assert_int_equal(sendto(s.fd, req, (size_t)len, 0, (struct sockaddr *)&kernel,
 				sizeof(kernel)),
 			 len);
-	link_req(req, sizeof(req), RTM_GETLINK, "lo", false);
-	assert_int_equal(nl_talk(&s, (void *)req, link_cb, &l), 0);
+	assert_int_equal(talk_link(&s, RTM_GETLINK, "lo", false, &l), 0);
 	assert_int_equal(l.calls, 1);	/* link_cb checks it is this request's */
 	assert_string_equal(l.name, "lo");
 }
@@ -195,10 +197,8 @@ static void test_dump(void **state)
 	int routes = 0;
 
 	(void)state;
-	need_netns();
-	assert_int_equal(nl_open(&s), 0);
-	link_req(req, sizeof(req), RTM_NEWLINK, "lo", true);
-	assert_int_equal(nl_talk(&s, (void *)req, NULL, NULL), 0);
+	open_sock(&s);
+	assert_int_equal(talk_link(&s, RTM_NEWLINK, "lo", true, NULL), 0);
 	struct rtmsg *rtm = nl_msg_start(&m, req, sizeof(req), RTM_GETROUTE, NLM_F_DUMP, ++seq,
 					 sizeof(*rtm));
 	assert_non_null(rtm);
