@@ -521,7 +521,7 @@ static int container_hook(enum fw_step step, void *data, struct fw_error *e)
 		return net_inside(&run->net, e);
 	case STEP_PRE_PIVOT:
 		return aa_apply_onexec(&run->aa, e);
-	case STEP_POST_PIVOT:
+	case STEP_CAPS:
 		return caps_apply_drop(run->cap_drop, e);
 	default:
 		return 0;
