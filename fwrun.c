@@ -641,11 +641,16 @@ static int prepare_state(struct run *run)
 	r = state_prepare(&run->state, &run->e);
 	if (r < 0)
 		return r;
-	run->lock_fd = state_lock(&run->state, &run->e);
+	bool earlier_boot;
+	run->lock_fd = state_lock(&run->state, &earlier_boot, &run->e);
 	if (run->lock_fd < 0)
 		return run->lock_fd;
 	if (o->reset && (r = state_reset(&run->state, &run->e)) < 0)
 		return r;
+	if (earlier_boot && !o->reset && o->verbosity > FWRUN_QUIET)
+		fprintf(stderr, "fwrun: the last run on %s was in an earlier boot of this host, "
+			"and its writes are not synced at its end: if the host crashed soon "
+			"after, some may be missing (--reset starts over)\n", run->state.dir);
 	/* Remember the image for --diff (rewritten only when it changes). */
 	char recorded[PATH_MAX];
 	if (realpath(o->rootfs, abs) &&
