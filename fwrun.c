@@ -848,6 +848,8 @@ static void emit_started(const struct run *run, unsigned run_no)
 	char line[EVENTS_LINE_MAX];
 	int n;
 
+	if (run->o->status_fd < 0)
+		return;		/* nobody listens: not even the ids are worth reading */
 	for (size_t i = 0; i < EVENTS_NS_COUNT; i++)
 		ev.ns[i] = ns_id(run->ns.init_pid, events_ns_types[i]);
 	n = events_format_started(line, sizeof(line), &ev);
