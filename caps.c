@@ -211,9 +211,6 @@ int caps_last_cap(void)
 				last = (int)v;
 		}
 	}
-	/* libcap-ng learns the last capability from the same file, once per
-	 * process: let it do so here, while /proc is the host's. */
-	(void)capng_get_caps_process();
 	return last;
 }
 

@@ -75,16 +75,16 @@ int caps_format(uint64_t mask, char *buf, size_t size);
 int caps_parse_hex(const char *s, uint64_t *mask);
 
 /* The kernel's last capability (/proc/sys/kernel/cap_last_cap; this build's
- * CAPS_KNOWN_LAST if unreadable). Call it on the host side: it also primes
- * libcap-ng, which reads the same file once, before /proc goes away. */
+ * CAPS_KNOWN_LAST if unreadable). */
 int caps_last_cap(void);
 
 /* Cut drop from the bounding and inheritable sets (and so from the ambient
  * set) of the calling process, with libcap-ng, then check the bounding set
  * with PR_CAPBSET_READ. The effective and permitted sets stay as they are:
- * the setup child still needs them (unshare, fork, pid 1's setup) even with
- * --cap-drop ALL; execve recomputes them from the bounding set. Needs
- * CAP_SETPCAP. */
+ * the setup child still needs them (mounts, pivot, fork, pid 1's setup) even
+ * with --cap-drop ALL; execve recomputes them from the bounding set. Needs
+ * CAP_SETPCAP. Call it where /proc/<tid>/status can be read: libcap-ng reads
+ * the sets there, and asks capability by capability without it. */
 int caps_apply_drop(uint64_t drop, struct fw_error *e);
 
 #endif

@@ -521,7 +521,7 @@ static int container_hook(enum fw_step step, void *data, struct fw_error *e)
 		return net_inside(&run->net, e);
 	case STEP_PRE_PIVOT:
 		return aa_apply_onexec(&run->aa, e);
-	case STEP_POST_PIVOT:
+	case STEP_CAPS:
 		return caps_apply_drop(run->cap_drop, e);
 	default:
 		return 0;
@@ -641,11 +641,16 @@ static int prepare_state(struct run *run)
 	r = state_prepare(&run->state, &run->e);
 	if (r < 0)
 		return r;
-	run->lock_fd = state_lock(&run->state, &run->e);
+	bool earlier_boot;
+	run->lock_fd = state_lock(&run->state, &earlier_boot, &run->e);
 	if (run->lock_fd < 0)
 		return run->lock_fd;
 	if (o->reset && (r = state_reset(&run->state, &run->e)) < 0)
 		return r;
+	if (earlier_boot && !o->reset && o->verbosity > FWRUN_QUIET)
+		fprintf(stderr, "fwrun: the last run on %s was in an earlier boot of this host, "
+			"and its writes are not synced at its end: if the host crashed soon "
+			"after, some may be missing (--reset starts over)\n", run->state.dir);
 	/* Remember the image for --diff (rewritten only when it changes). */
 	char recorded[PATH_MAX];
 	if (realpath(o->rootfs, abs) &&
@@ -843,6 +848,8 @@ static void emit_started(const struct run *run, unsigned run_no)
 	char line[EVENTS_LINE_MAX];
 	int n;
 
+	if (run->o->status_fd < 0)
+		return;		/* nobody listens: not even the ids are worth reading */
 	for (size_t i = 0; i < EVENTS_NS_COUNT; i++)
 		ev.ns[i] = ns_id(run->ns.init_pid, events_ns_types[i]);
 	n = events_format_started(line, sizeof(line), &ev);

@@ -23,10 +23,11 @@
 
 enum ns_msg_type {
 	MSG_READY = 1,	/* setup child -> supervisor: namespaces exist */
-	MSG_GO,		/* supervisor -> setup child / init: go on */
+	MSG_GO,		/* supervisor -> setup child: interfaces are in, go on */
 	MSG_STEP,	/* setup child -> supervisor: a step finished (verbose) */
-	MSG_SPAWNED,	/* setup child -> supervisor: pid 1 forked (pid) */
-	MSG_ERROR,	/* either child -> supervisor: a step failed (err) */
+	MSG_SPAWNED,	/* setup child -> supervisor: pid 1 exec'd INIT (pid) */
+	MSG_ERROR,	/* setup child -> supervisor: a step failed (err; pid:
+			 * pid 1 when it was pid 1 that failed) */
 };
 
 struct ns_msg {
@@ -47,9 +48,9 @@ static const char *const step_names[STEP_COUNT] = {
 	[STEP_DEV] = "populate /dev",
 	[STEP_NET_INSIDE] = "network inside",
 	[STEP_PRE_PIVOT] = "protection (exec label)",
+	[STEP_CAPS] = "protection (bounding set)",
 	[STEP_HOSTNAME] = "hostname",
 	[STEP_PIVOT] = "switch root",
-	[STEP_POST_PIVOT] = "protection (bounding set)",
 	[STEP_UNSHARE_PID] = "unshare pid namespace",
 	[STEP_FORK_INIT] = "fork pid 1",
 	[STEP_INIT_SETUP] = "pid 1 session and console",
@@ -72,9 +73,10 @@ void ns_instance_init(struct ns_instance *ns)
 	ns->netns_fd = -1;
 }
 
-static int send_msg(int sock, int type, int step, pid_t pid, const struct fw_error *e)
+static int send_msg_at(int sock, int type, int step, pid_t pid, const struct fw_error *e,
+		       uint64_t time_ns)
 {
-	struct ns_msg m = { .type = type, .step = step, .pid = pid, .time_ns = fw_now_ns() };
+	struct ns_msg m = { .type = type, .step = step, .pid = pid, .time_ns = time_ns };
 
 	if (e)
 		m.err = *e;
@@ -82,6 +84,11 @@ static int send_msg(int sock, int type, int step, pid_t pid, const struct fw_err
 	if (send(sock, &m, sizeof(m), MSG_NOSIGNAL) != (ssize_t)sizeof(m))
 		return -errno;
 	return 0;
+}
+
+static int send_msg(int sock, int type, int step, pid_t pid, const struct fw_error *e)
+{
+	return send_msg_at(sock, type, step, pid, e, fw_now_ns());
 }
 
 /* 0 and *m, or -EPIPE when every other end is closed. */
@@ -107,6 +114,10 @@ struct child {
 	const struct ns_plan *plan;
 	int sock;
 	struct fw_error e;
+	/* Written by pid 1, which shares this memory until its execve
+	 * (CLONE_VM|CLONE_VFORK), read by the setup child afterwards. */
+	enum fw_step init_failed;	/* STEP_NONE: INIT is running */
+	uint64_t init_started_ns, init_ready_ns;
 };
 
 static _Noreturn void child_fail(struct child *c, enum fw_step step)
@@ -291,38 +302,50 @@ static int exec_init(char *const *argv, char *const *envp)
 	return err;
 }
 
-/* pid 1 of the new PID namespace. */
-static _Noreturn void run_init(struct child *c)
+/* pid 1 runs on init_stack, which AddressSanitizer does not know: at a call
+ * to a noreturn function it would warn (on pid 1's stderr) that it cannot
+ * tell the stack's bounds. Only these two make such calls. */
+#if defined(__SANITIZE_ADDRESS__)
+#define INIT_STACK_CODE __attribute__((no_sanitize("address")))
+#else
+#define INIT_STACK_CODE
+#endif
+
+/* pid 1 failed before INIT ran: say so through the shared memory, the
+ * setup child reports it once we are gone. */
+INIT_STACK_CODE static _Noreturn void init_fail(struct child *c, enum fw_step step, int status)
 {
+	c->init_failed = step;
+	_exit(status);
+}
+
+/* pid 1 of the new PID namespace. It runs on its own stack in the setup
+ * child's memory (see spawn_init) and may write only to *c and its stack. */
+INIT_STACK_CODE static int run_init(void *arg)
+{
+	struct child *c = arg;
 	const struct ns_plan *plan = c->plan;
-	struct ns_msg m;
 	struct pollfd pfd = { .fd = c->sock, .events = POLLRDHUP };
 
-	/* The supervisor says go once it has reaped the setup child, i.e. once
-	 * we are its child: only then can the parent-death signal point at it
-	 * (set earlier, it would fire when the setup child exits). */
-	if (recv_msg(c->sock, &m) < 0 || m.type != MSG_GO)
-		_exit(125);
-	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
-		_exit(125);
-	/* ...and if the supervisor died just before the prctl, its end of the
-	 * socket is closed: do not outlive it. */
-	if (poll(&pfd, 1, 0) != 0)
+	c->init_started_ns = fw_now_ns();
+	/* Our parent is the supervisor (CLONE_PARENT): die with it. If it
+	 * died before this prctl, its end of the socket is closed already. */
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || poll(&pfd, 1, 0) != 0)
 		_exit(125);
 
 	if (FW_FAULT("init-setsid") || setsid() < 0) {
 		fw_fail(&c->e, errno, "start a session for", plan->argv[0]);
-		child_fail(c, STEP_INIT_SETUP);
+		init_fail(c, STEP_INIT_SETUP, 125);
 	}
 	if (plan->console_fd >= 0) {
 		for (int fd = 0; fd < 3; fd++)
 			if (FW_FAULT("init-console") || dup2(plan->console_fd, fd) < 0) {
 				fw_fail(&c->e, errno, "attach console to", plan->argv[0]);
-				child_fail(c, STEP_INIT_SETUP);
+				init_fail(c, STEP_INIT_SETUP, 125);
 			}
 		if (ioctl(0, TIOCSCTTY, 0) < 0) {
 			fw_fail(&c->e, errno, "set controlling terminal of", plan->argv[0]);
-			child_fail(c, STEP_INIT_SETUP);
+			init_fail(c, STEP_INIT_SETUP, 125);
 		}
 		if (plan->console_fd > 2)
 			close(plan->console_fd);
@@ -330,14 +353,33 @@ static _Noreturn void run_init(struct child *c)
 	reset_signals();
 	cloexec_from(3);
 
+	c->init_ready_ns = fw_now_ns();
 	int err = FW_FAULT("exec") ? errno : exec_init(plan->argv, plan->envp);
 	struct stat st;
 	/* ENOENT for a file that exists means its interpreter or loader is missing */
 	fw_fail_hint(&c->e, err, "run init", plan->argv[0],
 		     err == ENOENT && stat(plan->argv[0], &st) == 0 ?
 		     "its interpreter or dynamic loader is missing in the firmware" : NULL);
-	send_msg(c->sock, MSG_ERROR, STEP_EXEC, 0, &c->e);
-	_exit(err == ENOENT || err == ENOTDIR || err == ELOOP ? 127 : 126);
+	init_fail(c, STEP_EXEC, err == ENOENT || err == ENOTDIR || err == ELOOP ? 127 : 126);
+}
+
+/* pid 1's stack while it shares our memory, until its execve. */
+static char init_stack[256 * 1024] __attribute__((aligned(16)));
+
+/* Start pid 1 as posix_spawn does: CLONE_VM|CLONE_VFORK, so no copy of our
+ * address space is made and torn down again at its execve, and we resume
+ * once INIT runs or pid 1 failed. CLONE_PARENT makes it the supervisor's
+ * child from the start: its parent-death signal can be set at once, and
+ * the supervisor waits for the init itself, with no hand-off. Returns the
+ * pid, or -errno. */
+static pid_t spawn_init(struct child *c)
+{
+	c->init_failed = STEP_NONE;
+	if (FW_FAULT("fork-init"))
+		return -errno;
+	pid_t pid = clone(run_init, init_stack + sizeof(init_stack),
+			  CLONE_VM | CLONE_VFORK | CLONE_PARENT | SIGCHLD, c);
+	return pid < 0 ? -errno : pid;
 }
 
 static int hook(struct child *c, enum fw_step step)
@@ -409,6 +451,13 @@ static _Noreturn void setup_child(const struct ns_plan *plan, int sock, pid_t su
 	if (hook(&c, STEP_PRE_PIVOT) < 0)
 		child_fail(&c, STEP_PRE_PIVOT);
 	child_step_done(&c, STEP_PRE_PIVOT);
+	/* The bounding set too, for the same reason: libcap-ng reads it from
+	 * /proc/<tid>/status; without /proc it asks the kernel capability by
+	 * capability (some 240 prctl calls). Cutting it does not touch our
+	 * effective set: the mounts and the pivot below still work. */
+	if (hook(&c, STEP_CAPS) < 0)
+		child_fail(&c, STEP_CAPS);
+	child_step_done(&c, STEP_CAPS);
 	if (FW_FAULT("hostname") || sethostname(plan->hostname, strlen(plan->hostname)) < 0) {
 		fw_fail(&c.e, errno, "set hostname", plan->hostname);
 		child_fail(&c, STEP_HOSTNAME);
@@ -417,9 +466,6 @@ static _Noreturn void setup_child(const struct ns_plan *plan, int sock, pid_t su
 	if (switch_root(MERGED_DIR, &c.e) < 0)
 		child_fail(&c, STEP_PIVOT);
 	child_step_done(&c, STEP_PIVOT);
-	if (hook(&c, STEP_POST_PIVOT) < 0)
-		child_fail(&c, STEP_POST_PIVOT);
-	child_step_done(&c, STEP_POST_PIVOT);
 
 	/* Last: the next fork is pid 1 of the new PID namespace. */
 	if (FW_FAULT("unshare-pid") || unshare(CLONE_NEWPID) < 0) {
@@ -427,15 +473,21 @@ static _Noreturn void setup_child(const struct ns_plan *plan, int sock, pid_t su
 		child_fail(&c, STEP_UNSHARE_PID);
 	}
 	child_step_done(&c, STEP_UNSHARE_PID);
-	pid_t pid = FW_FAULT("fork-init") ? -1 : fork();
+	pid_t pid = spawn_init(&c);
 	if (pid < 0) {
-		fw_fail(&c.e, errno, "fork", plan->argv[0]);
+		fw_fail(&c.e, (int)-pid, "fork", plan->argv[0]);
 		child_fail(&c, STEP_FORK_INIT);
 	}
-	if (pid == 0)
-		run_init(&c);
-	send_msg(sock, MSG_SPAWNED, STEP_FORK_INIT, pid, NULL);
-	/* Exiting hands pid 1 to the supervisor (a child subreaper). */
+	if (plan->report_steps) {
+		if (c.init_started_ns)
+			send_msg_at(sock, MSG_STEP, STEP_FORK_INIT, 0, NULL, c.init_started_ns);
+		if (c.init_ready_ns)
+			send_msg_at(sock, MSG_STEP, STEP_INIT_SETUP, 0, NULL, c.init_ready_ns);
+	}
+	if (c.init_failed != STEP_NONE)
+		send_msg(sock, MSG_ERROR, c.init_failed, pid, &c.e);
+	else
+		send_msg(sock, MSG_SPAWNED, STEP_EXEC, pid, NULL);
 	_exit(0);
 }
 
@@ -553,7 +605,7 @@ int ns_spawn(struct ns_instance *ns, const struct ns_plan *plan, struct fw_error
 
 int ns_start_init(struct ns_instance *ns, struct fw_error *e)
 {
-	struct ns_msg m;
+	struct ns_msg m = { 0 };
 	int r;
 
 	/* A failed send (EPIPE) may mean the setup child already failed a
@@ -562,26 +614,14 @@ int ns_start_init(struct ns_instance *ns, struct fw_error *e)
 	if (r < 0 && r != -EPIPE && r != -ECONNRESET)
 		kill(ns->setup_pid, SIGKILL);	/* it would wait for the go forever */
 	r = expect(ns, MSG_SPAWNED, &m, e);
+	/* pid 1 is our child (CLONE_PARENT), also when it failed: ours to reap. */
+	if (m.type == MSG_SPAWNED || m.type == MSG_ERROR)
+		ns->init_pid = m.pid > 0 ? m.pid : -1;
 	if (r == -EPIPE)
 		return setup_died(ns, e);
-	if (r < 0) {
-		reap(&ns->setup_pid, NULL);
-		return r;
-	}
-	ns->init_pid = m.pid;
-	/* Once the setup child is reaped, pid 1 is our child. */
 	reap(&ns->setup_pid, NULL);
-	if (send_msg(ns->sock, MSG_GO, STEP_NONE, 0, NULL) < 0)
-		return fw_fail(e, errno, "start", "pid 1");
-	/* The init's end of the socket closes on a successful execve. */
-	r = expect(ns, -1, &m, e);
-	if (r == -EPIPE) {
-		ns->step_ns[STEP_EXEC] = fw_now_ns();
-		r = 0;
-	} else if (r < 0) {
-		int st;
-		reap(&ns->init_pid, &st);
-	}
+	if (r < 0)
+		reap(&ns->init_pid, NULL);
 	close(ns->sock);
 	ns->sock = -1;
 	return r;

@@ -2,10 +2,12 @@
 /* The process model (PRODUCT.md §3).
  *
  *   fwrun (supervisor, host namespaces, child subreaper)
- *     └─ setup child: unshare(mnt|uts|ipc|net|sysvsem), / private, mounts,
- *        network inside, pivot_root, bounding set, unshare(pid), fork, exit
- *          └─ init: pid 1 of the new PID namespace, reparented to the
- *             supervisor when the setup child exits; execs INIT.
+ *     ├─ setup child: unshare(mnt|uts|ipc|net|sysvsem), / private, mounts,
+ *     │  network inside, exec label, bounding set, pivot_root, unshare(pid),
+ *     │  clone(CLONE_VM|CLONE_VFORK|CLONE_PARENT), exit
+ *     └─ init: pid 1 of the new PID namespace, the supervisor's child from
+ *        the start (CLONE_PARENT); shares the setup child's memory until it
+ *        execs INIT, as posix_spawn's child does, so nothing is copied.
  *
  * The supervisor waits for the init itself (its real wait status, no relay
  * process), holds the network namespace's fd to give interfaces back, and is
@@ -33,10 +35,10 @@ enum fw_step {
 	STEP_OVERLAY,
 	STEP_DEV,		/* minimal /dev */
 	STEP_NET_INSIDE,	/* hook: lo, interfaces inside */
-	STEP_PRE_PIVOT,		/* hook: while the host's /proc is still reachable */
+	STEP_PRE_PIVOT,		/* hook: exec label, while the host's /proc is reachable */
+	STEP_CAPS,		/* hook: bounding set, idem */
 	STEP_HOSTNAME,
 	STEP_PIVOT,
-	STEP_POST_PIVOT,	/* hook: bounding set */
 	STEP_UNSHARE_PID,
 	STEP_FORK_INIT,
 	STEP_INIT_SETUP,	/* pid 1 before exec: session, console, fds */
@@ -47,7 +49,7 @@ enum fw_step {
 const char *fw_step_name(enum fw_step step);
 
 /* Called inside the namespaces at STEP_NET_INSIDE, STEP_PRE_PIVOT and
- * STEP_POST_PIVOT (fwrun.c wires network, AppArmor and capabilities here,
+ * STEP_CAPS (fwrun.c wires network, AppArmor and capabilities here,
  * so this module knows none of them). Return 0 or fw_fail(...). */
 typedef int (*ns_hook)(enum fw_step step, void *data, struct fw_error *e);
 
@@ -85,8 +87,9 @@ struct ns_instance {
 
 void ns_instance_init(struct ns_instance *ns);
 
-/* Make the calling process (the supervisor) a child subreaper, so that the
- * init is reparented to it. Once per process. */
+/* Make the calling process (the supervisor) a child subreaper: a safety net,
+ * so that nothing the setup child may leave behind goes to the host's init.
+ * Once per process. */
 int ns_become_subreaper(struct fw_error *e);
 
 /* Fork the setup child and return once its namespaces exist (ns->netns_fd

@@ -239,6 +239,8 @@ int overlay_options(char *buf, size_t size, const char *lower, const char *upper
 		r = append_opt(buf, size, &n, ",upperdir=", upper);
 	if (r == 0 && work)
 		r = append_opt(buf, size, &n, ",workdir=", work);
+	if (r == 0 && work)
+		r = append_opt(buf, size, &n, ",volatile", "");
 	if (r < 0) {
 		if (size)
 			buf[0] = '\0';
@@ -779,14 +781,16 @@ int state_prepare(const struct state_paths *p, struct fw_error *e)
 	return 0;
 }
 
-/* Take dfd/name as a lock naming us (our pid) for messages to others.
- * what/subject name the thing locked in errors. */
-static int take_lock(int dfd, const char *name, const char *path, const char *what,
+/* Take dfd/name as a lock naming us (our pid, then boot if not NULL) for
+ * messages to others; the last holder's record is left in holder. what and
+ * subject name the thing locked in errors. */
+static int take_lock(int dfd, const char *name, const char *path, const char *boot,
+		     char *holder, size_t holder_size, const char *what,
 		     const char *subject, const char *point, struct fw_error *e)
 {
-	char holder[32], hint[sizeof(e->hint)], txt[32];
+	char hint[sizeof(e->hint)], txt[96];
 
-	int fd = FW_FAULT_ERR(point) ?: fw_lock_at(dfd, name, holder, sizeof(holder));
+	int fd = FW_FAULT_ERR(point) ?: fw_lock_at(dfd, name, holder, holder_size);
 	if (fd == -EBUSY) {
 		long pid = strtol(holder, NULL, 10);
 		if (pid > 0)
@@ -800,7 +804,7 @@ static int take_lock(int dfd, const char *name, const char *path, const char *wh
 		return fw_fail_hint(e, EINVAL, "open lock", path, "not a regular file");
 	if (fd < 0)
 		return fw_fail(e, -fd, "open lock", path);
-	snprintf(txt, sizeof(txt), "%ld\n", (long)getpid());
+	snprintf(txt, sizeof(txt), "%ld%s%s\n", (long)getpid(), boot ? " " : "", boot ? boot : "");
 	int r = fw_lock_write(fd, txt);
 	if (r < 0) {
 		close(fd);
@@ -809,12 +813,72 @@ static int take_lock(int dfd, const char *name, const char *path, const char *wh
 	return fd;
 }
 
-int state_lock(const struct state_paths *p, struct fw_error *e)
+bool state_same_boot(const char *record, const char *boot)
 {
+	const char *sp = strchr(record, ' ');
+	size_t len = strlen(boot);
+
+	return len && sp && strncmp(sp + 1, boot, len) == 0 &&
+	       (sp[1 + len] == '\n' || sp[1 + len] == '\0');
+}
+
+/* The kernel's id of this boot ("" if unreadable: then no boot matches). */
+static void read_boot_id(char *buf, size_t size)
+{
+	_cleanup_close_ int fd = open("/proc/sys/kernel/random/boot_id", O_RDONLY | O_CLOEXEC);
+	ssize_t n = fd >= 0 ? fw_read_all(fd, buf, size - 1) : -1;
+
+	buf[n > 0 ? n : 0] = '\0';
+	buf[strcspn(buf, "\n ")] = '\0';
+}
+
+#define VOLATILE_MARK "work/work/incompat/volatile"
+
+static int empty_dir(int dfd, dev_t dev, const char *path, struct fw_error *e);
+
+/* Remove the marker a volatile overlay mount leaves in the work dir (with
+ * what the kernel keeps in it): 1 if there was one, 0 if not, or -errno. */
+static int clear_volatile_mark(int dfd, const struct state_paths *p, struct fw_error *e)
+{
+	char path[PATH_MAX];
+	struct stat st;
+
+	if (path_join(path, sizeof(path), p->work, "work/incompat/volatile") < 0)
+		fw_strlcpy(path, p->work, sizeof(path));	/* for messages only */
+	_cleanup_close_ int mfd = openat(dfd, VOLATILE_MARK,
+					 O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (mfd < 0)
+		return errno == ENOENT ? 0 : fw_fail(e, errno, "open", path);
+	if (fstat(mfd, &st) < 0)
+		return fw_fail(e, errno, "look at", path);
+	int r = empty_dir(mfd, st.st_dev, path, e);
+	if (r < 0)
+		return r;
+	if (unlinkat(dfd, VOLATILE_MARK, AT_REMOVEDIR) < 0)
+		return fw_fail(e, errno, "remove", path);
+	return 1;
+}
+
+int state_lock(const struct state_paths *p, bool *earlier_boot, struct fw_error *e)
+{
+	char boot[40], last[96];
+
+	*earlier_boot = false;
 	_cleanup_close_ int dfd = open_dir_nofollow(AT_FDCWD, p->dir, p->dir, "lock state dir", e);
 	if (dfd < 0)
 		return dfd;
-	return take_lock(dfd, "lock", p->lock, "lock state dir", p->dir, "lock", e);
+	read_boot_id(boot, sizeof(boot));
+	int fd = take_lock(dfd, "lock", p->lock, boot, last, sizeof(last), "lock state dir",
+			   p->dir, "lock", e);
+	if (fd < 0)
+		return fd;
+	int r = clear_volatile_mark(dfd, p, e);
+	if (r < 0) {
+		close(fd);
+		return r;
+	}
+	*earlier_boot = r > 0 && !state_same_boot(last, boot);
+	return fd;
 }
 
 int instance_lock(const char *name, struct fw_error *e)
@@ -828,7 +892,10 @@ int instance_lock(const char *name, struct fw_error *e)
 	if (dfd < 0)
 		return dfd;
 	snprintf(path, sizeof(path), "%s/%s", FWRUN_INSTANCE_DIR, name);
-	return take_lock(dfd, name, path, "lock instance", name, "instance-lock", e);
+	char holder[96];
+
+	return take_lock(dfd, name, path, NULL, holder, sizeof(holder), "lock instance", name,
+			 "instance-lock", e);
 }
 
 void instance_unlock(const char *name, int fd)

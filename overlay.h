@@ -76,8 +76,15 @@ int rootfs_mount(const char *source_path, int image_fd, const struct rootfs_info
  * backslash. Returns the length written, or -ENAMETOOLONG. */
 int overlay_escape(const char *path, char *out, size_t out_size);
 
-/* "lowerdir=<lower>,upperdir=<upper>,workdir=<work>" with every path escaped.
- * Returns the length, or -ENAMETOOLONG. */
+/* "lowerdir=<lower>,upperdir=<upper>,workdir=<work>,volatile" with every
+ * path escaped ("lowerdir=<lower>" alone without upper and work). Returns the
+ * length, or -ENAMETOOLONG.
+ *
+ * volatile: at unmount the kernel does not sync the upper dir's whole file
+ * system (the largest cost of a run with a state dir after the process
+ * creations); the run's writes reach the disk with the host's writeback, as
+ * any program's do. The kernel then leaves work/work/incompat/volatile and
+ * refuses the next mount while it is there: state_lock() handles it. */
 int overlay_options(char *buf, size_t size, const char *lower, const char *upper,
 		    const char *work);
 
@@ -103,10 +110,19 @@ int state_paths(struct state_paths *p, const char *state_dir, const char *name);
  * or upper/work that is a symlink or not a directory. */
 int state_prepare(const struct state_paths *p, struct fw_error *e);
 
-/* Take the instance lock (flock on dir/lock, O_NOFOLLOW|O_CLOEXEC, our pid
- * written in it). Returns the lock fd to keep open for the run; -EBUSY when
- * another fwrun holds it (e->subject names the state dir, e->hint its pid). */
-int state_lock(const struct state_paths *p, struct fw_error *e);
+/* Take the instance lock (flock on dir/lock, O_NOFOLLOW|O_CLOEXEC; our pid
+ * and the host's boot id written in it). Returns the lock fd to keep open for
+ * the run; -EBUSY when another fwrun holds it (e->subject names the state
+ * dir, e->hint its pid).
+ * With the lock held, it removes the last run's volatile marker (see
+ * overlay_options()). Removing it is safe when that run was in this boot:
+ * nothing the host has not written yet can have been lost. *earlier_boot is
+ * set when the marker was left in an earlier boot: if the host crashed then,
+ * the end of that run's writes may be missing; the caller says so. */
+int state_lock(const struct state_paths *p, bool *earlier_boot, struct fw_error *e);
+
+/* The last run's record in a lock ("PID BOOT_ID\n"): is it from boot? */
+bool state_same_boot(const char *record, const char *boot);
 
 /* One instance name runs once at a time, whatever its state dir (and with
  * --ephemeral too): a lock per name in FWRUN_INSTANCE_DIR, held for the run.

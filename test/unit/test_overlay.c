@@ -546,7 +546,7 @@ static void options_basic(void **state)
 				"/var/lib/fwrun/a b,c:d\\e/upper", "/var/lib/fwrun/a b,c:d\\e/work");
 	assert_string_equal(buf, "lowerdir=/run/fwrun/mnt/lower,"
 				 "upperdir=/var/lib/fwrun/a b\\,c\\:d\\\\e/upper,"
-				 "workdir=/var/lib/fwrun/a b\\,c\\:d\\\\e/work");
+				 "workdir=/var/lib/fwrun/a b\\,c\\:d\\\\e/work,volatile");
 	assert_int_equal(n, (int)strlen(buf));
 
 	/* Read-only overlay: lower only. */
@@ -562,7 +562,7 @@ static void options_basic(void **state)
 static void options_boundary(void **state)
 {
 	char buf[128];
-	const char *want = "lowerdir=/l,upperdir=/u\\,x,workdir=/w";
+	const char *want = "lowerdir=/l,upperdir=/u\\,x,workdir=/w,volatile";
 	int len = (int)strlen(want);
 	(void)state;
 
@@ -585,6 +585,23 @@ static void options_boundary(void **state)
 	big[sizeof(big) - 1] = '\0';
 	char page[4096];
 	assert_int_equal(overlay_options(page, sizeof(page), big, "/u", "/w"), -ENAMETOOLONG);
+}
+
+static void same_boot(void **state)
+{
+	const char *boot = "0b7e5a4c-1d2e-4f60-8a9b-0c1d2e3f4a5b";
+	(void)state;
+
+	assert_true(state_same_boot("4242 0b7e5a4c-1d2e-4f60-8a9b-0c1d2e3f4a5b\n", boot));
+	assert_true(state_same_boot("4242 0b7e5a4c-1d2e-4f60-8a9b-0c1d2e3f4a5b", boot));
+	/* Another boot, a longer id, a record from before boot ids, nothing. */
+	assert_false(state_same_boot("4242 0b7e5a4c-1d2e-4f60-8a9b-0c1d2e3f4a5c\n", boot));
+	assert_false(state_same_boot("4242 0b7e5a4c-1d2e-4f60-8a9b-0c1d2e3f4a5b7\n", boot));
+	assert_false(state_same_boot("4242\n", boot));
+	assert_false(state_same_boot("", boot));
+	/* An unreadable boot id matches no record, not even an empty one. */
+	assert_false(state_same_boot("4242 \n", ""));
+	assert_false(state_same_boot("4242 ", ""));
 }
 
 /* ---- state paths ---- */
@@ -759,6 +776,7 @@ int main(void)
 		cmocka_unit_test(escape_boundary),
 		cmocka_unit_test(options_basic),
 		cmocka_unit_test(options_boundary),
+		cmocka_unit_test(same_boot),
 		cmocka_unit_test(paths_default),
 		cmocka_unit_test(paths_state_dir),
 		cmocka_unit_test(paths_too_long),

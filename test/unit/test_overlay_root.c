@@ -700,18 +700,19 @@ static void lock_busy(void **state)
 	char dir[PATH_MAX], want[64];
 	struct state_paths sp;
 	struct fw_error e = { 0 };
+	bool eb;
 	(void)state;
 
 	pathf(dir, sizeof(dir), "%s/t-lock", tmp);
 	assert_int_equal(state_paths(&sp, dir, NULL), 0);
 	assert_int_equal(state_prepare(&sp, &e), 0);
-	int fd = state_lock(&sp, &e);
+	int fd = state_lock(&sp, &eb, &e);
 	assert_true(fd >= 0);
 	assert_true(fcntl(fd, F_GETFD) & FD_CLOEXEC);
 
 	/* A second taker, here or in another process, is refused with our pid. */
 	memset(&e, 0, sizeof(e));
-	assert_int_equal(state_lock(&sp, &e), -EBUSY);
+	assert_int_equal(state_lock(&sp, &eb, &e), -EBUSY);
 	assert_int_equal(e.err, EBUSY);
 	assert_string_equal(e.subject, dir);
 	pathf(want, sizeof(want), "held by pid %ld", (long)getpid());
@@ -722,7 +723,7 @@ static void lock_busy(void **state)
 	assert_true(pid >= 0);
 	if (pid == 0) {
 		struct fw_error ce = { 0 };
-		int r = state_lock(&sp, &ce);
+		int r = state_lock(&sp, &eb, &ce);
 		_exit(r == -EBUSY && strstr(ce.hint, want) ? 0 : 1);
 	}
 	int ws;
@@ -731,9 +732,9 @@ static void lock_busy(void **state)
 
 	/* Released with the fd: the next run takes it and writes its pid. */
 	close(fd);
-	fd = state_lock(&sp, &e);
+	fd = state_lock(&sp, &eb, &e);
 	assert_true(fd >= 0);
-	char txt[32] = "";
+	char txt[96] = "";
 	assert_true(pread(fd, txt, sizeof(txt) - 1, 0) > 0);
 	assert_int_equal(strtol(txt, NULL, 10), getpid());
 	close(fd);
@@ -743,14 +744,90 @@ static void lock_busy(void **state)
 	pathf(target, sizeof(target), "%s/t-lock-target", tmp);
 	assert_int_equal(unlink(sp.lock), 0);
 	assert_int_equal(symlink(target, sp.lock), 0);
-	assert_int_equal(state_lock(&sp, &e), -ELOOP);
+	assert_int_equal(state_lock(&sp, &eb, &e), -ELOOP);
 	assert_int_equal(access(target, F_OK), -1);
 	/* Nor is a FIFO opened for long. */
 	assert_int_equal(unlink(sp.lock), 0);
 	assert_int_equal(mkfifo(sp.lock, 0600), 0);
 	alarm(10);
-	assert_int_equal(state_lock(&sp, &e), -EINVAL);
+	assert_int_equal(state_lock(&sp, &eb, &e), -EINVAL);
 	alarm(0);
+}
+
+/* ---- the volatile overlay's marker ---- */
+
+static void plant_marker(const struct state_paths *sp, const char *record)
+{
+	assert_int_equal(sh("mkdir -p '%s/work/incompat/volatile' && "
+			    "touch '%s/work/incompat/volatile/dirty' && "
+			    "printf '%%s' '%s' > '%s'", sp->work, sp->work, record, sp->lock), 0);
+}
+
+static bool marker_left(const struct state_paths *sp)
+{
+	char path[PATH_MAX];
+
+	pathf(path, sizeof(path), "%s/work/incompat/volatile", sp->work);
+	return access(path, F_OK) == 0;
+}
+
+static void lock_volatile_marker(void **state)
+{
+	char dir[PATH_MAX], boot[64] = "", record[128];
+	struct state_paths sp;
+	struct fw_error e = { 0 };
+	bool eb = true;
+	(void)state;
+
+	FILE *f = fopen("/proc/sys/kernel/random/boot_id", "re");
+	assert_non_null(f);
+	assert_non_null(fgets(boot, sizeof(boot), f));
+	fclose(f);
+	boot[strcspn(boot, "\n")] = '\0';
+
+	pathf(dir, sizeof(dir), "%s/t-volatile", tmp);
+	assert_int_equal(state_paths(&sp, dir, NULL), 0);
+	assert_int_equal(state_prepare(&sp, &e), 0);
+
+	/* No marker (a first run): nothing to say. The record names this boot. */
+	int fd = state_lock(&sp, &eb, &e);
+	assert_true(fd >= 0);
+	assert_false(eb);
+	char txt[128] = "";
+	assert_true(pread(fd, txt, sizeof(txt) - 1, 0) > 0);
+	pathf(record, sizeof(record), "%ld %s\n", (long)getpid(), boot);
+	assert_string_equal(txt, record);
+	close(fd);
+
+	/* Left by a run in this boot: removed, silently. */
+	pathf(record, sizeof(record), "1 %s\n", boot);
+	plant_marker(&sp, record);
+	fd = state_lock(&sp, &eb, &e);
+	assert_true(fd >= 0);
+	assert_false(eb);
+	assert_false(marker_left(&sp));
+	close(fd);
+
+	/* Left in another boot, or by a record without one: removed, said. */
+	plant_marker(&sp, "1 00000000-0000-0000-0000-000000000000\n");
+	fd = state_lock(&sp, &eb, &e);
+	assert_true(fd >= 0);
+	assert_true(eb);
+	assert_false(marker_left(&sp));
+	close(fd);
+	plant_marker(&sp, "1\n");
+	fd = state_lock(&sp, &eb, &e);
+	assert_true(fd >= 0);
+	assert_true(eb);
+	close(fd);
+
+	/* A marker that is a symlink is not followed: refused. */
+	assert_int_equal(sh("mkdir -p '%s/work/incompat' && ln -s / '%s/work/incompat/volatile'",
+			    sp.work, sp.work), 0);
+	memset(&e, 0, sizeof(e));
+	assert_int_equal(state_lock(&sp, &eb, &e), -ENOTDIR);
+	assert_non_null(strstr(e.subject, "volatile"));
+	assert_int_equal(sh("rm '%s/work/incompat/volatile'", sp.work), 0);
 }
 
 /* ---- state dirs that are not directories ---- */
@@ -760,6 +837,7 @@ static void state_refused(void **state)
 	char path[PATH_MAX];
 	struct state_paths sp;
 	struct fw_error e;
+	bool eb;
 	(void)state;
 
 	/* A file. */
@@ -778,7 +856,7 @@ static void state_refused(void **state)
 	memset(&e, 0, sizeof(e));
 	assert_int_equal(state_prepare(&sp, &e), -ELOOP);
 	assert_non_null(strstr(e.hint, "a symlink"));
-	assert_int_equal(state_lock(&sp, &e), -ELOOP);
+	assert_int_equal(state_lock(&sp, &eb, &e), -ELOOP);
 	assert_int_equal(state_reset(&sp, &e), -ELOOP);
 
 	/* upper/ a symlink pointing out: refused, nothing created there. */
@@ -965,6 +1043,7 @@ int main(void)
 		cmocka_unit_test(dir_readonly_legacy),
 		cmocka_unit_test(overlay_missing_upper),
 		cmocka_unit_test(lock_busy),
+		cmocka_unit_test(lock_volatile_marker),
 		cmocka_unit_test(state_refused),
 		cmocka_unit_test(reset_tree),
 		cmocka_unit_test(reset_does_not_cross_mounts),
