@@ -993,6 +993,9 @@ static int run_firmware(const struct fwrun_opts *o)
 		if (run.ns.netns_fd >= 0)
 			close(run.ns.netns_fd);
 		ns_instance_init(&run.ns);
+		/* The overlay's volatile marker: the next mount would refuse it. */
+		if (!o->ephemeral && state_clear_volatile(&run.state, &run.e) < 0)
+			goto fail;
 		if (net_validate(&run.net, &run.e) < 0 || net_prepare(&run.net, &run.e) < 0)
 			goto fail;
 	}

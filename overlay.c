@@ -859,6 +859,15 @@ static int clear_volatile_mark(int dfd, const struct state_paths *p, struct fw_e
 	return 1;
 }
 
+int state_clear_volatile(const struct state_paths *p, struct fw_error *e)
+{
+	_cleanup_close_ int dfd = open_dir_nofollow(AT_FDCWD, p->dir, p->dir, "use state dir", e);
+	if (dfd < 0)
+		return dfd;
+	int r = clear_volatile_mark(dfd, p, e);
+	return r < 0 ? r : 0;
+}
+
 int state_lock(const struct state_paths *p, bool *earlier_boot, struct fw_error *e)
 {
 	char boot[40], last[96];
