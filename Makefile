@@ -47,6 +47,26 @@ FW_CFLAGS := -std=gnu11 $(WARN) -D_GNU_SOURCE -D_FORTIFY_SOURCE=2 \
 	$(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null) $(TEST_CFLAGS)
 FW_LDFLAGS := -pie -Wl,-z,relro,-z,now $(SAN_FLAGS) $(LDFLAGS)
 LIBS := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
+
+# fwrun itself is a static PIE: a run forks two processes from it (the setup
+# child, pid 1), and dynamically linked each would pay for the loader's
+# mappings again, in page tables and copy-on-write faults (bench/RESULTS.md).
+# STATIC=0 links it dynamically; sanitizer builds always are; tests are.
+STATIC ?= 1
+ifeq ($(SANITIZE),1)
+STATIC := 0
+endif
+ifeq ($(STATIC),1)
+BIN_LDFLAGS := -static-pie -Wl,-z,relro,-z,now $(LDFLAGS)
+BIN_LIBS := $(shell $(PKG_CONFIG) --static --libs $(PKGS) 2>/dev/null)
+else
+BIN_LDFLAGS := $(FW_LDFLAGS)
+BIN_LIBS := $(LIBS)
+endif
+# glibc's name services need its shared libraries even in a static binary:
+# fwrun must call none of them. libcap-ng.a brings two along, unused, in
+# capng_change_id(): the linker's warnings about those two are left out.
+NSS_FUNCS := getpw|getgr|initgroups|getaddrinfo|getnameinfo|gethostby|getservby|getprotoby|dlopen
 CMOCKA_LIBS := $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null)
 
 ifeq ($(V),1)
@@ -68,7 +88,15 @@ fwrun: $(B)/fwrun
 
 $(B)/fwrun: $(B)/main.o $(B)/libfwrun.a
 	@echo "  LD      $@"
-	$(Q)$(CC) $(FW_LDFLAGS) -o $@ $^ $(LIBS)
+ifeq ($(STATIC),1)
+	$(Q)if nm -u $^ | grep -Ew '($(NSS_FUNCS))[a-z_0-9]*'; then \
+		echo "fwrun must not call glibc's name services (static build)" >&2; exit 1; fi
+	$(Q)$(CC) $(BIN_LDFLAGS) -o $@ $^ $(BIN_LIBS) 2>$@.log; s=$$?; \
+		grep -v -e "in function \`capng_change_id'" -e "Using '\(initgroups\|getpwuid\)' in statically linked" $@.log >&2; \
+		rm -f $@.log; exit $$s
+else
+	$(Q)$(CC) $(BIN_LDFLAGS) -o $@ $^ $(BIN_LIBS)
+endif
 
 $(B)/libfwrun.a: $(LIB_OBJS)
 	@echo "  AR      $@"
