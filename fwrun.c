@@ -623,21 +623,33 @@ static int read_recorded_rootfs(const struct state_paths *st, char *buf, size_t 
 	return 0;
 }
 
+/* Where the state lives, and whether it may: before anything is touched. */
+static int plan_state(struct run *run)
+{
+	const struct fwrun_opts *o = run->o;
+	int r = state_paths(&run->state, o->state_dir, o->name);
+
+	if (r < 0)
+		return fw_fail(&run->e, r, "state directory for", o->state_dir ? o->state_dir : o->name);
+	/* The firmware tree never changes: not even by our own state. */
+	if (!o->ephemeral && run->rootfs.kind == ROOTFS_DIR &&
+	    path_within(run->state.dir, o->rootfs))
+		return fw_fail_hint(&run->e, EINVAL, "use state directory", run->state.dir,
+				    "it lies inside the --rootfs directory, which must not change");
+	return 0;
+}
+
+/* The state dir on disk: made, locked, the last overlay's marker cleared.
+ * Run while the setup child makes its namespaces and mounts the rootfs:
+ * it needs the upper dir only for the overlay. */
 static int prepare_state(struct run *run)
 {
 	const struct fwrun_opts *o = run->o;
 	char abs[PATH_MAX];
 	int r;
 
-	r = state_paths(&run->state, o->state_dir, o->name);
-	if (r < 0)
-		return fw_fail(&run->e, r, "state directory for", o->state_dir ? o->state_dir : o->name);
 	if (o->ephemeral)
 		return 0;
-	/* The firmware tree never changes: not even by our own state. */
-	if (run->rootfs.kind == ROOTFS_DIR && path_within(run->state.dir, o->rootfs))
-		return fw_fail_hint(&run->e, EINVAL, "use state directory", run->state.dir,
-				    "it lies inside the --rootfs directory, which must not change");
 	r = state_prepare(&run->state, &run->e);
 	if (r < 0)
 		return r;
@@ -918,7 +930,7 @@ static int run_firmware(const struct fwrun_opts *o)
 	if (o->status_fd >= 0 && events_open(o->status_fd, &run.e) < 0)
 		goto fail;
 	if (ns_become_subreaper(&run.e) < 0 ||
-	    (run.name_lock_fd = instance_lock(o->name, &run.e)) < 0 || prepare_state(&run) < 0 ||
+	    (run.name_lock_fd = instance_lock(o->name, &run.e)) < 0 || plan_state(&run) < 0 ||
 	    prepare_protection(&run) < 0 ||
 	    net_prepare(&run.net, &run.e) < 0)
 		goto fail;
@@ -951,7 +963,14 @@ static int run_firmware(const struct fwrun_opts *o)
 	 * fresh namespaces, on the same upper dir and the same pty. */
 	for (;;) {
 		run_no++;
-		if (ns_spawn(&run.ns, &plan, &run.e) < 0 ||
+		if (ns_spawn(&run.ns, &plan, &run.e) < 0)
+			goto fail;
+		/* The state dir while the setup child unshares and mounts: on
+		 * a restart, only the overlay's marker from the last boot. */
+		if (run_no == 1 ? prepare_state(&run) < 0 :
+		    !o->ephemeral && state_clear_volatile(&run.state, &run.e) < 0)
+			goto fail;
+		if (ns_ready(&run.ns, &run.e) < 0 ||
 		    net_move_in(&run.net, run.ns.netns_fd, &run.e) < 0)
 			goto fail;
 		if (ns_start_init(&run.ns, &run.e) < 0) {
@@ -993,9 +1012,6 @@ static int run_firmware(const struct fwrun_opts *o)
 		if (run.ns.netns_fd >= 0)
 			close(run.ns.netns_fd);
 		ns_instance_init(&run.ns);
-		/* The overlay's volatile marker: the next mount would refuse it. */
-		if (!o->ephemeral && state_clear_volatile(&run.state, &run.e) < 0)
-			goto fail;
 		if (net_validate(&run.net, &run.e) < 0 || net_prepare(&run.net, &run.e) < 0)
 			goto fail;
 	}

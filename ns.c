@@ -23,7 +23,8 @@
 
 enum ns_msg_type {
 	MSG_READY = 1,	/* setup child -> supervisor: namespaces exist */
-	MSG_GO,		/* supervisor -> setup child: interfaces are in, go on */
+	MSG_GO,		/* supervisor -> setup child: the state dir is ready (first),
+			 * the interfaces are in (second): go on */
 	MSG_STEP,	/* setup child -> supervisor: a step finished (verbose) */
 	MSG_SPAWNED,	/* setup child -> supervisor: pid 1 exec'd INIT (pid) */
 	MSG_ERROR,	/* setup child -> supervisor: a step failed (err; pid:
@@ -35,6 +36,7 @@ struct ns_msg {
 	int step;
 	pid_t pid;
 	uint64_t time_ns;
+	char dev[64];		/* first MSG_GO: the rootfs' loop device, or "" */
 	struct fw_error err;
 };
 
@@ -71,6 +73,7 @@ void ns_instance_init(struct ns_instance *ns)
 	ns->init_pid = -1;
 	ns->sock = -1;
 	ns->netns_fd = -1;
+	ns->loop_fd = -1;
 }
 
 static int send_msg_at(int sock, int type, int step, pid_t pid, const struct fw_error *e,
@@ -427,7 +430,13 @@ static _Noreturn void setup_child(const struct ns_plan *plan, int sock, pid_t su
 		child_fail(&c, STEP_RUNDIR);
 	child_step_done(&c, STEP_RUNDIR);
 
-	if (rootfs_mount(plan->rootfs_path, plan->rootfs_fd, &plan->rootfs, LOWER_DIR, &c.e) < 0)
+	/* The supervisor has attached the loop device and made the upper dir
+	 * ready meanwhile. */
+	if (recv_msg(sock, &m) < 0 || m.type != MSG_GO)
+		_exit(125);
+	m.dev[sizeof(m.dev) - 1] = '\0';
+	if (rootfs_mount_dev(plan->rootfs_path, plan->rootfs_fd, m.dev[0] ? m.dev : NULL,
+			     &plan->rootfs, LOWER_DIR, &c.e) < 0)
 		child_fail(&c, STEP_ROOTFS);
 	close(plan->rootfs_fd);
 	child_step_done(&c, STEP_ROOTFS);
@@ -557,8 +566,6 @@ static int expect(struct ns_instance *ns, int want, struct ns_msg *m, struct fw_
 int ns_spawn(struct ns_instance *ns, const struct ns_plan *plan, struct fw_error *e)
 {
 	int sv[2];
-	char path[64];
-	struct ns_msg m;
 	int r;
 
 	if (FW_FAULT("setup-socket") || socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
@@ -579,7 +586,39 @@ int ns_spawn(struct ns_instance *ns, const struct ns_plan *plan, struct fw_error
 	close(sv[1]);
 	ns->setup_pid = pid;
 	ns->sock = sv[0];
+	/* While the child makes its namespaces: the loop device. Held until
+	 * pid 1 runs (autoclear detaches it once this fd and the mount are
+	 * gone); the child mounts it once ns_ready() says so. */
+	ns->loop_fd = rootfs_attach(plan->rootfs_fd, &plan->rootfs, ns->loop_dev,
+				    sizeof(ns->loop_dev), e);
+	if (ns->loop_fd < 0 && ns->loop_fd != -ENOENT) {
+		r = ns->loop_fd;
+		ns->loop_fd = -1;
+		ns_abort(ns);
+		return r;
+	}
+	return 0;
+}
 
+/* A send to the setup child failed: if it was EPIPE, it may have failed a
+ * step and left its error queued on our end; otherwise it would wait for
+ * our word forever. */
+static void setup_unheard(struct ns_instance *ns, int r)
+{
+	if (r < 0 && r != -EPIPE && r != -ECONNRESET)
+		kill(ns->setup_pid, SIGKILL);
+}
+
+int ns_ready(struct ns_instance *ns, struct fw_error *e)
+{
+	char path[64];
+	struct ns_msg m;
+	int r;
+
+	struct ns_msg go = { .type = MSG_GO, .time_ns = fw_now_ns() };
+	fw_strlcpy(go.dev, ns->loop_dev, sizeof(go.dev));
+	setup_unheard(ns, send(ns->sock, &go, sizeof(go), MSG_NOSIGNAL) == (ssize_t)sizeof(go) ?
+			  0 : -errno);
 	r = expect(ns, MSG_READY, &m, e);
 	if (r == -EPIPE)
 		return setup_died(ns, e);
@@ -587,7 +626,7 @@ int ns_spawn(struct ns_instance *ns, const struct ns_plan *plan, struct fw_error
 		reap(&ns->setup_pid, NULL);
 		return r;
 	}
-	snprintf(path, sizeof(path), "/proc/%d/ns/net", (int)pid);
+	snprintf(path, sizeof(path), "/proc/%d/ns/net", (int)ns->setup_pid);
 	ns->netns_fd = FW_FAULT("open-netns") ? -1 : open(path, O_RDONLY | O_CLOEXEC);
 	if (ns->netns_fd < 0) {
 		int err = errno;
@@ -608,11 +647,7 @@ int ns_start_init(struct ns_instance *ns, struct fw_error *e)
 	struct ns_msg m = { 0 };
 	int r;
 
-	/* A failed send (EPIPE) may mean the setup child already failed a
-	 * step: its error is still queued on our end, read it. */
-	r = send_msg(ns->sock, MSG_GO, STEP_NONE, 0, NULL);
-	if (r < 0 && r != -EPIPE && r != -ECONNRESET)
-		kill(ns->setup_pid, SIGKILL);	/* it would wait for the go forever */
+	setup_unheard(ns, send_msg(ns->sock, MSG_GO, STEP_NONE, 0, NULL));
 	r = expect(ns, MSG_SPAWNED, &m, e);
 	/* pid 1 is our child (CLONE_PARENT), also when it failed: ours to reap. */
 	if (m.type == MSG_SPAWNED || m.type == MSG_ERROR)
@@ -624,6 +659,11 @@ int ns_start_init(struct ns_instance *ns, struct fw_error *e)
 		reap(&ns->init_pid, NULL);
 	close(ns->sock);
 	ns->sock = -1;
+	/* The rootfs is mounted (or the run failed): the mount holds it now. */
+	if (ns->loop_fd >= 0) {
+		close(ns->loop_fd);
+		ns->loop_fd = -1;
+	}
 	return r;
 }
 
@@ -640,6 +680,10 @@ void ns_abort(struct ns_instance *ns)
 	if (ns->sock >= 0) {
 		close(ns->sock);
 		ns->sock = -1;
+	}
+	if (ns->loop_fd >= 0) {
+		close(ns->loop_fd);
+		ns->loop_fd = -1;
 	}
 }
 

@@ -82,6 +82,8 @@ struct ns_instance {
 	pid_t init_pid;		/* pid 1 of the firmware, as the host sees it */
 	int sock;		/* supervisor's end of the setup socket */
 	int netns_fd;		/* the firmware's network namespace */
+	int loop_fd;		/* the rootfs' loop device, until pid 1 runs */
+	char loop_dev[64];	/* its path, "" for a directory rootfs */
 	uint64_t step_ns[STEP_COUNT];	/* monotonic time each step finished, for -v */
 };
 
@@ -92,10 +94,14 @@ void ns_instance_init(struct ns_instance *ns);
  * Once per process. */
 int ns_become_subreaper(struct fw_error *e);
 
-/* Fork the setup child and return once its namespaces exist (ns->netns_fd
- * open): the caller may now move interfaces into them. The child goes on
- * with its mounts meanwhile. */
+/* Fork the setup child. It makes its namespaces and mounts the rootfs, then
+ * waits for ns_ready(): meanwhile the caller makes the state dir ready. */
 int ns_spawn(struct ns_instance *ns, const struct ns_plan *plan, struct fw_error *e);
+
+/* Tell the setup child the upper dir is ready (it goes on with the overlay
+ * and /dev), and return once its namespaces exist (ns->netns_fd open): the
+ * caller may now move interfaces into them. */
+int ns_ready(struct ns_instance *ns, struct fw_error *e);
 
 /* Let the setup child finish (network inside, pivot, PID namespace) and wait
  * until the init has exec'd INIT: 0 with ns->init_pid set; or -errno with e
