@@ -36,7 +36,6 @@ struct ns_msg {
 	int step;
 	pid_t pid;
 	uint64_t time_ns;
-	char dev[64];		/* first MSG_GO: the rootfs' loop device, or "" */
 	struct fw_error err;
 };
 
@@ -73,7 +72,6 @@ void ns_instance_init(struct ns_instance *ns)
 	ns->init_pid = -1;
 	ns->sock = -1;
 	ns->netns_fd = -1;
-	ns->loop_fd = -1;
 }
 
 static int send_msg_at(int sock, int type, int step, pid_t pid, const struct fw_error *e,
@@ -430,16 +428,14 @@ static _Noreturn void setup_child(const struct ns_plan *plan, int sock, pid_t su
 		child_fail(&c, STEP_RUNDIR);
 	child_step_done(&c, STEP_RUNDIR);
 
-	/* The supervisor has attached the loop device and made the upper dir
-	 * ready meanwhile. */
-	if (recv_msg(sock, &m) < 0 || m.type != MSG_GO)
-		_exit(125);
-	m.dev[sizeof(m.dev) - 1] = '\0';
-	if (rootfs_mount_dev(plan->rootfs_path, plan->rootfs_fd, m.dev[0] ? m.dev : NULL,
-			     &plan->rootfs, LOWER_DIR, &c.e) < 0)
+	if (rootfs_mount(plan->rootfs_path, plan->rootfs_fd, &plan->rootfs, LOWER_DIR, &c.e) < 0)
 		child_fail(&c, STEP_ROOTFS);
 	close(plan->rootfs_fd);
 	child_step_done(&c, STEP_ROOTFS);
+
+	/* The supervisor has made the upper dir ready meanwhile. */
+	if (recv_msg(sock, &m) < 0 || m.type != MSG_GO)
+		_exit(125);
 	if (overlay_mount(LOWER_DIR, upper, work, MERGED_DIR, &c.e) < 0)
 		child_fail(&c, STEP_OVERLAY);
 	child_step_done(&c, STEP_OVERLAY);
@@ -586,17 +582,6 @@ int ns_spawn(struct ns_instance *ns, const struct ns_plan *plan, struct fw_error
 	close(sv[1]);
 	ns->setup_pid = pid;
 	ns->sock = sv[0];
-	/* While the child makes its namespaces: the loop device. Held until
-	 * pid 1 runs (autoclear detaches it once this fd and the mount are
-	 * gone); the child mounts it once ns_ready() says so. */
-	ns->loop_fd = rootfs_attach(plan->rootfs_fd, &plan->rootfs, ns->loop_dev,
-				    sizeof(ns->loop_dev), e);
-	if (ns->loop_fd < 0 && ns->loop_fd != -ENOENT) {
-		r = ns->loop_fd;
-		ns->loop_fd = -1;
-		ns_abort(ns);
-		return r;
-	}
 	return 0;
 }
 
@@ -615,10 +600,7 @@ int ns_ready(struct ns_instance *ns, struct fw_error *e)
 	struct ns_msg m;
 	int r;
 
-	struct ns_msg go = { .type = MSG_GO, .time_ns = fw_now_ns() };
-	fw_strlcpy(go.dev, ns->loop_dev, sizeof(go.dev));
-	setup_unheard(ns, send(ns->sock, &go, sizeof(go), MSG_NOSIGNAL) == (ssize_t)sizeof(go) ?
-			  0 : -errno);
+	setup_unheard(ns, send_msg(ns->sock, MSG_GO, STEP_NONE, 0, NULL));
 	r = expect(ns, MSG_READY, &m, e);
 	if (r == -EPIPE)
 		return setup_died(ns, e);
@@ -659,11 +641,6 @@ int ns_start_init(struct ns_instance *ns, struct fw_error *e)
 		reap(&ns->init_pid, NULL);
 	close(ns->sock);
 	ns->sock = -1;
-	/* The rootfs is mounted (or the run failed): the mount holds it now. */
-	if (ns->loop_fd >= 0) {
-		close(ns->loop_fd);
-		ns->loop_fd = -1;
-	}
 	return r;
 }
 
@@ -680,10 +657,6 @@ void ns_abort(struct ns_instance *ns)
 	if (ns->sock >= 0) {
 		close(ns->sock);
 		ns->sock = -1;
-	}
-	if (ns->loop_fd >= 0) {
-		close(ns->loop_fd);
-		ns->loop_fd = -1;
 	}
 }
 

@@ -82,8 +82,6 @@ struct ns_instance {
 	pid_t init_pid;		/* pid 1 of the firmware, as the host sees it */
 	int sock;		/* supervisor's end of the setup socket */
 	int netns_fd;		/* the firmware's network namespace */
-	int loop_fd;		/* the rootfs' loop device, until pid 1 runs */
-	char loop_dev[64];	/* its path, "" for a directory rootfs */
 	uint64_t step_ns[STEP_COUNT];	/* monotonic time each step finished, for -v */
 };
 
@@ -95,7 +93,9 @@ void ns_instance_init(struct ns_instance *ns);
 int ns_become_subreaper(struct fw_error *e);
 
 /* Fork the setup child. It makes its namespaces and mounts the rootfs, then
- * waits for ns_ready(): meanwhile the caller makes the state dir ready. */
+ * waits for ns_ready(): meanwhile the caller makes the state dir ready (not
+ * the loop device too: attached here in parallel, it contends with the
+ * child's unshare in the kernel, and the run is no faster). */
 int ns_spawn(struct ns_instance *ns, const struct ns_plan *plan, struct fw_error *e);
 
 /* Tell the setup child the upper dir is ready (it goes on with the overlay

@@ -600,43 +600,22 @@ static int bind_readonly(const char *source_path, int dir_fd, const char *target
 	return remount_readonly_tree(target, e);
 }
 
-int rootfs_attach(int image_fd, const struct rootfs_info *info, char *dev, size_t dev_size,
-		  struct fw_error *e)
-{
-	if (dev_size)
-		dev[0] = '\0';
-	if (info->kind == ROOTFS_DIR)
-		return -ENOENT;
-	if (info->kind == ROOTFS_UNKNOWN)
-		return fw_fail_hint(e, EINVAL, "attach loop device for", "the rootfs",
-				    "not " EXPECTED_IMAGE);
-	return loop_attach(image_fd, dev, dev_size, e);
-}
-
 int rootfs_mount(const char *source_path, int image_fd, const struct rootfs_info *info,
 		 const char *target, struct fw_error *e)
 {
 	char dev[64];
-
-	if (info->kind == ROOTFS_DIR)
-		return rootfs_mount_dev(source_path, image_fd, NULL, info, target, e);
-	/* Held until mount(2) returns: with autoclear, closing the last
-	 * reference before the mount holds one detaches the device. */
-	_cleanup_close_ int loop_fd = rootfs_attach(image_fd, info, dev, sizeof(dev), e);
-	if (loop_fd < 0)
-		return loop_fd;
-	return rootfs_mount_dev(source_path, image_fd, dev, info, target, e);
-}
-
-int rootfs_mount_dev(const char *source_path, int image_fd, const char *dev,
-		     const struct rootfs_info *info, const char *target, struct fw_error *e)
-{
 	char hint[sizeof(e->hint)];
 
 	if (info->kind == ROOTFS_DIR)
 		return bind_readonly(source_path, image_fd, target, e);
-	if (info->kind == ROOTFS_UNKNOWN || !dev || !*dev)
+	if (info->kind == ROOTFS_UNKNOWN)
 		return fw_fail_hint(e, EINVAL, "mount rootfs", source_path, "not " EXPECTED_IMAGE);
+
+	/* Held until mount(2) returns: with autoclear, closing the last
+	 * reference before the mount holds one detaches the device. */
+	_cleanup_close_ int loop_fd = loop_attach(image_fd, dev, sizeof(dev), e);
+	if (loop_fd < 0)
+		return loop_fd;
 
 	const char *type = rootfs_kind_name(info->kind);
 	/* noload: a journal is never replayed, a dirty one neither; the device

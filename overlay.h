@@ -72,15 +72,6 @@ extern bool overlay_test_no_mount_setattr;
 int rootfs_mount(const char *source_path, int image_fd, const struct rootfs_info *info,
 		 const char *target, struct fw_error *e);
 
-/* The same in two halves, for two processes: rootfs_attach() attaches an
- * image to a loop device (the fd to keep until the mount is made; -ENOENT
- * and no device for a directory), rootfs_mount_dev() mounts it (dev: its
- * path, NULL for a directory). */
-int rootfs_attach(int image_fd, const struct rootfs_info *info, char *dev, size_t dev_size,
-		  struct fw_error *e);
-int rootfs_mount_dev(const char *source_path, int image_fd, const char *dev,
-		     const struct rootfs_info *info, const char *target, struct fw_error *e);
-
 /* Escape a path for overlayfs mount options: ',' ':' '\\' are preceded by a
  * backslash. Returns the length written, or -ENAMETOOLONG. */
 int overlay_escape(const char *path, char *out, size_t out_size);
