@@ -2,10 +2,13 @@
 /* bt: the benchmark's timing driver. Runs commands with fork/execve/wait4 and
  * times them with CLOCK_MONOTONIC, so the shell's own cost is not measured.
  *
- *   bt [-n N] [-w W] [-o RAW] NAME=CMD...
+ *   bt [-n N] [-w W] [-g MS] [-o RAW] NAME=CMD...
  *       Sequential: N rounds (after W warm-up rounds); each round runs every
  *       command once, in an order rotated round by round, so that machine
- *       noise falls on all commands alike. Prints per command the median,
+ *       noise falls on all commands alike. -g: wait MS milliseconds before
+ *       each run, so that the previous run's asynchronous teardown (a
+ *       network namespace is freed by a kernel worker after the last
+ *       process in it exits) is not timed as part of the next command. Prints per command the median,
  *       p10, p90, min of the wall time of one whole run, and the largest
  *       ru_maxrss wait4() reported (the command and every descendant it
  *       reaped).
@@ -178,8 +181,11 @@ static int parse_cmds(int argc, char **argv, struct cmd *cmds, int rounds)
 	return n;
 }
 
-static int mode_sequential(struct cmd *cmds, int ncmd, int rounds, int warmup, FILE *raw)
+static int mode_sequential(struct cmd *cmds, int ncmd, int rounds, int warmup, int gap_ms,
+			   FILE *raw)
 {
+	const struct timespec gap = { gap_ms / 1000, (long)(gap_ms % 1000) * 1000000L };
+
 	int err_fd = memfd_create("bt-stderr", MFD_CLOEXEC);
 	if (err_fd < 0)
 		fatal("memfd_create");
@@ -193,6 +199,8 @@ static int mode_sequential(struct cmd *cmds, int ncmd, int rounds, int warmup, F
 
 			if (ftruncate(err_fd, 0) < 0 || lseek(err_fd, 0, SEEK_SET) < 0)
 				fatal("truncate stderr buffer");
+			if (gap_ms > 0)
+				nanosleep(&gap, NULL);
 			uint64_t t0 = now_ns();
 			pid_t pid = spawn(c->line, r, -1, err_fd);
 			if (wait4(pid, &ws, 0, &ru) < 0)
@@ -415,18 +423,21 @@ static int mode_probe(struct cmd *cmds, int ncmd, int rounds)
 
 int main(int argc, char **argv)
 {
-	int rounds = 200, warmup = 3, opt, npar = 0, par[32];
+	int rounds = 200, warmup = 3, gap_ms = 0, opt, npar = 0, par[32];
 	int probe = 0;
 	FILE *raw = NULL;
 	struct cmd cmds[MAX_CMDS] = { 0 };
 
-	while ((opt = getopt(argc, argv, "+n:w:o:P:t")) != -1) {
+	while ((opt = getopt(argc, argv, "+n:w:g:o:P:t")) != -1) {
 		switch (opt) {
 		case 'n':
 			rounds = atoi(optarg);
 			break;
 		case 'w':
 			warmup = atoi(optarg);
+			break;
+		case 'g':
+			gap_ms = atoi(optarg);
 			break;
 		case 'o':
 			raw = fopen(optarg, "we");
@@ -441,7 +452,8 @@ int main(int argc, char **argv)
 			probe = 1;
 			break;
 		default:
-			fprintf(stderr, "usage: bt [-n N] [-w W] [-o RAW] [-P 1,8,...] [-t] NAME=CMD...\n");
+			fprintf(stderr, "usage: bt [-n N] [-w W] [-g MS] [-o RAW] [-P 1,8,...] [-t] "
+				"NAME=CMD...\n");
 			return 2;
 		}
 	}
@@ -460,5 +472,5 @@ int main(int argc, char **argv)
 		return mode_scale(&cmds[0], par, npar, rounds);
 	if (probe)
 		return mode_probe(cmds, ncmd, rounds);
-	return mode_sequential(cmds, ncmd, rounds, warmup, raw);
+	return mode_sequential(cmds, ncmd, rounds, warmup, gap_ms, raw);
 }
