@@ -832,31 +832,35 @@ static void read_boot_id(char *buf, size_t size)
 	buf[strcspn(buf, "\n ")] = '\0';
 }
 
-#define VOLATILE_MARK "work/work/incompat/volatile"
+#define KERNEL_WORKDIR "work/work"
+#define VOLATILE_MARK KERNEL_WORKDIR "/incompat/volatile"
 
 static int empty_dir(int dfd, dev_t dev, const char *path, struct fw_error *e);
 
-/* Remove the marker a volatile overlay mount leaves in the work dir (with
- * what the kernel keeps in it): 1 if there was one, 0 if not, or -errno. */
-static int clear_volatile_mark(int dfd, const struct state_paths *p, struct fw_error *e)
+/* Remove work/work, the kernel's own scratch dir, with the marker a volatile
+ * mount leaves in it: every overlay mount empties that dir (or, marked,
+ * refuses it); gone, the mount only makes it again, and the removals are
+ * done here, while the setup child makes its namespaces, not in its mount.
+ * 1 if the marker was there, 0 if not, or -errno. */
+static int clear_kernel_workdir(int dfd, const struct state_paths *p, struct fw_error *e)
 {
 	char path[PATH_MAX];
 	struct stat st;
+	bool marked = faccessat(dfd, VOLATILE_MARK, F_OK, AT_SYMLINK_NOFOLLOW) == 0;
 
-	if (path_join(path, sizeof(path), p->work, "work/incompat/volatile") < 0)
+	if (path_join(path, sizeof(path), p->work, "work") < 0)
 		fw_strlcpy(path, p->work, sizeof(path));	/* for messages only */
-	_cleanup_close_ int mfd = openat(dfd, VOLATILE_MARK,
-					 O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (mfd < 0)
+	int wfd = openat(dfd, KERNEL_WORKDIR, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (wfd < 0)
 		return errno == ENOENT ? 0 : fw_fail(e, errno, "open", path);
-	if (fstat(mfd, &st) < 0)
-		return fw_fail(e, errno, "look at", path);
-	int r = empty_dir(mfd, st.st_dev, path, e);
+	int r = fstat(wfd, &st) < 0 ? fw_fail(e, errno, "look at", path) :
+					empty_dir(wfd, st.st_dev, path, e);
+	close(wfd);
 	if (r < 0)
 		return r;
-	if (unlinkat(dfd, VOLATILE_MARK, AT_REMOVEDIR) < 0)
+	if (unlinkat(dfd, KERNEL_WORKDIR, AT_REMOVEDIR) < 0)
 		return fw_fail(e, errno, "remove", path);
-	return 1;
+	return marked;
 }
 
 int state_clear_volatile(const struct state_paths *p, struct fw_error *e)
@@ -864,7 +868,7 @@ int state_clear_volatile(const struct state_paths *p, struct fw_error *e)
 	_cleanup_close_ int dfd = open_dir_nofollow(AT_FDCWD, p->dir, p->dir, "use state dir", e);
 	if (dfd < 0)
 		return dfd;
-	int r = clear_volatile_mark(dfd, p, e);
+	int r = clear_kernel_workdir(dfd, p, e);
 	return r < 0 ? r : 0;
 }
 
@@ -881,7 +885,7 @@ int state_lock(const struct state_paths *p, bool *earlier_boot, struct fw_error 
 			   p->dir, "lock", e);
 	if (fd < 0)
 		return fd;
-	int r = clear_volatile_mark(dfd, p, e);
+	int r = clear_kernel_workdir(dfd, p, e);
 	if (r < 0) {
 		close(fd);
 		return r;

@@ -89,11 +89,11 @@ echo "persist" >"$STATE/upper/kept"	# a failed run must not touch upper/
 
 # The state dir without the lock's content (the pid of its last holder).
 state_sum() {
-	# Not the kernel's volatile marker (work/work/incompat, see
+	# Not the kernel's scratch dir with its volatile marker (work/work, see
 	# overlay_options()): every run removes it, every overlay mount makes it.
 	(cd "$STATE" && {
-		find . -path ./work/work/incompat -prune -o -printf '%p %y %m\n' | LC_ALL=C sort
-		find . -path ./work/work/incompat -prune -o -type f ! -path ./lock -print0 |
+		find . -path ./work/work -prune -o -printf '%p %y %m\n' | LC_ALL=C sort
+		find . -path ./work/work -prune -o -type f ! -path ./lock -print0 |
 			LC_ALL=C sort -z | xargs -0r sha256sum
 	}) | sha256sum | cut -d' ' -f1
 }

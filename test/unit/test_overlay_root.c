@@ -821,13 +821,29 @@ static void lock_volatile_marker(void **state)
 	assert_true(eb);
 	close(fd);
 
-	/* A marker that is a symlink is not followed: refused. */
-	assert_int_equal(sh("mkdir -p '%s/work/incompat' && ln -s / '%s/work/incompat/volatile'",
-			    sp.work, sp.work), 0);
-	memset(&e, 0, sizeof(e));
-	assert_int_equal(state_lock(&sp, &eb, &e), -ENOTDIR);
-	assert_non_null(strstr(e.subject, "volatile"));
-	assert_int_equal(sh("rm '%s/work/incompat/volatile'", sp.work), 0);
+	/* The kernel's whole scratch dir goes, not only the marker. */
+	assert_int_equal(sh("mkdir -p '%s/work/x/y' && touch '%s/work/x/y/z'", sp.work, sp.work), 0);
+	fd = state_lock(&sp, &eb, &e);
+	assert_true(fd >= 0);
+	assert_false(eb);
+	pathf(record, sizeof(record), "%s/work", sp.work);
+	assert_int_equal(access(record, F_OK), -1);
+	close(fd);
+
+	/* A marker (or anything in there) that is a symlink is removed, never
+	 * followed: what it points to stays. */
+	char target[PATH_MAX];
+	pathf(target, sizeof(target), "%s/t-volatile-target", tmp);
+	assert_int_equal(sh("mkdir -p '%s' && touch '%s/keep' && mkdir -p '%s/work/incompat' && "
+			    "ln -s '%s' '%s/work/incompat/volatile'",
+			    target, target, sp.work, target, sp.work), 0);
+	fd = state_lock(&sp, &eb, &e);
+	assert_true(fd >= 0);
+	assert_false(eb);	/* the last record is ours, of this boot */
+	assert_false(marker_left(&sp));
+	pathf(record, sizeof(record), "%s/keep", target);
+	assert_int_equal(access(record, F_OK), 0);
+	close(fd);
 }
 
 /* ---- state dirs that are not directories ---- */
