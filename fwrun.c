@@ -689,10 +689,15 @@ static int ensure_dir_safe(const char *path, mode_t mode, struct fw_error *e)
 	char hint[sizeof(e->hint)];
 	struct stat st;
 
-	if (mkdir(path, mode) < 0 && errno != EEXIST)
-		return fw_fail(e, errno, "create directory", path);
-	if (lstat(path, &st) < 0)
-		return fw_fail(e, errno, "use directory", path);
+	/* Looked at first: it is there on every run but the first. */
+	if (lstat(path, &st) < 0) {
+		if (errno != ENOENT)
+			return fw_fail(e, errno, "use directory", path);
+		if (mkdir(path, mode) < 0 && errno != EEXIST)
+			return fw_fail(e, errno, "create directory", path);
+		if (lstat(path, &st) < 0)
+			return fw_fail(e, errno, "use directory", path);
+	}
 	if (S_ISLNK(st.st_mode))
 		return fw_fail_hint(e, ELOOP, "use directory", path,
 				    "a symlink where fwrun keeps its runtime state: remove it");
