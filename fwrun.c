@@ -902,7 +902,13 @@ static void unraw_left_terminal(const struct fwrun_opts *o)
 
 static int run_firmware(const struct fwrun_opts *o)
 {
-	struct run run = { .o = o, .rootfs_fd = -1, .lock_fd = -1, .name_lock_fd = -1 };
+	/* Not on the stack: zeroing its 36 KiB there (paths of PATH_MAX) would
+	 * fault in nine pages, mostly never used, that every fork then shares
+	 * copy-on-write. Zero in .bss, it costs only the pages written. Once
+	 * per process. */
+	static struct run run;
+	run.o = o;
+	run.rootfs_fd = run.lock_fd = run.name_lock_fd = -1;
 	int status = FWRUN_EXIT_FAILURE;
 	struct console con;
 	struct supervise_result res;

@@ -257,12 +257,19 @@ static int path_join(char *out, size_t size, const char *a, const char *b)
 	return 0;
 }
 
+/* Every path empty: not a memset, whose 20 KiB would all be faulted in
+ * though short paths use a few bytes of each PATH_MAX. */
+static void state_paths_clear(struct state_paths *p)
+{
+	p->dir[0] = p->upper[0] = p->work[0] = p->lock[0] = p->rootfs[0] = '\0';
+}
+
 int state_paths(struct state_paths *p, const char *state_dir, const char *name)
 {
 	char dir[PATH_MAX];
 	int r;
 
-	memset(p, 0, sizeof(*p));
+	state_paths_clear(p);
 	if (state_dir) {
 		if (!*state_dir)
 			return -EINVAL;
@@ -288,7 +295,7 @@ int state_paths(struct state_paths *p, const char *state_dir, const char *name)
 	    (r = path_join(p->work, sizeof(p->work), base, "work")) < 0 ||
 	    (r = path_join(p->lock, sizeof(p->lock), base, "lock")) < 0 ||
 	    (r = path_join(p->rootfs, sizeof(p->rootfs), base, "rootfs")) < 0) {
-		memset(p, 0, sizeof(*p));
+		state_paths_clear(p);
 		return r;
 	}
 	return 0;
