@@ -639,7 +639,7 @@ static int plan_state(struct run *run)
 	return 0;
 }
 
-/* The state dir on disk: made, locked, the last overlay's marker cleared.
+/* The state dir on disk: made, locked, the kernel's work/work cleared.
  * Run while the setup child makes its namespaces and mounts the rootfs:
  * it needs the upper dir only for the overlay. */
 static int prepare_state(struct run *run)
@@ -902,8 +902,8 @@ static void unraw_left_terminal(const struct fwrun_opts *o)
 
 static int run_firmware(const struct fwrun_opts *o)
 {
-	/* Not on the stack: zeroing its 36 KiB there (paths of PATH_MAX) would
-	 * fault in nine pages, mostly never used, that every fork then shares
+	/* Not on the stack: zeroing its 24 KiB there (paths of PATH_MAX) would
+	 * fault in six pages, mostly never used, that every fork then shares
 	 * copy-on-write. Zero in .bss, it costs only the pages written. Once
 	 * per process. */
 	static struct run run;
@@ -915,7 +915,6 @@ static int run_firmware(const struct fwrun_opts *o)
 	_cleanup_free_ char **argv = NULL;
 	unsigned run_no = 0;
 	uint64_t t0 = 0;
-	int r;
 
 	ns_instance_init(&run.ns);
 	run.net = o->net;
@@ -926,10 +925,8 @@ static int run_firmware(const struct fwrun_opts *o)
 	if (decide_protection(&run) < 0)
 		goto fail;
 	if (o->dry_run) {
-		if ((r = state_paths(&run.state, o->state_dir, o->name)) < 0) {
-			fw_fail(&run.e, r, "state directory for", o->name);
+		if (plan_state(&run) < 0)
 			goto fail;
-		}
 		print_plan(&run);
 		status = 0;
 		goto out;
@@ -979,7 +976,7 @@ static int run_firmware(const struct fwrun_opts *o)
 		/* The state dir while the setup child unshares and mounts: on
 		 * a restart, only the overlay's marker from the last boot. */
 		if (run_no == 1 ? prepare_state(&run) < 0 :
-		    !o->ephemeral && state_clear_volatile(&run.state, &run.e) < 0)
+		    !o->ephemeral && state_clear_workdir(&run.state, &run.e) < 0)
 			goto fail;
 		if (ns_ready(&run.ns, &run.e) < 0 ||
 		    net_move_in(&run.net, run.ns.netns_fd, &run.e) < 0)

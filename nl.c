@@ -75,16 +75,6 @@ bool nl_put(struct nl_msg *m, uint16_t type, const void *data, size_t len)
 	return true;
 }
 
-bool nl_put_u8(struct nl_msg *m, uint16_t type, uint8_t v)
-{
-	return nl_put(m, type, &v, sizeof(v));
-}
-
-bool nl_put_u16(struct nl_msg *m, uint16_t type, uint16_t v)
-{
-	return nl_put(m, type, &v, sizeof(v));
-}
-
 bool nl_put_u32(struct nl_msg *m, uint16_t type, uint32_t v)
 {
 	return nl_put(m, type, &v, sizeof(v));

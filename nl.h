@@ -40,8 +40,6 @@ void *nl_msg_start(struct nl_msg *m, void *buf, size_t size, uint16_t type, uint
 /* Each put appends, padding zeroed, and returns false (writing nothing,
  * setting overflow) when it does not fit, or once anything did not. */
 bool nl_put(struct nl_msg *m, uint16_t type, const void *data, size_t len);
-bool nl_put_u8(struct nl_msg *m, uint16_t type, uint8_t v);
-bool nl_put_u16(struct nl_msg *m, uint16_t type, uint16_t v);
 bool nl_put_u32(struct nl_msg *m, uint16_t type, uint32_t v);
 bool nl_put_str(struct nl_msg *m, uint16_t type, const char *s);	/* with its NUL */
 /* len zeroed bytes that are no attribute (the struct ifinfomsg that starts

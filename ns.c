@@ -331,8 +331,11 @@ INIT_STACK_CODE static int run_init(void *arg)
 	c->init_started_ns = fw_now_ns();
 	/* Our parent is the supervisor (CLONE_PARENT): die with it. If it
 	 * died before this prctl, its end of the socket is closed already. */
-	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || poll(&pfd, 1, 0) != 0)
-		_exit(125);
+	int err = prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 ? errno : poll(&pfd, 1, 0) != 0 ? EPIPE : 0;
+	if (err) {
+		fw_fail(&c->e, err, "tie to the supervisor", plan->argv[0]);
+		init_fail(c, STEP_INIT_SETUP, 125);
+	}
 
 	if (FW_FAULT("init-setsid") || setsid() < 0) {
 		fw_fail(&c->e, errno, "start a session for", plan->argv[0]);
@@ -355,7 +358,7 @@ INIT_STACK_CODE static int run_init(void *arg)
 	cloexec_from(3);
 
 	c->init_ready_ns = fw_now_ns();
-	int err = FW_FAULT("exec") ? errno : exec_init(plan->argv, plan->envp);
+	err = FW_FAULT("exec") ? errno : exec_init(plan->argv, plan->envp);
 	struct stat st;
 	/* ENOENT for a file that exists means its interpreter or loader is missing */
 	fw_fail_hint(&c->e, err, "run init", plan->argv[0],
@@ -375,7 +378,6 @@ static char init_stack[256 * 1024] __attribute__((aligned(16)));
  * pid, or -errno. */
 static pid_t spawn_init(struct child *c)
 {
-	c->init_failed = STEP_NONE;
 	if (FW_FAULT("fork-init"))
 		return -errno;
 	pid_t pid = clone(run_init, init_stack + sizeof(init_stack),

@@ -870,7 +870,7 @@ static int clear_kernel_workdir(int dfd, const struct state_paths *p, struct fw_
 	return marked;
 }
 
-int state_clear_volatile(const struct state_paths *p, struct fw_error *e)
+int state_clear_workdir(const struct state_paths *p, struct fw_error *e)
 {
 	_cleanup_close_ int dfd = open_dir_nofollow(AT_FDCWD, p->dir, p->dir, "use state dir", e);
 	if (dfd < 0)

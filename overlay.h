@@ -125,7 +125,7 @@ int state_lock(const struct state_paths *p, bool *earlier_boot, struct fw_error 
 /* Remove work/work and the volatile marker in it that a run's overlay left
  * (a restart within this run: nothing can have been lost). Call it with the
  * lock held. */
-int state_clear_volatile(const struct state_paths *p, struct fw_error *e);
+int state_clear_workdir(const struct state_paths *p, struct fw_error *e);
 
 /* The last run's record in a lock ("PID BOOT_ID\n"): is it from boot? */
 bool state_same_boot(const char *record, const char *boot);

@@ -107,20 +107,18 @@ static void build(const uint8_t *prog, size_t n)
 		case 0:
 		case 1:
 		case 2: {
-			/* u8, u16, u32 from the next 1, 2, 4 bytes (little-endian:
+			/* 1, 2 or 4 bytes of payload (4: as a u32, little-endian:
 			 * the payload is those bytes) */
-			uint32_t v = 0;
 			len = (size_t)1 << (op % 8);
 			if (n - i < len)
 				goto done;
-			for (size_t k = len; k-- > 0;)
-				v = v << 8 | d[k];
-			if (len == 1)
-				nl_put_u8(&m, type, (uint8_t)v);
-			else if (len == 2)
-				nl_put_u16(&m, type, (uint16_t)v);
-			else
+			if (len == 4) {
+				uint32_t v;
+				memcpy(&v, d, 4);
 				nl_put_u32(&m, type, v);
+			} else {
+				nl_put(&m, type, d, len);
+			}
 			i += len;
 			break;
 		}

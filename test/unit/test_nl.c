@@ -35,8 +35,8 @@ static int build(void *buf, size_t size)
 
 	if (fam)
 		memcpy(fam, "\xaa\xbb\xcc\xdd", 4);
-	nl_put_u8(&m, 1, 0x2a);
-	nl_put_u16(&m, 2, 0x1234);
+	nl_put(&m, 1, "\x2a", 1);		/* odd lengths: padding */
+	nl_put(&m, 2, "\x34\x12", 2);
 	nl_put_u32(&m, 3, 0xdeadbeef);
 	nl_put_str(&m, 4, "ab");
 	struct nlattr *nest = nl_nest_start(&m, 5);
@@ -76,7 +76,7 @@ static void test_build_overflow(void **state)
 	assert_non_null(nl_msg_start(&m, buf, 40, RTM_NEWLINK, 0, 1, 16));
 	assert_false(nl_put_str(&m, 1, "a string too long"));
 	assert_true(m.overflow);
-	assert_false(nl_put_u8(&m, 2, 1));
+	assert_false(nl_put(&m, 2, "\x01", 1));
 	assert_null(nl_put_raw(&m, 0));
 	assert_null(nl_nest_start(&m, 3));
 	nl_nest_end(&m, NULL);

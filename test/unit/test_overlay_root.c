@@ -771,6 +771,18 @@ static bool marker_left(const struct state_paths *sp)
 	return access(path, F_OK) == 0;
 }
 
+/* Take the state lock and let it go: did it say "an earlier boot"? */
+static bool lock_once(const struct state_paths *sp)
+{
+	struct fw_error e = { 0 };
+	bool eb = false;
+	int fd = state_lock(sp, &eb, &e);
+
+	assert_true(fd >= 0);
+	close(fd);
+	return eb;
+}
+
 static void lock_volatile_marker(void **state)
 {
 	char dir[PATH_MAX], boot[64] = "", record[128];
@@ -802,33 +814,21 @@ static void lock_volatile_marker(void **state)
 	/* Left by a run in this boot: removed, silently. */
 	pathf(record, sizeof(record), "1 %s\n", boot);
 	plant_marker(&sp, record);
-	fd = state_lock(&sp, &eb, &e);
-	assert_true(fd >= 0);
-	assert_false(eb);
+	assert_false(lock_once(&sp));
 	assert_false(marker_left(&sp));
-	close(fd);
 
 	/* Left in another boot, or by a record without one: removed, said. */
 	plant_marker(&sp, "1 00000000-0000-0000-0000-000000000000\n");
-	fd = state_lock(&sp, &eb, &e);
-	assert_true(fd >= 0);
-	assert_true(eb);
+	assert_true(lock_once(&sp));
 	assert_false(marker_left(&sp));
-	close(fd);
 	plant_marker(&sp, "1\n");
-	fd = state_lock(&sp, &eb, &e);
-	assert_true(fd >= 0);
-	assert_true(eb);
-	close(fd);
+	assert_true(lock_once(&sp));
 
 	/* The kernel's whole scratch dir goes, not only the marker. */
 	assert_int_equal(sh("mkdir -p '%s/work/x/y' && touch '%s/work/x/y/z'", sp.work, sp.work), 0);
-	fd = state_lock(&sp, &eb, &e);
-	assert_true(fd >= 0);
-	assert_false(eb);
+	assert_false(lock_once(&sp));
 	pathf(record, sizeof(record), "%s/work", sp.work);
 	assert_int_equal(access(record, F_OK), -1);
-	close(fd);
 
 	/* A marker (or anything in there) that is a symlink is removed, never
 	 * followed: what it points to stays. */
@@ -837,13 +837,10 @@ static void lock_volatile_marker(void **state)
 	assert_int_equal(sh("mkdir -p '%s' && touch '%s/keep' && mkdir -p '%s/work/incompat' && "
 			    "ln -s '%s' '%s/work/incompat/volatile'",
 			    target, target, sp.work, target, sp.work), 0);
-	fd = state_lock(&sp, &eb, &e);
-	assert_true(fd >= 0);
-	assert_false(eb);	/* the last record is ours, of this boot */
+	assert_false(lock_once(&sp));	/* the last record is ours, of this boot */
 	assert_false(marker_left(&sp));
 	pathf(record, sizeof(record), "%s/keep", target);
 	assert_int_equal(access(record, F_OK), 0);
-	close(fd);
 }
 
 /* ---- state dirs that are not directories ---- */
