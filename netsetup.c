@@ -1029,59 +1029,61 @@ int net_move_in(struct net_plan *p, int netns_fd, struct fw_error *e)
 	return 0;
 }
 
-int net_inside(const struct net_plan *p, struct fw_error *e)
+int net_inside(struct net_plan *p, int netns_fd, struct fw_error *e)
 {
+	uint64_t t0 = fw_now_ns();
 	NL_ALIGNED char req[TX_SIZE];
 	struct link_info li;
 	int r;
 
-	_cleanup_nl_ struct nl_sock nl = NL_SOCK_CLOSED;
-	r = nl_open(&nl);
-	if (r < 0)
-		return fw_fail(e, r, "open a netlink socket", "NETLINK_ROUTE");
+	if (p->inner_nl.fd < 0) {
+		r = rtnl_open_in(&p->inner_nl, netns_fd, p->host_netns_fd);
+		if (r < 0)
+			return fw_fail(e, r, "open a netlink socket in",
+				       "the firmware's network namespace");
+	}
+	struct nl_sock *nl = &p->inner_nl;
 	/* By name: one request, no RTM_GETLINK for its index first. */
 	r = FW_FAULT_ERR("net-lo-up") ?:
-	    rtnl_talk(&nl, req, net_req_set_up_name(req, sizeof(req), next_seq(), "lo", true),
+	    rtnl_talk(nl, req, net_req_set_up_name(req, sizeof(req), next_seq(), "lo", true),
 		      NULL, NULL);
 	if (r < 0)
 		return fw_fail(e, r, "bring up", "lo");
 
 	for (size_t i = 0; i < p->nlinks; i++) {
 		const struct net_link *l = &p->links[i];
-		r = rtnl_getlink(&nl, l->spec.inner, 0, &li);
-		if (r < 0)
-			return fw_fail(e, r, "look up interface in the firmware", l->spec.inner);
 		if (l->spec.addr.family) {
 			char a[64];
-			r = FW_FAULT_ERR("net-addr") ?: add_addr(&nl, li.ifindex, &l->spec.addr);
+			r = FW_FAULT_ERR("net-addr") ?: add_addr(nl, l->inner_ifindex, &l->spec.addr);
 			if (r < 0) {
 				net_format_cidr(&l->spec.addr, a, sizeof(a));
 				return fw_fail_hint(e, r, "add address on", l->spec.inner, a);
 			}
 		}
-		r = FW_FAULT_ERR("net-up") ?: set_up(&nl, li.ifindex, true);
+		r = FW_FAULT_ERR("net-up") ?: set_up(nl, l->inner_ifindex, true);
 		if (r < 0)
 			return fw_fail(e, r, "bring up", l->spec.inner);
 	}
 
 	if (p->veth) {
 		char gw[64];
-		r = rtnl_getlink(&nl, NET_VETH_INNER, 0, &li);
+		r = rtnl_getlink(nl, NET_VETH_INNER, 0, &li);
 		if (r == 0)
-			r = FW_FAULT_ERR("net-veth-inside") ?: add_addr(&nl, li.ifindex, &p->veth_fw);
+			r = FW_FAULT_ERR("net-veth-inside") ?: add_addr(nl, li.ifindex, &p->veth_fw);
 		if (r == 0)
-			r = set_up(&nl, li.ifindex, true);
+			r = set_up(nl, li.ifindex, true);
 		if (r < 0)
 			return fw_fail(e, r, "configure veth", NET_VETH_INNER);
 		r = FW_FAULT_ERR("net-route") ?:
-		    rtnl_talk(&nl, req, net_req_default_route(req, sizeof(req), next_seq(),
-							     li.ifindex, &p->veth_host),
+		    rtnl_talk(nl, req, net_req_default_route(req, sizeof(req), next_seq(),
+							    li.ifindex, &p->veth_host),
 			      NULL, NULL);
 		if (r < 0) {
 			net_format_cidr(&p->veth_host, gw, sizeof(gw));
 			return fw_fail_hint(e, r, "add default route via", NET_VETH_INNER, gw);
 		}
 	}
+	p->inside_ns = fw_now_ns() - t0;
 	return 0;
 }
 

@@ -16,8 +16,10 @@
  *   net_move_in()    supervisor, once ns->netns_fd exists: create the veth pair
  *                    (firmware end straight in the namespace), move and rename
  *                    the borrowed interfaces
- *   net_inside()     setup child, inside the namespace (STEP_NET_INSIDE): lo
- *                    up, addresses, links up, default route of --veth
+ *   net_inside()     supervisor, right after: lo up, addresses, links up,
+ *                    default route of --veth, over a socket made in the
+ *                    namespace, while the setup child goes on with its
+ *                    mounts (it starts pid 1 only once this is done)
  *   net_restore()    supervisor, however the run ends, netns_fd still open:
  *                    borrowed interfaces back with their name and up/down
  *                    state, what fwrun created deleted
@@ -126,8 +128,8 @@ struct net_plan {
 	bool veth_created;
 	bool force_default_route;	/* --force-default-route */
 	int host_netns_fd;		/* the supervisor's own, to come back after setns */
-	struct nl_sock inner_nl;	/* in the firmware's namespace, from net_move_in() */
-	uint64_t move_ns, restore_ns;	/* time spent, for -v */
+	struct nl_sock inner_nl;	/* in the firmware's namespace (net_move_in, net_inside) */
+	uint64_t move_ns, inside_ns, restore_ns;	/* time spent, for -v */
 };
 
 /* Empty plan (no fds open). instance: the instance name (veth host end). */
@@ -176,7 +178,7 @@ int net_route_default_oifs(const void *nlh, int *oifs, size_t max);
 int net_validate(struct net_plan *p, struct fw_error *e);
 int net_prepare(struct net_plan *p, struct fw_error *e);
 int net_move_in(struct net_plan *p, int netns_fd, struct fw_error *e);
-int net_inside(const struct net_plan *p, struct fw_error *e);
+int net_inside(struct net_plan *p, int netns_fd, struct fw_error *e);
 /* Best effort over everything, first error kept; releases the plan's fds and
  * locks. Safe to call after any earlier step failed, or twice. The plan can
  * then go through net_validate() again (a restart in new namespaces). */

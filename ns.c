@@ -24,7 +24,7 @@
 enum ns_msg_type {
 	MSG_READY = 1,	/* setup child -> supervisor: namespaces exist */
 	MSG_GO,		/* supervisor -> setup child: the state dir is ready (first),
-			 * the interfaces are in (second): go on */
+			 * the network is set up (second): go on */
 	MSG_STEP,	/* setup child -> supervisor: a step finished (verbose) */
 	MSG_SPAWNED,	/* setup child -> supervisor: pid 1 exec'd INIT (pid) */
 	MSG_ERROR,	/* setup child -> supervisor: a step failed (err; pid:
@@ -47,7 +47,6 @@ static const char *const step_names[STEP_COUNT] = {
 	[STEP_ROOTFS] = "mount rootfs read-only",
 	[STEP_OVERLAY] = "mount overlay",
 	[STEP_DEV] = "populate /dev",
-	[STEP_NET_INSIDE] = "network inside",
 	[STEP_PRE_PIVOT] = "protection (exec label)",
 	[STEP_CAPS] = "protection (bounding set)",
 	[STEP_HOSTNAME] = "hostname",
@@ -445,12 +444,6 @@ static _Noreturn void setup_child(const struct ns_plan *plan, int sock, pid_t su
 		child_fail(&c, STEP_DEV);
 	child_step_done(&c, STEP_DEV);
 
-	/* The supervisor has moved the interfaces in meanwhile. */
-	if (recv_msg(sock, &m) < 0 || m.type != MSG_GO)
-		_exit(125);
-	if (hook(&c, STEP_NET_INSIDE) < 0)
-		child_fail(&c, STEP_NET_INSIDE);
-	child_step_done(&c, STEP_NET_INSIDE);
 	/* The exec label is set here, not in pid 1: libapparmor writes it
 	 * through /proc/<tid>/attr, which needs the host's /proc (gone after
 	 * the switch, and pid 1's tid would be 1). It is inherited at fork and
@@ -480,6 +473,9 @@ static _Noreturn void setup_child(const struct ns_plan *plan, int sock, pid_t su
 		child_fail(&c, STEP_UNSHARE_PID);
 	}
 	child_step_done(&c, STEP_UNSHARE_PID);
+	/* The supervisor has set up the network meanwhile. */
+	if (recv_msg(sock, &m) < 0 || m.type != MSG_GO)
+		_exit(125);
 	pid_t pid = spawn_init(&c);
 	if (pid < 0) {
 		fw_fail(&c.e, (int)-pid, "fork", plan->argv[0]);

@@ -3,7 +3,7 @@
  *
  *   fwrun (supervisor, host namespaces, child subreaper)
  *     ├─ setup child: unshare(mnt|uts|ipc|net|sysvsem), / private, mounts,
- *     │  network inside, exec label, bounding set, pivot_root, unshare(pid),
+ *     │  exec label, bounding set, pivot_root, unshare(pid),
  *     │  clone(CLONE_VM|CLONE_VFORK|CLONE_PARENT), exit
  *     └─ init: pid 1 of the new PID namespace, the supervisor's child from
  *        the start (CLONE_PARENT); shares the setup child's memory until it
@@ -34,7 +34,6 @@ enum fw_step {
 	STEP_ROOTFS,		/* loop + read-only mount, or read-only bind */
 	STEP_OVERLAY,
 	STEP_DEV,		/* minimal /dev */
-	STEP_NET_INSIDE,	/* hook: lo, interfaces inside */
 	STEP_PRE_PIVOT,		/* hook: exec label, while the host's /proc is reachable */
 	STEP_CAPS,		/* hook: bounding set, idem */
 	STEP_HOSTNAME,
@@ -48,9 +47,9 @@ enum fw_step {
 
 const char *fw_step_name(enum fw_step step);
 
-/* Called inside the namespaces at STEP_NET_INSIDE, STEP_PRE_PIVOT and
- * STEP_CAPS (fwrun.c wires network, AppArmor and capabilities here,
- * so this module knows none of them). Return 0 or fw_fail(...). */
+/* Called inside the namespaces at STEP_PRE_PIVOT and STEP_CAPS (fwrun.c
+ * wires AppArmor and capabilities here, so this module knows neither).
+ * Return 0 or fw_fail(...). */
 typedef int (*ns_hook)(enum fw_step step, void *data, struct fw_error *e);
 
 struct ns_plan {
@@ -98,12 +97,12 @@ int ns_become_subreaper(struct fw_error *e);
  * child's unshare in the kernel, and the run is no faster). */
 int ns_spawn(struct ns_instance *ns, const struct ns_plan *plan, struct fw_error *e);
 
-/* Tell the setup child the upper dir is ready (it goes on with the overlay
- * and /dev), and return once its namespaces exist (ns->netns_fd open): the
- * caller may now move interfaces into them. */
+/* Tell the setup child the upper dir is ready (it goes on with the overlay,
+ * /dev, protection and pivot_root), and return once its namespaces exist
+ * (ns->netns_fd open): the caller may now set up the network in there. */
 int ns_ready(struct ns_instance *ns, struct fw_error *e);
 
-/* Let the setup child finish (network inside, pivot, PID namespace) and wait
+/* Let the setup child start pid 1 (the network is ready) and wait
  * until the init has exec'd INIT: 0 with ns->init_pid set; or -errno with e
  * filled (e->step == STEP_EXEC: INIT could not be executed). Reaps the setup
  * child either way. */

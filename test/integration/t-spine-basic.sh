@@ -38,6 +38,9 @@ check_run() {	# LABEL ROOTFS NAME STATE_DIR
 	assert_eq 1 "$(kvs "$OUT" pid)" "$label: init's pid"
 	assert_eq "$name" "$(kvs "$OUT" hostname)" "$label: hostname"
 	assert_eq 0 "$(kvs "$OUT" uid)" "$label: init's uid"
+	# the supervisor brings lo up while the setup child mounts: done
+	# before the init's first instruction
+	assert_match '(^|,)UP(,|$)' "$(kvs "$OUT" if.lo.flags)" "$label: lo up when the init starts"
 	assert_eq "hello from the image" "$(kvs "$OUT" cat:/etc/motd)" "$label: /etc/motd"
 	assert_eq ok "$(kvs "$OUT" write:/data/written)" "$label: write to the overlay"
 	for ns in mnt uts ipc net pid; do

@@ -97,29 +97,6 @@ static int sh_in(int netns_fd, const char *fmt, ...)
 	return WIFEXITED(ws) ? WEXITSTATUS(ws) : 128;
 }
 
-/* net_inside() in a child that entered the namespace, as the setup child. */
-static int inside(const struct net_plan *p, int netns_fd, struct fw_error *e)
-{
-	int sv[2];
-	assert_int_equal(pipe2(sv, O_CLOEXEC), 0);
-	pid_t pid = fork();
-	assert_true(pid >= 0);
-	if (pid == 0) {
-		struct fw_error ce = { 0 };
-		int r = setns(netns_fd, CLONE_NEWNET) < 0 ? -errno : net_inside(p, &ce);
-		if (write(sv[1], &ce, sizeof(ce)) < 0)
-			_exit(97);
-		_exit(r < 0 ? 1 : 0);
-	}
-	close(sv[1]);
-	int ws;
-	waitpid(pid, &ws, 0);
-	if (read(sv[0], e, sizeof(*e)) != sizeof(*e))
-		memset(e, 0, sizeof(*e));
-	close(sv[0]);
-	return WIFEXITED(ws) && WEXITSTATUS(ws) == 0 ? 0 : -(e->err ? e->err : EIO);
-}
-
 /* A new anonymous network namespace, held by the returned fd. */
 static int new_netns(void)
 {
@@ -215,7 +192,7 @@ static void test_borrow_and_give_back(void **state)
 	run_ok(net_move_in(&p, ns, &e), &e);
 	assert_int_not_equal(sh("ip link show fwtnt0 >/dev/null 2>&1"), 0);
 	assert_int_not_equal(sh("ip link show fwtnva >/dev/null 2>&1"), 0);
-	run_ok(inside(&p, ns, &e), &e);
+	run_ok(net_inside(&p, ns, &e), &e);
 	assert_int_equal(sh_in(ns, "ip -o addr show dev fwtnin0 | grep -q 'inet 10.9.0.2/24'"), 0);
 	assert_int_equal(sh_in(ns, "ip -o addr show dev fwtnin1 | grep -q 'inet6 fd00:9::2/64'"), 0);
 	assert_int_equal(sh_in(ns, "ip -o link show dev fwtnin1 | grep -q '[<,]UP[,>]'"), 0);
@@ -264,7 +241,7 @@ static void test_missing_tap(void **state)
 	run_ok(net_prepare(&p, &e), &e);
 	assert_true(p.links[0].created);
 	run_ok(net_move_in(&p, ns, &e), &e);
-	run_ok(inside(&p, ns, &e), &e);
+	run_ok(net_inside(&p, ns, &e), &e);
 	assert_int_equal(sh_in(ns, "ip -o link show dev eth7 | grep -q '[<,]UP[,>]'"), 0);
 	run_ok(net_restore(&p, ns, &e), &e);
 	assert_int_not_equal(sh("ip link show fwtnnew0 >/dev/null 2>&1"), 0);
@@ -298,7 +275,7 @@ static void test_veth(void **state)
 	run_ok(net_prepare(&p, &e), &e);
 	assert_true(p.veth_n >= 0);
 	run_ok(net_move_in(&p, ns, &e), &e);
-	run_ok(inside(&p, ns, &e), &e);
+	run_ok(net_inside(&p, ns, &e), &e);
 
 	net_plan_init(&q, X("fwtnveth-second-long"));
 	run_ok(net_plan_set_veth(&q, NULL, &e), &e);
@@ -306,7 +283,7 @@ static void test_veth(void **state)
 	run_ok(net_prepare(&q, &e), &e);
 	assert_int_not_equal(q.veth_n, p.veth_n);
 	run_ok(net_move_in(&q, ns2, &e), &e);
-	run_ok(inside(&q, ns2, &e), &e);
+	run_ok(net_inside(&q, ns2, &e), &e);
 	assert_int_equal(strlen(q.veth_host_name), 15);
 
 	/* another run may not borrow a running instance's host end */
@@ -478,7 +455,7 @@ static void test_frame_path(void **state)
 	assert_false(p.links[0].created);
 	run_ok(net_prepare(&p, &e), &e);
 	run_ok(net_move_in(&p, ns, &e), &e);
-	run_ok(inside(&p, ns, &e), &e);
+	run_ok(net_inside(&p, ns, &e), &e);
 	/* drain whatever the link sent when it came up (IPv6 ND...) */
 	while (poll(&(struct pollfd){ .fd = tfd, .events = POLLIN }, 1, 0) > 0 &&
 	       read(tfd, frame, sizeof(frame)) > 0)
