@@ -56,6 +56,7 @@ static const struct {
 	{ "fork-init", "setup: fork pid 1" },
 	{ "init-setsid", "init: setsid" },
 	{ "init-console", "init: the pty as stdio and controlling terminal (pty console)" },
+	{ "init-affinity", "init: give back the CPU affinity fwrun was given (spawn_init pinned it)" },
 	{ "exec", "init: execve INIT (126; ENOENT: 127)" },
 	{ "net-give-back", "sup, at exit: move a borrowed interface back (net_restore)" },
 	{ "net-delete", "sup, at exit: delete a tap fwrun created (net_restore)" },

@@ -91,10 +91,11 @@ void ns_instance_init(struct ns_instance *ns);
  * Once per process. */
 int ns_become_subreaper(struct fw_error *e);
 
-/* Fork the setup child. It makes its namespaces and mounts the rootfs, then
- * waits for ns_ready(): meanwhile the caller makes the state dir ready (not
- * the loop device too: attached here in parallel, it contends with the
- * child's unshare in the kernel, and the run is no faster). */
+/* Fork the setup child, on another CPU than ours when we have one. It
+ * makes its namespaces and mounts the rootfs, then waits for ns_ready():
+ * meanwhile the caller makes the state dir ready (not the loop device too:
+ * attached here in parallel, it contends with the child's unshare in the
+ * kernel, and the run is no faster). */
 int ns_spawn(struct ns_instance *ns, const struct ns_plan *plan, struct fw_error *e);
 
 /* Tell the setup child the upper dir is ready (it goes on with the overlay,

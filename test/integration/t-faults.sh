@@ -153,6 +153,7 @@ unshare-pid|FULL|125|unshare namespace 'pid'
 fork-init|FULL|125|fork '/sbin/boxinit'
 init-setsid|FULL|125|start a session for '/sbin/boxinit'
 init-console|FULL|125|attach console to '/sbin/boxinit'
+init-affinity|FULL|125|give back the CPU affinity of '/sbin/boxinit'
 exec|FULL|126|run init '/sbin/boxinit'
 exec:ENOENT|FULL|127|run init '/sbin/boxinit'
 net-give-back|FULL|0|

@@ -74,4 +74,15 @@ run_fwrun --rootfs "$T/fw.ext2" --name "$PFX-hn" --hostname "$PFX-other" --state
 	-- /sbin/boxinit report
 assert_status 0 "run with --hostname"
 assert_eq "$PFX-other" "$(kvs "$OUT" hostname)" "--hostname"
+# The init runs on the CPUs fwrun was given: the setup child keeps pid 1 on
+# its own CPU only until the execve. And a mask given to fwrun is kept.
+all=$(sed -n 's/^Cpus_allowed_list:[[:space:]]*//p' /proc/self/status)
+run_fwrun --rootfs "$T/fw.ext2" --name "$PFX-cpu" --state-dir "$T/st-cpu" -- /sbin/boxinit report
+assert_status 0 "run for the CPU affinity"
+assert_eq "$all" "$(kvs "$OUT" Cpus_allowed_list)" "the init may run on every CPU fwrun may ($all)"
+one=${all%%[-,]*}
+(taskset -pc "$one" "$BASHPID" >/dev/null &&
+	run_fwrun --rootfs "$T/fw.ext2" --name "$PFX-cpu" --state-dir "$T/st-cpu" -- /sbin/boxinit report &&
+	printf '%s\n' "$OUT" >"$T/cpu.out")
+assert_eq "$one" "$(kvs "$(cat "$T/cpu.out")" Cpus_allowed_list)" "fwrun under taskset -c $one: so is the init"
 host_unchanged "$T/host.before" "at the end"
