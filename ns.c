@@ -147,33 +147,34 @@ static int mkdir_p1(const char *path, mode_t mode, struct fw_error *e)
 #define WORK_DIR FWRUN_MNT_DIR "/work"
 #define DEV_DIR MERGED_DIR "/dev"
 
-static int make_node(const char *name, unsigned maj, unsigned min, struct fw_error *e)
+/* Made relative to the new /dev (dfd); the error names the whole path. */
+static int dev_fail(struct fw_error *e, int err, const char *what, const char *name)
 {
 	char path[64];
 
 	snprintf(path, sizeof(path), DEV_DIR "/%s", name);
-	if (FW_FAULT("dev-node") || mknod(path, S_IFCHR | 0666, makedev(maj, min)) < 0)
-		return fw_fail(e, errno, "create device node", path);
-	/* mknod honours the umask; the nodes are for everyone, as on a host */
-	if (chmod(path, 0666) < 0)
-		return fw_fail(e, errno, "chmod", path);
+	return fw_fail(e, err, what, path);
+}
+
+static int make_node(int dfd, const char *name, unsigned maj, unsigned min, struct fw_error *e)
+{
+	if (FW_FAULT("dev-node") || mknodat(dfd, name, S_IFCHR | 0666, makedev(maj, min)) < 0)
+		return dev_fail(e, errno, "create device node", name);
 	return 0;
 }
 
-static int make_link(const char *name, const char *target, struct fw_error *e)
+static int make_link(int dfd, const char *name, const char *target, struct fw_error *e)
 {
-	char path[64];
-
-	snprintf(path, sizeof(path), DEV_DIR "/%s", name);
-	if (symlink(target, path) < 0)
-		return fw_fail(e, errno, "create symlink", path);
+	if (symlinkat(target, dfd, name) < 0)
+		return dev_fail(e, errno, "create symlink", name);
 	return 0;
 }
 
 /* The least /dev a firmware's init needs (PRODUCT.md §3.3). Device nodes are
  * made with mknod (we are real root); the console is the pty slave bound
- * from the host, or a link to pid 1's stdout when there is no pty. */
-static int setup_dev(const struct ns_plan *plan, struct fw_error *e)
+ * from the host, or a link to pid 1's stdout when there is no pty. Called
+ * with umask 0: the modes are those written here. */
+static int populate_dev(const struct ns_plan *plan, struct fw_error *e)
 {
 	static const struct { const char *name; unsigned maj, min; } nodes[] = {
 		{ "null", 1, 3 }, { "zero", 1, 5 }, { "full", 1, 7 },
@@ -191,28 +192,31 @@ static int setup_dev(const struct ns_plan *plan, struct fw_error *e)
 	if (FW_FAULT("dev-tmpfs") ||
 	    mount("fwrun-dev", DEV_DIR, "tmpfs", MS_NOSUID | MS_STRICTATIME, "mode=0755,size=4m") < 0)
 		return fw_fail(e, errno, "mount tmpfs on", DEV_DIR);
+	_cleanup_close_ int dfd = open(DEV_DIR, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (dfd < 0)
+		return fw_fail(e, errno, "open", DEV_DIR);
 	for (size_t i = 0; i < FW_ARRAY_SIZE(nodes); i++)
-		if ((r = make_node(nodes[i].name, nodes[i].maj, nodes[i].min, e)) < 0)
+		if ((r = make_node(dfd, nodes[i].name, nodes[i].maj, nodes[i].min, e)) < 0)
 			return r;
 	for (size_t i = 0; i < FW_ARRAY_SIZE(links); i++)
-		if ((r = make_link(links[i].name, links[i].target, e)) < 0)
+		if ((r = make_link(dfd, links[i].name, links[i].target, e)) < 0)
 			return r;
 
-	if ((r = mkdir_p1(DEV_DIR "/pts", 0755, e)) < 0)
-		return r;
+	if (mkdirat(dfd, "pts", 0755) < 0)
+		return fw_fail(e, errno, "create directory", DEV_DIR "/pts");
 	if (FW_FAULT("dev-devpts") ||
 	    mount("devpts", DEV_DIR "/pts", "devpts", MS_NOSUID | MS_NOEXEC,
 		  "newinstance,ptmxmode=0666,mode=0620") < 0)
 		return fw_fail(e, errno, "mount devpts on", DEV_DIR "/pts");
-	if ((r = mkdir_p1(DEV_DIR "/shm", 01777, e)) < 0)
-		return r;
+	if (mkdirat(dfd, "shm", 01777) < 0)
+		return fw_fail(e, errno, "create directory", DEV_DIR "/shm");
 	if (FW_FAULT("dev-shm") ||
 	    mount("shm", DEV_DIR "/shm", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777") < 0)
 		return fw_fail(e, errno, "mount tmpfs on", DEV_DIR "/shm");
 
 	if (plan->console_path) {
-		int fd = open(DEV_DIR "/console",
-			      O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+		int fd = openat(dfd, "console",
+				O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
 		if (fd < 0)
 			return fw_fail(e, errno, "create", DEV_DIR "/console");
 		close(fd);
@@ -221,7 +225,17 @@ static int setup_dev(const struct ns_plan *plan, struct fw_error *e)
 			return fw_fail(e, errno, "bind console on", DEV_DIR "/console");
 		return 0;
 	}
-	return make_link("console", plan->console_link ? plan->console_link : "/dev/null", e);
+	return make_link(dfd, "console", plan->console_link ? plan->console_link : "/dev/null", e);
+}
+
+/* Without the umask in the way (no chmod after each mknod), and with the
+ * caller's given back: pid 1 and INIT inherit it. */
+static int setup_dev(const struct ns_plan *plan, struct fw_error *e)
+{
+	mode_t mask = umask(0);
+	int r = populate_dev(plan, e);
+	umask(mask);
+	return r;
 }
 
 /* pivot_root(".", ".") stacks the old root on the new one; detaching it
