@@ -935,10 +935,8 @@ static int run_firmware(const struct fwrun_opts *o)
 		goto fail;
 	if (o->status_fd >= 0 && events_open(o->status_fd, &run.e) < 0)
 		goto fail;
-	if (ns_become_subreaper(&run.e) < 0 ||
-	    (run.name_lock_fd = instance_lock(o->name, &run.e)) < 0 || plan_state(&run) < 0 ||
-	    prepare_protection(&run) < 0 ||
-	    net_prepare(&run.net, &run.e) < 0)
+	if (ns_become_subreaper(&run.e) < 0 || plan_state(&run) < 0 ||
+	    prepare_protection(&run) < 0)
 		goto fail;
 	if (console_open(&con, console_decide(o->console, isatty(STDIN_FILENO)), &run.e) < 0)
 		goto fail;
@@ -971,8 +969,15 @@ static int run_firmware(const struct fwrun_opts *o)
 		run_no++;
 		if (ns_spawn(&run.ns, &plan, &run.e) < 0)
 			goto fail;
-		/* The state dir while the setup child unshares and mounts: on
-		 * a restart, only the overlay's marker from the last boot. */
+		/* While the setup child unshares and mounts, what only we use:
+		 * the name's lock, the taps and the --veth subnet, the state
+		 * dir (on a restart, only the overlay's marker from the last
+		 * boot). A refusal here kills the child, which has touched
+		 * nothing outside its own namespaces. */
+		if (run_no == 1 && (run.name_lock_fd = instance_lock(o->name, &run.e)) < 0)
+			goto fail;
+		if (net_prepare(&run.net, &run.e) < 0)
+			goto fail;
 		if (run_no == 1 ? prepare_state(&run) < 0 :
 		    !o->ephemeral && state_clear_workdir(&run.state, &run.e) < 0)
 			goto fail;
@@ -1024,7 +1029,7 @@ static int run_firmware(const struct fwrun_opts *o)
 		if (run.ns.netns_fd >= 0)
 			close(run.ns.netns_fd);
 		ns_instance_init(&run.ns);
-		if (net_validate(&run.net, &run.e) < 0 || net_prepare(&run.net, &run.e) < 0)
+		if (net_validate(&run.net, &run.e) < 0)
 			goto fail;
 	}
 	console_close(&con);	/* the terminal is cooked again from here */
