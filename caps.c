@@ -218,8 +218,8 @@ int caps_apply_drop(uint64_t drop, struct fw_error *e)
 {
 	if (drop == 0)
 		return 0;
-	/* libcap-ng keeps per-thread state with the tid it was made for; make
-	 * sure it is ours after the fork, whatever reset it. */
+	/* libcap-ng keeps per-thread state with the tid it was made for:
+	 * make sure it is ours. */
 	capng_setpid((int)syscall(SYS_gettid));
 	if (capng_get_caps_process() < 0)
 		return fw_fail(e, errno ? errno : EIO, "read the capabilities of", "the setup process");

@@ -81,8 +81,9 @@ int caps_last_cap(void);
 /* Cut drop from the bounding and inheritable sets (and so from the ambient
  * set) of the calling process, with libcap-ng, then check the bounding set
  * with PR_CAPBSET_READ. The effective and permitted sets stay as they are:
- * the setup child still needs them (mounts, pivot, fork, pid 1's setup) even
- * with --cap-drop ALL; execve recomputes them from the bounding set. Needs
+ * fwrun and its setup child still need them (mounts, pivot, fork, pid 1's
+ * setup) even with --cap-drop ALL; execve recomputes them from the bounding
+ * set. fwrun cuts its own, before it forks the setup child. Needs
  * CAP_SETPCAP. Call it where /proc/<tid>/status can be read: libcap-ng reads
  * the sets there, and asks capability by capability without it. */
 int caps_apply_drop(uint64_t drop, struct fw_error *e);

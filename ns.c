@@ -48,7 +48,6 @@ static const char *const step_names[STEP_COUNT] = {
 	[STEP_OVERLAY] = "mount overlay",
 	[STEP_DEV] = "populate /dev",
 	[STEP_PRE_PIVOT] = "protection (exec label)",
-	[STEP_CAPS] = "protection (bounding set)",
 	[STEP_HOSTNAME] = "hostname",
 	[STEP_PIVOT] = "switch root",
 	[STEP_UNSHARE_PID] = "unshare pid namespace",
@@ -490,13 +489,6 @@ static _Noreturn void setup_child(const struct ns_plan *plan, int sock, pid_t su
 	if (hook(&c, STEP_PRE_PIVOT) < 0)
 		child_fail(&c, STEP_PRE_PIVOT);
 	child_step_done(&c, STEP_PRE_PIVOT);
-	/* The bounding set too, for the same reason: libcap-ng reads it from
-	 * /proc/<tid>/status; without /proc it asks the kernel capability by
-	 * capability (some 240 prctl calls). Cutting it does not touch our
-	 * effective set: the mounts and the pivot below still work. */
-	if (hook(&c, STEP_CAPS) < 0)
-		child_fail(&c, STEP_CAPS);
-	child_step_done(&c, STEP_CAPS);
 	if (FW_FAULT("hostname") || sethostname(plan->hostname, strlen(plan->hostname)) < 0) {
 		fw_fail(&c.e, errno, "set hostname", plan->hostname);
 		child_fail(&c, STEP_HOSTNAME);

@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /* The process model (PRODUCT.md §3).
  *
- *   fwrun (supervisor, host namespaces, child subreaper)
+ *   fwrun (supervisor, host namespaces, child subreaper; its own bounding
+ *   │   set cut before the fork, so that the children inherit it)
  *     ├─ setup child: unshare(mnt|uts|ipc|net|sysvsem), / private, mounts,
- *     │  exec label, bounding set, pivot_root, unshare(pid),
+ *     │  exec label, pivot_root, unshare(pid),
  *     │  clone(CLONE_VM|CLONE_VFORK|CLONE_PARENT), exit
  *     └─ init: pid 1 of the new PID namespace, the supervisor's child from
  *        the start (CLONE_PARENT); shares the setup child's memory until it
@@ -35,7 +36,6 @@ enum fw_step {
 	STEP_OVERLAY,
 	STEP_DEV,		/* minimal /dev */
 	STEP_PRE_PIVOT,		/* hook: exec label, while the host's /proc is reachable */
-	STEP_CAPS,		/* hook: bounding set, idem */
 	STEP_HOSTNAME,
 	STEP_PIVOT,
 	STEP_UNSHARE_PID,
@@ -47,9 +47,9 @@ enum fw_step {
 
 const char *fw_step_name(enum fw_step step);
 
-/* Called inside the namespaces at STEP_PRE_PIVOT and STEP_CAPS (fwrun.c
- * wires AppArmor and capabilities here, so this module knows neither).
- * Return 0 or fw_fail(...). */
+/* Called inside the namespaces at STEP_PRE_PIVOT (fwrun.c wires AppArmor's
+ * exec label here, so this module does not know it). Return 0 or
+ * fw_fail(...). */
 typedef int (*ns_hook)(enum fw_step step, void *data, struct fw_error *e);
 
 struct ns_plan {
