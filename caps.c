@@ -222,7 +222,7 @@ int caps_apply_drop(uint64_t drop, struct fw_error *e)
 	 * make sure it is ours. */
 	capng_setpid((int)syscall(SYS_gettid));
 	if (capng_get_caps_process() < 0)
-		return fw_fail(e, errno ? errno : EIO, "read the capabilities of", "the setup process");
+		return fw_fail(e, errno ? errno : EIO, "read the capabilities of", "fwrun");
 	for (int i = 0; i < 64; i++) {
 		if (!(drop & CAPS_BIT(i)))
 			continue;

@@ -659,6 +659,17 @@ static int rtnl_open_in(struct nl_sock *nl, int netns_fd, int host_netns_fd)
 	return r;
 }
 
+/* The plan's socket in the firmware's namespace, made on first use
+ * (net_move_in, net_inside) and closed by net_restore. */
+static int inner_socket(struct net_plan *p, int netns_fd, struct fw_error *e)
+{
+	if (p->inner_nl.fd >= 0)
+		return 0;
+	int r = rtnl_open_in(&p->inner_nl, netns_fd, p->host_netns_fd);
+	return r < 0 ? fw_fail(e, r, "open a netlink socket in",
+			       "the firmware's network namespace") : 0;
+}
+
 /* --- lock files and records (NET_STATE_DIR) */
 
 static int state_dir_open(bool create)
@@ -982,12 +993,9 @@ int net_move_in(struct net_plan *p, int netns_fd, struct fw_error *e)
 	r = nl_open(&nl);
 	if (r < 0)
 		return fw_fail(e, r, "open a netlink socket", "NETLINK_ROUTE");
-	if (p->inner_nl.fd < 0) {
-		r = rtnl_open_in(&p->inner_nl, netns_fd, p->host_netns_fd);
-		if (r < 0)
-			return fw_fail(e, r, "open a netlink socket in",
-				       "the firmware's network namespace");
-	}
+	r = inner_socket(p, netns_fd, e);
+	if (r < 0)
+		return r;
 
 	if (p->veth) {
 		struct link_info li;
@@ -1036,12 +1044,9 @@ int net_inside(struct net_plan *p, int netns_fd, struct fw_error *e)
 	struct link_info li;
 	int r;
 
-	if (p->inner_nl.fd < 0) {
-		r = rtnl_open_in(&p->inner_nl, netns_fd, p->host_netns_fd);
-		if (r < 0)
-			return fw_fail(e, r, "open a netlink socket in",
-				       "the firmware's network namespace");
-	}
+	r = inner_socket(p, netns_fd, e);
+	if (r < 0)
+		return r;
 	struct nl_sock *nl = &p->inner_nl;
 	/* By name: one request, no RTM_GETLINK for its index first. */
 	r = FW_FAULT_ERR("net-lo-up") ?:
