@@ -90,14 +90,17 @@ static int send_msg(int sock, int type, int step, pid_t pid, const struct fw_err
 	return send_msg_at(sock, type, step, pid, e, fw_now_ns());
 }
 
-/* 0 and *m, or -EPIPE when every other end is closed. */
-static int recv_msg(int sock, struct ns_msg *m)
+/* 0 and *m, or -EPIPE when every other end is closed (-EAGAIN: nothing
+ * queued, with MSG_DONTWAIT). A peer that exits with a message of ours
+ * unread leaves ECONNRESET on our end, reported once and before what it
+ * had sent us, its error among them: read on. */
+static int recv_msg_flags(int sock, struct ns_msg *m, int flags)
 {
 	ssize_t n;
 
 	do
-		n = recv(sock, m, sizeof(*m), 0);
-	while (n < 0 && errno == EINTR);
+		n = recv(sock, m, sizeof(*m), flags);
+	while (n < 0 && (errno == EINTR || errno == ECONNRESET));
 	if (n < 0)
 		return -errno;
 	if (n == 0)
@@ -105,6 +108,11 @@ static int recv_msg(int sock, struct ns_msg *m)
 	if (n != (ssize_t)sizeof(*m))
 		return -EPROTO;
 	return 0;
+}
+
+static int recv_msg(int sock, struct ns_msg *m)
+{
+	return recv_msg_flags(sock, m, 0);
 }
 
 /* ---- inside the setup child: everything below may only _exit() ---- */
@@ -666,7 +674,7 @@ int ns_ready(struct ns_instance *ns, struct fw_error *e)
 		int err = errno;
 		/* Gone already? Then it failed its next step: its error, queued
 		 * before it exited, says what happened. */
-		while (recv(ns->sock, &m, sizeof(m), MSG_DONTWAIT) == (ssize_t)sizeof(m))
+		while (recv_msg_flags(ns->sock, &m, MSG_DONTWAIT) == 0)
 			if (m.type == MSG_ERROR) {
 				*e = m.err;
 				return -(e->err ? e->err : EIO);
