@@ -696,9 +696,12 @@ int ns_start_init(struct ns_instance *ns, struct fw_error *e)
 		ns->init_pid = m.pid > 0 ? m.pid : -1;
 	if (r == -EPIPE)
 		return setup_died(ns, e);
-	reap(&ns->setup_pid, NULL);
-	if (r < 0)
+	if (r < 0) {
+		reap(&ns->setup_pid, NULL);
 		reap(&ns->init_pid, NULL);
+	} else {
+		ns->setup_pid = -1;	/* exiting: reaped with the init's kin */
+	}
 	close(ns->sock);
 	ns->sock = -1;
 	return r;

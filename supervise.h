@@ -120,7 +120,8 @@ int supervise_describe(const struct supervise_result *r, char *buf, size_t size)
 
 /* Wait for init_pid, relaying con (may be NULL or without pty), until it is
  * gone. t0_ns: see sv_timer_start. Reaps any other child that exits
- * meanwhile (fwrun is a subreaper). Returns 0 with *r filled, or -errno
+ * meanwhile: the setup child, which exits once the init runs, and orphans
+ * (fwrun is a subreaper). Returns 0 with *r filled, or -errno
  * (signalfd/poll failed: the caller kills the init). */
 int supervise_run(pid_t init_pid, const struct supervise_opts *o, struct console *con,
 		  uint64_t t0_ns, struct supervise_result *r, struct fw_error *e);
