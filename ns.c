@@ -126,6 +126,7 @@ struct child {
 	enum fw_step init_failed;	/* STEP_NONE: INIT is running */
 	uint64_t init_started_ns, init_ready_ns;
 	const cpu_set_t *cpus;		/* the supervisor's CPUs, for INIT (or NULL) */
+	uint64_t sig_ignored;		/* signals to set back to SIG_DFL for INIT */
 };
 
 static _Noreturn void child_fail(struct child *c, enum fw_step step)
@@ -284,12 +285,40 @@ static void cloexec_from(int first)
 	}
 }
 
-static void reset_signals(void)
+/* The signals fwrun was started with set to SIG_IGN (bit sig - 1), which
+ * execve keeps: from /proc/self/status, one read instead of a sigaction()
+ * per signal. All of them when it cannot be read. */
+static uint64_t ignored_signals(void)
+{
+	char buf[2048];
+	uint64_t mask = ~(uint64_t)0;
+	int fd = open("/proc/self/status", O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return mask;
+	ssize_t n = fw_read_all(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return mask;
+	buf[n] = '\0';
+	static const char key[] = "\nSigIgn:";
+	const char *p = strstr(buf, key);
+	if (!p)
+		return mask;
+	p += strlen(key);
+	char *end;
+	errno = 0;
+	unsigned long long v = strtoull(p, &end, 16);
+	return errno || end == p || *end != '\n' ? mask : (uint64_t)v;
+}
+
+/* Handlers are reset by execve; ignored signals and the mask are not. */
+static void reset_signals(uint64_t ignored)
 {
 	sigset_t none;
 
-	for (int sig = 1; sig < NSIG; sig++)
-		if (sig != SIGKILL && sig != SIGSTOP)
+	for (int sig = 1; sig < NSIG && sig <= 64; sig++)
+		if ((ignored & ((uint64_t)1 << (sig - 1))) && sig != SIGKILL && sig != SIGSTOP)
 			signal(sig, SIG_DFL);
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
@@ -375,7 +404,7 @@ INIT_STACK_CODE static int run_init(void *arg)
 		if (plan->console_fd > 2)
 			close(plan->console_fd);
 	}
-	reset_signals();
+	reset_signals(c->sig_ignored);
 	cloexec_from(3);
 	/* INIT runs on the CPUs fwrun was given, not on those of the setup
 	 * child (see ns_spawn) or the one we started on (pin_this_cpu). */
@@ -437,9 +466,9 @@ static int hook(struct child *c, enum fw_step step)
 }
 
 static _Noreturn void setup_child(const struct ns_plan *plan, int sock, pid_t supervisor,
-				  const cpu_set_t *cpus)
+				  const cpu_set_t *cpus, uint64_t sig_ignored)
 {
-	struct child c = { .plan = plan, .sock = sock, .cpus = cpus };
+	struct child c = { .plan = plan, .sock = sock, .cpus = cpus, .sig_ignored = sig_ignored };
 	const char *upper = plan->upper ? plan->upper : UPPER_DIR;
 	const char *work = plan->upper ? plan->work : WORK_DIR;
 	struct ns_msg m;
@@ -625,6 +654,7 @@ int ns_spawn(struct ns_instance *ns, const struct ns_plan *plan, struct fw_error
 	pid_t supervisor = getpid();
 	cpu_set_t cpus;
 	bool have_cpus = sched_getaffinity(0, sizeof(cpus), &cpus) == 0;
+	uint64_t sig_ignored = ignored_signals();
 	ns->step_ns[STEP_NONE] = fw_now_ns();
 	pid_t pid = FW_FAULT("fork-setup") ? -1 : fork();
 	if (pid < 0) {
@@ -635,7 +665,7 @@ int ns_spawn(struct ns_instance *ns, const struct ns_plan *plan, struct fw_error
 	}
 	if (pid == 0) {
 		close(sv[0]);
-		setup_child(plan, sv[1], supervisor, have_cpus ? &cpus : NULL);
+		setup_child(plan, sv[1], supervisor, have_cpus ? &cpus : NULL, sig_ignored);
 	}
 	if (have_cpus)
 		run_apart(pid, &cpus);

@@ -351,7 +351,7 @@ static void report(void)
 {
 	static const char *const status_keys[] = {
 		"CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb", "NSpid", "NoNewPrivs",
-		"Seccomp", "Cpus_allowed_list", NULL,
+		"Seccomp", "Cpus_allowed_list", "SigIgn", "SigBlk", NULL,
 	};
 	static const char *const nss[] = { "mnt", "uts", "ipc", "net", "pid", "cgroup",
 					   "user", "time" };

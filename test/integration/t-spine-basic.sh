@@ -85,4 +85,14 @@ one=${all%%[-,]*}
 	run_fwrun --rootfs "$T/fw.ext2" --name "$PFX-cpu" --state-dir "$T/st-cpu" -- /sbin/boxinit report &&
 	printf '%s\n' "$OUT" >"$T/cpu.out")
 assert_eq "$one" "$(kvs "$(cat "$T/cpu.out")" Cpus_allowed_list)" "fwrun under taskset -c $one: so is the init"
+# Signals ignored where fwrun was started (nohup, a CI runner) are not the
+# init's: it starts with every signal at its default and none blocked.
+(trap '' INT QUIT USR1 PIPE &&
+	sed -n 's/^SigIgn:[[:space:]]*//p' /proc/$BASHPID/status >"$T/sig.ign" &&
+	run_fwrun --rootfs "$T/fw.ext2" --name "$PFX-sig" --state-dir "$T/st-sig" -- /sbin/boxinit report &&
+	printf '%s\n' "$OUT" >"$T/sig.out")
+ign=$(cat "$T/sig.ign")
+assert_eq 1206 "$(printf '%x' $((16#${ign:-0} & 16#1206)))" "the shell fwrun is started from ignores INT QUIT USR1 PIPE ($ign)"
+assert_eq 0000000000000000 "$(kvs "$(cat "$T/sig.out")" SigIgn)" "fwrun started with signals ignored: the init ignores none"
+assert_eq 0000000000000000 "$(kvs "$(cat "$T/sig.out")" SigBlk)" "the init blocks no signal"
 host_unchanged "$T/host.before" "at the end"
