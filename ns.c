@@ -312,14 +312,19 @@ static uint64_t ignored_signals(void)
 	return errno || end == p || *end != '\n' ? mask : (uint64_t)v;
 }
 
-/* Handlers are reset by execve; ignored signals and the mask are not. */
+/* Handlers are reset by execve; ignored signals and the mask are not. The
+ * system call itself: glibc refuses its own two (SIGRTMIN and SIGRTMIN+1,
+ * EINVAL), which its posix_spawn leaves ignored in what it starts (make(1)
+ * does so): a firmware's libc may need them. SIG_DFL, no flags, no mask is
+ * all zeros in every architecture's struct sigaction. */
 static void reset_signals(uint64_t ignored)
 {
+	static const unsigned long dfl[8];
 	sigset_t none;
 
 	for (int sig = 1; sig < NSIG && sig <= 64; sig++)
 		if ((ignored & ((uint64_t)1 << (sig - 1))) && sig != SIGKILL && sig != SIGSTOP)
-			signal(sig, SIG_DFL);
+			(void)syscall(SYS_rt_sigaction, sig, dfl, NULL, _NSIG / 8);
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 }
