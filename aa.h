@@ -5,8 +5,8 @@
  * the host (the clock first), audit every denial. Paths are the firmware's
  * (attach_disconnected). The supervisor loads it with apparmor_parser only
  * when the kernel does not already hold this very text (aa_prepare()); the
- * setup child asks for it on exec (aa_apply_onexec()) while the host's /proc
- * is reachable, and pid 1 inherits that request at fork.
+ * setup thread asks for it on exec (aa_apply_onexec()) while the host's /proc
+ * is reachable, and pid 1 inherits that request at its clone.
  *
  * Pure half (no root, unit-tested): aa_mode_parse(), aa_quote(),
  * aa_profile_text(), aa_fnv1a64(), aa_decide(), aa_state_text(),

@@ -3,8 +3,8 @@
  *
  * The firmware's init runs as root. At execve a root process gets every
  * capability of its bounding set (and of its inheritable set), so cutting a
- * capability from the bounding set of the setup child, before it forks pid 1,
- * takes it from the whole firmware for good.
+ * capability from the bounding set of the setup thread, before it clones
+ * pid 1, takes it from the whole firmware for good.
  *
  * Pure half (no root, unit-tested): caps_from_name(), caps_name(),
  * caps_spec_add(), caps_resolve(), caps_format(), caps_parse_hex().
@@ -81,9 +81,9 @@ int caps_last_cap(void);
 /* Cut drop from the bounding and inheritable sets (and so from the ambient
  * set) of the calling process, with libcap-ng, then check the bounding set
  * with PR_CAPBSET_READ. The effective and permitted sets stay as they are:
- * fwrun and its setup child still need them (mounts, pivot, fork, pid 1's
+ * fwrun and its setup thread still need them (mounts, pivot, clone, pid 1's
  * setup) even with --cap-drop ALL; execve recomputes them from the bounding
- * set. fwrun cuts its own, before it forks the setup child. Needs
+ * set. fwrun cuts its own, before it starts the setup thread. Needs
  * CAP_SETPCAP. Call it where /proc/<tid>/status can be read: libcap-ng reads
  * the sets there, and asks capability by capability without it. */
 int caps_apply_drop(uint64_t drop, struct fw_error *e);

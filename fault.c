@@ -7,7 +7,7 @@
 #include <string.h>
 
 /* Every point, in the order a run reaches them. Where they run:
- * sup = the supervisor (host namespaces), setup = the setup child (new
+ * sup = the supervisor (host namespaces), setup = the setup thread (new
  * namespaces), init = pid 1 before its execve. */
 static const struct {
 	const char *name, *where;
@@ -21,14 +21,16 @@ static const struct {
 	{ "lock", "sup: take the state dir's lock (state_lock)" },
 	{ "state-reset", "sup: --reset empties upper/ (state_reset)" },
 	{ "aa-prepare", "sup: profile load or lookup, when confining (aa_prepare)" },
+	{ "caps-drop", "sup: cut fwrun's bounding set before the setup thread starts (caps_apply_drop)" },
 	{ "net-lock", "sup: flock an interface or subnet lock in /run/fwrun/net (net_validate, net_prepare)" },
 	{ "net-tap-create", "sup: create a missing --tap (TUNSETIFF, net_prepare)" },
 	{ "console-open", "sup: open the pty master (console_open)" },
-	{ "setup-socket", "sup: socketpair to the setup child (ns_spawn)" },
-	{ "fork-setup", "sup: fork the setup child (ns_spawn)" },
+	{ "setup-socket", "sup: socketpair to the setup thread (ns_spawn)" },
+	{ "setup-thread", "sup: start the setup thread (ns_spawn)" },
+	{ "open-home", "sup: open /proc/self/ns/*, for the setup thread's way back (ns_spawn)" },
 	{ "unshare", "setup: unshare mnt, uts, ipc, net (+sysvsem)" },
 	{ "make-private", "setup: / MS_REC|MS_PRIVATE" },
-	{ "open-netns", "sup: open the setup child's /proc/PID/ns/net (ns_spawn)" },
+	{ "open-netns", "sup: open the setup thread's /proc/self/task/TID/ns/net (ns_ready)" },
 	{ "scratch-tmpfs", "setup: tmpfs on /run/fwrun/mnt" },
 	{ "loop-attach", "setup: LOOP_CONFIGURE the image (loop_attach)" },
 	{ "rootfs-mount", "setup: mount the image read-only (rootfs_mount)" },
@@ -51,13 +53,13 @@ static const struct {
 	{ "aa-onexec", "setup: set the AppArmor exec label, when confining (aa_apply_onexec)" },
 	{ "hostname", "setup: sethostname" },
 	{ "pivot-root", "setup: pivot_root to the overlay (switch_root)" },
-	{ "caps-drop", "setup: cut the bounding set (caps_apply_drop)" },
 	{ "unshare-pid", "setup: unshare the pid namespace" },
 	{ "fork-init", "setup: fork pid 1" },
 	{ "init-setsid", "init: setsid" },
 	{ "init-console", "init: the pty as stdio and controlling terminal (pty console)" },
 	{ "init-affinity", "init: give back the CPU affinity fwrun was given (spawn_init pinned it)" },
 	{ "exec", "init: execve INIT (126; ENOENT: 127)" },
+	{ "setup-home", "setup: back to the host namespaces once INIT runs (go_home)" },
 	{ "net-give-back", "sup, at exit: move a borrowed interface back (net_restore)" },
 	{ "net-delete", "sup, at exit: delete a tap fwrun created (net_restore)" },
 	{ "net-veth-delete", "sup, at exit: delete the veth host end (net_restore)" },

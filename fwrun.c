@@ -636,7 +636,7 @@ static int plan_state(struct run *run)
 }
 
 /* The state dir on disk: made, locked, the kernel's work/work cleared.
- * Run while the setup child makes its namespaces and mounts the rootfs:
+ * Run while the setup thread makes its namespaces and mounts the rootfs:
  * it needs the upper dir only for the overlay. */
 static int prepare_state(struct run *run)
 {
@@ -826,10 +826,10 @@ static int prepare_protection(struct run *run)
 
 	if (aa_prepare(&run->aa, &aa_env_system, &run->e) < 0)
 		return -1;
-	/* Our own bounding set, which the setup child and pid 1 inherit: cut
-	 * here, before the fork, libcap-ng's first reads cost no copy-on-write
-	 * faults in the setup child (0.25 ms there). It changes nothing for
-	 * us: fwrun executes nothing after the profile's parser above. */
+	/* Our own bounding set, which the setup thread and pid 1 inherit:
+	 * cut here, before the setup thread starts, it costs the thread's
+	 * critical path nothing. It changes nothing for us: fwrun executes
+	 * nothing after the profile's parser above. */
 	if (caps_apply_drop(run->cap_drop, &run->e) < 0)
 		return -1;
 	if (o->verbosity >= FWRUN_VERBOSE) {
@@ -973,10 +973,10 @@ static int run_firmware(const struct fwrun_opts *o)
 		run_no++;
 		if (ns_spawn(&run.ns, &plan, &run.e) < 0)
 			goto fail;
-		/* While the setup child unshares and mounts, what only we use:
-		 * the name's lock, the taps and the --veth subnet, the state
-		 * dir (on a restart, only the overlay's marker from the last
-		 * boot). A refusal here kills the child, which has touched
+		/* While the setup thread unshares and mounts, what only we
+		 * use: the name's lock, the taps and the --veth subnet, the
+		 * state dir (on a restart, only the overlay's marker from the
+		 * last boot). A refusal here ends the thread, which has touched
 		 * nothing outside its own namespaces. */
 		if (run_no == 1 && (run.name_lock_fd = instance_lock(o->name, &run.e)) < 0)
 			goto fail;

@@ -18,7 +18,7 @@
  *                    the borrowed interfaces
  *   net_inside()     supervisor, right after: lo up, addresses, links up,
  *                    default route of --veth, over a socket made in the
- *                    namespace, while the setup child goes on with its
+ *                    namespace, while the setup thread goes on with its
  *                    mounts (it starts pid 1 only once this is done)
  *   net_restore()    supervisor, however the run ends, netns_fd still open:
  *                    borrowed interfaces back with their name and up/down

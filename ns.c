@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <poll.h>
+#include <pthread.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -22,13 +23,14 @@
 #include <linux/close_range.h>
 
 enum ns_msg_type {
-	MSG_READY = 1,	/* setup child -> supervisor: namespaces exist */
-	MSG_GO,		/* supervisor -> setup child: the state dir is ready (first),
-			 * the network is set up (second): go on */
-	MSG_STEP,	/* setup child -> supervisor: a step finished (verbose) */
-	MSG_SPAWNED,	/* setup child -> supervisor: pid 1 exec'd INIT (pid) */
-	MSG_ERROR,	/* setup child -> supervisor: a step failed (err; pid:
-			 * pid 1 when it was pid 1 that failed) */
+	MSG_READY = 1,	/* setup thread -> supervisor: namespaces exist (pid:
+			 * the thread's id) */
+	MSG_GO,		/* supervisor -> setup thread: the state dir is ready
+			 * (first), the network is set up (second): go on */
+	MSG_STEP,	/* setup thread -> supervisor: a step finished (verbose) */
+	MSG_SPAWNED,	/* setup thread -> supervisor: pid 1 exec'd INIT (pid) */
+	MSG_ERROR,	/* setup thread -> supervisor: a step failed (err; pid:
+			 * pid 1 when it was started) */
 };
 
 struct ns_msg {
@@ -66,10 +68,12 @@ const char *fw_step_name(enum fw_step step)
 void ns_instance_init(struct ns_instance *ns)
 {
 	memset(ns, 0, sizeof(*ns));
-	ns->setup_pid = -1;
 	ns->init_pid = -1;
 	ns->sock = -1;
 	ns->netns_fd = -1;
+	ns->setup_sock = -1;
+	for (size_t i = 0; i < NS_HOME_COUNT; i++)
+		ns->home[i] = -1;
 }
 
 static int send_msg_at(int sock, int type, int step, pid_t pid, const struct fw_error *e,
@@ -115,24 +119,26 @@ static int recv_msg(int sock, struct ns_msg *m)
 	return recv_msg_flags(sock, m, 0);
 }
 
-/* ---- inside the setup child: everything below may only _exit() ---- */
+/* ---- the setup thread: in fwrun's memory, with fwrun's fds; it closes
+ * only its own and ends by returning (pid 1 alone may _exit) ---- */
 
 struct child {
 	const struct ns_plan *plan;
 	int sock;
 	struct fw_error e;
 	/* Written by pid 1, which shares this memory until its execve
-	 * (CLONE_VM|CLONE_VFORK), read by the setup child afterwards. */
+	 * (CLONE_VM|CLONE_VFORK), read by the setup thread afterwards. */
 	enum fw_step init_failed;	/* STEP_NONE: INIT is running */
 	uint64_t init_started_ns, init_ready_ns;
 	const cpu_set_t *cpus;		/* the supervisor's CPUs, for INIT (or NULL) */
 	uint64_t sig_ignored;		/* signals to set back to SIG_DFL for INIT */
 };
 
-static _Noreturn void child_fail(struct child *c, enum fw_step step)
+/* Report the failed step (c->e says what failed) and end the setup. */
+static int child_fail(struct child *c, enum fw_step step)
 {
 	send_msg(c->sock, MSG_ERROR, step, 0, &c->e);
-	_exit(125);
+	return -1;
 }
 
 static void child_step_done(struct child *c, enum fw_step step)
@@ -148,7 +154,7 @@ static int mkdir_p1(const char *path, mode_t mode, struct fw_error *e)
 	return 0;
 }
 
-/* The scratch tmpfs' layout, in the setup child's mount namespace only. */
+/* The scratch tmpfs' layout, in the setup thread's mount namespace only. */
 #define LOWER_DIR FWRUN_MNT_DIR "/lower"
 #define MERGED_DIR FWRUN_MNT_DIR "/merged"
 #define UPPER_DIR FWRUN_MNT_DIR "/upper"	/* --ephemeral */
@@ -368,15 +374,17 @@ static int exec_init(char *const *argv, char *const *envp)
 #endif
 
 /* pid 1 failed before INIT ran: say so through the shared memory, the
- * setup child reports it once we are gone. */
+ * setup thread reports it once we are gone. */
 INIT_STACK_CODE static _Noreturn void init_fail(struct child *c, enum fw_step step, int status)
 {
 	c->init_failed = step;
 	_exit(status);
 }
 
-/* pid 1 of the new PID namespace. It runs on its own stack in the setup
- * child's memory (see spawn_init) and may write only to *c and its stack. */
+/* pid 1 of the new PID namespace. It runs on its own stack in fwrun's
+ * memory (see spawn_init), while the supervisor's thread runs on: it may
+ * write only to *c and its stack, and its errno is the parked setup
+ * thread's. */
 INIT_STACK_CODE static int run_init(void *arg)
 {
 	struct child *c = arg;
@@ -384,8 +392,9 @@ INIT_STACK_CODE static int run_init(void *arg)
 	struct pollfd pfd = { .fd = c->sock, .events = POLLRDHUP };
 
 	c->init_started_ns = fw_now_ns();
-	/* Our parent is the supervisor (CLONE_PARENT): die with it. If it
-	 * died before this prctl, its end of the socket is closed already. */
+	/* Our parent is the setup thread, which stays until we are reaped and
+	 * dies with fwrun: die with it. Should fwrun have died before this
+	 * prctl, the supervisor's end of the socket is closed already. */
 	int err = prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 ? errno : poll(&pfd, 1, 0) != 0 ? EPIPE : 0;
 	if (err) {
 		fw_fail(&c->e, err, "tie to the supervisor", plan->argv[0]);
@@ -412,7 +421,7 @@ INIT_STACK_CODE static int run_init(void *arg)
 	reset_signals(c->sig_ignored);
 	cloexec_from(3);
 	/* INIT runs on the CPUs fwrun was given, not on those of the setup
-	 * child (see ns_spawn) or the one we started on (pin_this_cpu). */
+	 * thread (see ns_spawn) or the one we started on (pin_this_cpu). */
 	if (c->cpus && (FW_FAULT("init-affinity") ||
 			sched_setaffinity(0, sizeof(*c->cpus), c->cpus) < 0)) {
 		fw_fail(&c->e, errno, "give back the CPU affinity of", plan->argv[0]);
@@ -432,10 +441,10 @@ INIT_STACK_CODE static int run_init(void *arg)
 /* pid 1's stack while it shares our memory, until its execve. */
 static char init_stack[256 * 1024] __attribute__((aligned(16)));
 
-/* Keep the next child on the CPU we run on. pid 1 and the setup child never
- * run at once (CLONE_VFORK), yet the scheduler would start pid 1 on another
- * CPU, idle, and on a small VM waking an idle vCPU costs some 0.1 ms, twice:
- * for pid 1, then for us at its execve. Best effort. */
+/* Keep the next child on the CPU we run on. pid 1 and the setup thread
+ * never run at once (CLONE_VFORK), yet the scheduler would start pid 1 on
+ * another CPU, idle, and on a small VM waking an idle vCPU costs some 0.1 ms,
+ * twice: for pid 1, then for us at its execve. Best effort. */
 static void pin_this_cpu(void)
 {
 	cpu_set_t one;
@@ -450,17 +459,39 @@ static void pin_this_cpu(void)
 
 /* Start pid 1 as posix_spawn does: CLONE_VM|CLONE_VFORK, so no copy of our
  * address space is made and torn down again at its execve, and we resume
- * once INIT runs or pid 1 failed. CLONE_PARENT makes it the supervisor's
- * child from the start: its parent-death signal can be set at once, and
- * the supervisor waits for the init itself, with no hand-off. Returns the
- * pid, or -errno. */
+ * once INIT runs or pid 1 failed. A child of a thread is its process's: the
+ * supervisor waits for the init itself, with no hand-off. Returns the pid,
+ * or -errno. */
 static pid_t spawn_init(struct child *c)
 {
 	if (FW_FAULT("fork-init"))
 		return -errno;
 	pid_t pid = clone(run_init, init_stack + sizeof(init_stack),
-			  CLONE_VM | CLONE_VFORK | CLONE_PARENT | SIGCHLD, c);
+			  CLONE_VM | CLONE_VFORK | SIGCHLD, c);
 	return pid < 0 ? -errno : pid;
+}
+
+/* The namespaces the setup thread goes back to: the supervisor's. */
+static const struct {
+	const char *path;
+	int type;
+} home_ns[NS_HOME_COUNT] = {
+	{ "/proc/self/ns/mnt", CLONE_NEWNS },
+	{ "/proc/self/ns/uts", CLONE_NEWUTS },
+	{ "/proc/self/ns/ipc", CLONE_NEWIPC },
+	{ "/proc/self/ns/net", CLONE_NEWNET },
+	{ "/proc/self/ns/pid", CLONE_NEWPID },	/* for its children */
+};
+
+/* Back to the host's namespaces once pid 1 runs INIT: pid 1 alone holds the
+ * firmware's, and its exit takes the mounts (and a loop device) with it, as
+ * before a restart on the same upper dir. */
+static int go_home(const int *home, struct fw_error *e)
+{
+	for (size_t i = 0; i < NS_HOME_COUNT; i++)
+		if (FW_FAULT("setup-home") || setns(home[i], home_ns[i].type) < 0)
+			return fw_fail(e, errno, "go back to the host namespace", home_ns[i].path);
+	return 0;
 }
 
 static int hook(struct child *c, enum fw_step step)
@@ -470,91 +501,92 @@ static int hook(struct child *c, enum fw_step step)
 	return c->plan->hook(step, c->plan->hook_data, &c->e);
 }
 
-static _Noreturn void setup_child(const struct ns_plan *plan, int sock, pid_t supervisor,
-				  const cpu_set_t *cpus, uint64_t sig_ignored)
+/* Everything up to pid 1 running INIT: 0 once it does (SPAWNED sent, the
+ * thread back in the host namespaces), -1 when a step failed (reported) or
+ * the supervisor stopped talking. */
+static int setup(struct ns_instance *ns)
 {
-	struct child c = { .plan = plan, .sock = sock, .cpus = cpus, .sig_ignored = sig_ignored };
+	const struct ns_plan *plan = ns->plan;
+	int sock = ns->setup_sock;
+	struct child c = { .plan = plan, .sock = sock, .sig_ignored = ns->sig_ignored,
+			   .cpus = ns->have_cpus ? &ns->cpus : NULL };
 	const char *upper = plan->upper ? plan->upper : UPPER_DIR;
 	const char *work = plan->upper ? plan->work : WORK_DIR;
 	struct ns_msg m;
 
-	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != supervisor)
-		_exit(125);
-
 	if (FW_FAULT("unshare") ||
 	    unshare(CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET | CLONE_SYSVSEM) < 0) {
 		fw_fail(&c.e, errno, "unshare namespaces", "mnt, uts, ipc, net");
-		child_fail(&c, STEP_UNSHARE);
+		return child_fail(&c, STEP_UNSHARE);
 	}
 	child_step_done(&c, STEP_UNSHARE);
 	/* Before any mount: nothing mounted here may reach the host, and
 	 * everything mounted here goes with the namespace. */
 	if (FW_FAULT("make-private") || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) {
 		fw_fail(&c.e, errno, "make private", "/");
-		child_fail(&c, STEP_PRIVATE);
+		return child_fail(&c, STEP_PRIVATE);
 	}
-	if (send_msg(sock, MSG_READY, STEP_PRIVATE, 0, NULL) < 0)
-		_exit(125);
+	if (send_msg(sock, MSG_READY, STEP_PRIVATE, (pid_t)syscall(SYS_gettid), NULL) < 0)
+		return -1;
 
 	/* All instances share this directory: each covers it with its own
 	 * tmpfs, seen only in its own mount namespace. */
 	if (FW_FAULT("scratch-tmpfs") || mount("fwrun", FWRUN_MNT_DIR, "tmpfs", 0, "mode=0755") < 0) {
 		fw_fail(&c.e, errno, "mount tmpfs on", FWRUN_MNT_DIR);
-		child_fail(&c, STEP_RUNDIR);
+		return child_fail(&c, STEP_RUNDIR);
 	}
 	if (mkdir_p1(LOWER_DIR, 0755, &c.e) < 0 || mkdir_p1(MERGED_DIR, 0755, &c.e) < 0)
-		child_fail(&c, STEP_RUNDIR);
+		return child_fail(&c, STEP_RUNDIR);
 	if (!plan->upper && (mkdir_p1(UPPER_DIR, 0755, &c.e) < 0 ||
 			     mkdir_p1(WORK_DIR, 0700, &c.e) < 0))
-		child_fail(&c, STEP_RUNDIR);
+		return child_fail(&c, STEP_RUNDIR);
 	child_step_done(&c, STEP_RUNDIR);
 
 	if (rootfs_mount(plan->rootfs_path, plan->rootfs_fd, &plan->rootfs, LOWER_DIR, &c.e) < 0)
-		child_fail(&c, STEP_ROOTFS);
-	close(plan->rootfs_fd);
+		return child_fail(&c, STEP_ROOTFS);
 	child_step_done(&c, STEP_ROOTFS);
 
 	/* The supervisor has made the upper dir ready meanwhile. */
 	if (recv_msg(sock, &m) < 0 || m.type != MSG_GO)
-		_exit(125);
+		return -1;
 	if (overlay_mount(LOWER_DIR, upper, work, MERGED_DIR, &c.e) < 0)
-		child_fail(&c, STEP_OVERLAY);
+		return child_fail(&c, STEP_OVERLAY);
 	child_step_done(&c, STEP_OVERLAY);
 	if (setup_dev(plan, &c.e) < 0)
-		child_fail(&c, STEP_DEV);
+		return child_fail(&c, STEP_DEV);
 	child_step_done(&c, STEP_DEV);
 
 	/* The exec label is set here, not in pid 1: libapparmor writes it
 	 * through /proc/<tid>/attr, which needs the host's /proc (gone after
-	 * the switch, and pid 1's tid would be 1). It is inherited at fork and
-	 * applies at pid 1's execve. */
+	 * the switch, and pid 1's tid would be 1). It is this thread's, inherited
+	 * by pid 1 at its clone, and applies at pid 1's execve. */
 	if (hook(&c, STEP_PRE_PIVOT) < 0)
-		child_fail(&c, STEP_PRE_PIVOT);
+		return child_fail(&c, STEP_PRE_PIVOT);
 	child_step_done(&c, STEP_PRE_PIVOT);
 	if (FW_FAULT("hostname") || sethostname(plan->hostname, strlen(plan->hostname)) < 0) {
 		fw_fail(&c.e, errno, "set hostname", plan->hostname);
-		child_fail(&c, STEP_HOSTNAME);
+		return child_fail(&c, STEP_HOSTNAME);
 	}
 	child_step_done(&c, STEP_HOSTNAME);
 	if (switch_root(MERGED_DIR, &c.e) < 0)
-		child_fail(&c, STEP_PIVOT);
+		return child_fail(&c, STEP_PIVOT);
 	child_step_done(&c, STEP_PIVOT);
 
 	/* Last: the next fork is pid 1 of the new PID namespace. */
 	if (FW_FAULT("unshare-pid") || unshare(CLONE_NEWPID) < 0) {
 		fw_fail(&c.e, errno, "unshare namespace", "pid");
-		child_fail(&c, STEP_UNSHARE_PID);
+		return child_fail(&c, STEP_UNSHARE_PID);
 	}
 	child_step_done(&c, STEP_UNSHARE_PID);
 	/* The supervisor has set up the network meanwhile. */
 	if (recv_msg(sock, &m) < 0 || m.type != MSG_GO)
-		_exit(125);
+		return -1;
 	if (c.cpus)
 		pin_this_cpu();
 	pid_t pid = spawn_init(&c);
 	if (pid < 0) {
 		fw_fail(&c.e, (int)-pid, "fork", plan->argv[0]);
-		child_fail(&c, STEP_FORK_INIT);
+		return child_fail(&c, STEP_FORK_INIT);
 	}
 	if (plan->report_steps) {
 		if (c.init_started_ns)
@@ -562,11 +594,38 @@ static _Noreturn void setup_child(const struct ns_plan *plan, int sock, pid_t su
 		if (c.init_ready_ns)
 			send_msg_at(sock, MSG_STEP, STEP_INIT_SETUP, 0, NULL, c.init_ready_ns);
 	}
-	if (c.init_failed != STEP_NONE)
+	if (c.init_failed != STEP_NONE) {
 		send_msg(sock, MSG_ERROR, c.init_failed, pid, &c.e);
-	else
-		send_msg(sock, MSG_SPAWNED, STEP_EXEC, pid, NULL);
-	_exit(0);
+		return -1;
+	}
+	if (go_home(ns->home, &c.e) < 0) {
+		send_msg(sock, MSG_ERROR, STEP_FORK_INIT, pid, &c.e);
+		return -1;
+	}
+	send_msg(sock, MSG_SPAWNED, STEP_EXEC, pid, NULL);
+	return 0;
+}
+
+static void *setup_thread(void *arg)
+{
+	struct ns_instance *ns = arg;
+	sigset_t all;
+	char byte;
+
+	/* Every signal is the supervisor's (its signalfd reads them). */
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, NULL);
+	if (setup(ns) == 0) {
+		/* pid 1 dies when we end: wait for the supervisor to close its
+		 * end, once it has reaped the init (or killed it). */
+		for (;;) {
+			ssize_t n = recv(ns->setup_sock, &byte, sizeof(byte), 0);
+			if (n == 0 || (n < 0 && errno != EINTR))
+				break;
+		}
+	}
+	close(ns->setup_sock);	/* the supervisor reads EOF from here on */
+	return NULL;
 }
 
 /* ---- supervisor side ---- */
@@ -591,18 +650,12 @@ static void reap(pid_t *pid, int *wstatus)
 	*pid = -1;
 }
 
-/* The setup child went away without a word: say how. */
-static int setup_died(struct ns_instance *ns, struct fw_error *e)
+/* The setup thread ended without a word: it always reports, so this is a
+ * bug of ours. */
+static int setup_died(struct fw_error *e)
 {
-	int st = 0;
-	char how[64];
-
-	reap(&ns->setup_pid, &st);
-	if (WIFSIGNALED(st))
-		snprintf(how, sizeof(how), "killed by signal %d", WTERMSIG(st));
-	else
-		snprintf(how, sizeof(how), "exit status %d", WEXITSTATUS(st));
-	return fw_fail_hint(e, ECHILD, "set up the firmware's namespaces", "setup child", how);
+	return fw_fail_hint(e, EPROTO, "set up the firmware's namespaces", "setup thread",
+			    "it ended without a word");
 }
 
 /* Read messages until one of type want; record step times on the way. */
@@ -628,25 +681,58 @@ static int expect(struct ns_instance *ns, int want, struct ns_msg *m, struct fw_
 				ns->step_ns[m->step] = m->time_ns;
 			return 0;
 		}
-		return fw_fail(e, EPROTO, "talk to", "setup child");
+		return fw_fail(e, EPROTO, "talk to", "setup thread");
 	}
 }
 
-/* The setup child works while we make the state dir ready: on a CPU of its
- * own. Left to the scheduler, a forked child starts on its parent's CPU and
+/* The setup thread works while we make the state dir ready: on a CPU of
+ * its own. Left to the scheduler, a new task starts on its parent's CPU and
  * waits there behind the parent's work, even with another CPU idle (about
  * 1 ms per run on this benchmark's VM: bench/RESULTS.md). So it may run on
- * any CPU of ours but this one; pid 1 gets all of them back. Best effort. */
-static void run_apart(pid_t child, const cpu_set_t *cpus)
+ * any CPU of ours but this one; pid 1 gets all of them back. Best effort:
+ * false when there is no other CPU. */
+static bool apart(pthread_attr_t *attr, const cpu_set_t *cpus)
 {
 	cpu_set_t others = *cpus;
 	int cpu = sched_getcpu();
 
 	if (cpu < 0 || cpu >= CPU_SETSIZE)
-		return;
+		return false;
 	CPU_CLR(cpu, &others);
-	if (CPU_COUNT(&others) > 0)
-		(void)sched_setaffinity(child, sizeof(others), &others);
+	return CPU_COUNT(&others) > 0 &&
+	       pthread_attr_setaffinity_np(attr, sizeof(others), &others) == 0;
+}
+
+static int start_setup_thread(struct ns_instance *ns)
+{
+	pthread_attr_t attr;
+	int r;
+
+	if (FW_FAULT("setup-thread"))
+		return errno;
+	if ((r = pthread_attr_init(&attr)) != 0)
+		return r;
+	bool placed = ns->have_cpus && apart(&attr, &ns->cpus);
+	r = pthread_create(&ns->setup, &attr, setup_thread, ns);
+	if (r == EINVAL && placed) {	/* a CPU we may not use after all */
+		pthread_attr_destroy(&attr);
+		pthread_attr_init(&attr);
+		r = pthread_create(&ns->setup, &attr, setup_thread, ns);
+	}
+	pthread_attr_destroy(&attr);
+	return r;
+}
+
+/* The host namespaces the setup thread goes back to, ours. */
+static int open_home(struct ns_instance *ns, struct fw_error *e)
+{
+	for (size_t i = 0; i < NS_HOME_COUNT; i++) {
+		ns->home[i] = FW_FAULT("open-home") ? -1 :
+			      open(home_ns[i].path, O_RDONLY | O_CLOEXEC);
+		if (ns->home[i] < 0)
+			return fw_fail(e, errno, "open", home_ns[i].path);
+	}
+	return 0;
 }
 
 int ns_spawn(struct ns_instance *ns, const struct ns_plan *plan, struct fw_error *e)
@@ -655,38 +741,32 @@ int ns_spawn(struct ns_instance *ns, const struct ns_plan *plan, struct fw_error
 	int r;
 
 	if (FW_FAULT("setup-socket") || socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
-		return fw_fail(e, errno, "create socket for", "setup child");
-	pid_t supervisor = getpid();
-	cpu_set_t cpus;
-	bool have_cpus = sched_getaffinity(0, sizeof(cpus), &cpus) == 0;
-	uint64_t sig_ignored = ignored_signals();
-	ns->step_ns[STEP_NONE] = fw_now_ns();
-	pid_t pid = FW_FAULT("fork-setup") ? -1 : fork();
-	if (pid < 0) {
-		r = fw_fail(e, errno, "fork", "setup child");
-		close(sv[0]);
-		close(sv[1]);
-		return r;
-	}
-	if (pid == 0) {
-		close(sv[0]);
-		setup_child(plan, sv[1], supervisor, have_cpus ? &cpus : NULL, sig_ignored);
-	}
-	if (have_cpus)
-		run_apart(pid, &cpus);
-	close(sv[1]);
-	ns->setup_pid = pid;
+		return fw_fail(e, errno, "create socket for", "setup thread");
 	ns->sock = sv[0];
-	return 0;
+	ns->setup_sock = sv[1];
+	ns->plan = plan;
+	ns->have_cpus = sched_getaffinity(0, sizeof(ns->cpus), &ns->cpus) == 0;
+	ns->sig_ignored = ignored_signals();
+	ns->step_ns[STEP_NONE] = fw_now_ns();
+	r = start_setup_thread(ns);
+	if (r != 0) {
+		close(ns->setup_sock);
+		ns->setup_sock = -1;
+		return fw_fail(e, r, "start", "setup thread");
+	}
+	ns->setup_running = true;
+	/* While it unshares: it needs them only once pid 1 runs, after our
+	 * second go-ahead. */
+	return open_home(ns, e);
 }
 
-/* A send to the setup child failed: if it was EPIPE, it may have failed a
+/* A send to the setup thread failed: if it was EPIPE, it may have failed a
  * step and left its error queued on our end; otherwise it would wait for
- * our word forever. */
+ * our word forever: make its read end. */
 static void setup_unheard(struct ns_instance *ns, int r)
 {
 	if (r < 0 && r != -EPIPE && r != -ECONNRESET)
-		kill(ns->setup_pid, SIGKILL);
+		shutdown(ns->sock, SHUT_WR);
 }
 
 int ns_ready(struct ns_instance *ns, struct fw_error *e)
@@ -698,17 +778,16 @@ int ns_ready(struct ns_instance *ns, struct fw_error *e)
 	setup_unheard(ns, send_msg(ns->sock, MSG_GO, STEP_NONE, 0, NULL));
 	r = expect(ns, MSG_READY, &m, e);
 	if (r == -EPIPE)
-		return setup_died(ns, e);
-	if (r < 0) {
-		reap(&ns->setup_pid, NULL);
+		return setup_died(e);
+	if (r < 0)
 		return r;
-	}
-	snprintf(path, sizeof(path), "/proc/%d/ns/net", (int)ns->setup_pid);
+	/* The thread's own namespace: /proc/self/ns is the main thread's. */
+	snprintf(path, sizeof(path), "/proc/self/task/%d/ns/net", (int)m.pid);
 	ns->netns_fd = FW_FAULT("open-netns") ? -1 : open(path, O_RDONLY | O_CLOEXEC);
 	if (ns->netns_fd < 0) {
 		int err = errno;
 		/* Gone already? Then it failed its next step: its error, queued
-		 * before it exited, says what happened. */
+		 * before it ended, says what happened. */
 		while (recv_msg_flags(ns->sock, &m, MSG_DONTWAIT) == 0)
 			if (m.type == MSG_ERROR) {
 				*e = m.err;
@@ -726,36 +805,43 @@ int ns_start_init(struct ns_instance *ns, struct fw_error *e)
 
 	setup_unheard(ns, send_msg(ns->sock, MSG_GO, STEP_NONE, 0, NULL));
 	r = expect(ns, MSG_SPAWNED, &m, e);
-	/* pid 1 is our child (CLONE_PARENT), also when it failed: ours to reap. */
+	/* pid 1 is our child, also when it failed: ours to reap. */
 	if (m.type == MSG_SPAWNED || m.type == MSG_ERROR)
 		ns->init_pid = m.pid > 0 ? m.pid : -1;
 	if (r == -EPIPE)
-		return setup_died(ns, e);
-	if (r < 0) {
-		reap(&ns->setup_pid, NULL);
+		return setup_died(e);
+	if (r < 0 && ns->init_pid > 0) {
+		/* Exited already, unless the setup thread failed after INIT
+		 * began (it could not go back to the host namespaces). */
+		kill(ns->init_pid, SIGKILL);
 		reap(&ns->init_pid, NULL);
-	} else {
-		ns->setup_pid = -1;	/* exiting: reaped with the init's kin */
 	}
-	close(ns->sock);
-	ns->sock = -1;
 	return r;
 }
 
 void ns_abort(struct ns_instance *ns)
 {
-	if (ns->setup_pid > 0) {
-		kill(ns->setup_pid, SIGKILL);
-		reap(&ns->setup_pid, NULL);
-	}
 	if (ns->init_pid > 0) {
 		kill(ns->init_pid, SIGKILL);
 		reap(&ns->init_pid, NULL);
 	}
+	/* The setup thread reads EOF wherever it waits, and ends. Joined, it
+	 * has closed its end; a setup that failed midway may still be
+	 * dropping its namespaces, which fwrun's exit waits for. */
 	if (ns->sock >= 0) {
 		close(ns->sock);
 		ns->sock = -1;
 	}
+	if (ns->setup_running) {
+		pthread_join(ns->setup, NULL);
+		ns->setup_running = false;
+		ns->setup_sock = -1;
+	}
+	for (size_t i = 0; i < NS_HOME_COUNT; i++)
+		if (ns->home[i] >= 0) {
+			close(ns->home[i]);
+			ns->home[i] = -1;
+		}
 }
 
 uint64_t ns_id(pid_t pid, const char *type)

@@ -1,23 +1,37 @@
 /* SPDX-License-Identifier: MIT */
 /* The process model (PRODUCT.md §3).
  *
- *   fwrun (supervisor, host namespaces, child subreaper; its own bounding
- *   │   set cut before the fork, so that the children inherit it)
- *     ├─ setup child: unshare(mnt|uts|ipc|net|sysvsem), / private, mounts,
- *     │  exec label, pivot_root, unshare(pid),
- *     │  clone(CLONE_VM|CLONE_VFORK|CLONE_PARENT), exit
- *     └─ init: pid 1 of the new PID namespace, the supervisor's child from
- *        the start (CLONE_PARENT); shares the setup child's memory until it
- *        execs INIT, as posix_spawn's child does, so nothing is copied.
+ *   fwrun (supervisor; child subreaper; its own bounding set cut first,
+ *   │   so that what it starts inherits it)
+ *   │ ├─ main thread: the supervisor, in the host namespaces throughout
+ *   │ └─ setup thread: unshare(mnt|uts|ipc|net|sysvsem) (namespaces belong
+ *   │    to a thread), / private, mounts, exec label, pivot_root,
+ *   │    unshare(pid), clone(CLONE_VM|CLONE_VFORK), back to the host
+ *   │    namespaces (setns), then parked until the init is reaped
+ *   └─ init: pid 1 of the new PID namespace, fwrun's child; shares the
+ *      process's memory until it execs INIT, as posix_spawn's child does,
+ *      so nothing is copied.
+ *
+ * A thread, not a forked child: a fork copies the page tables that the
+ * child then faults back in one by one, and on a small VM a forked child
+ * starts running 1 ms after the fork, a thread 0.15 ms after (bench/
+ * RESULTS.md). The setup thread shares fwrun's memory and fd table but not
+ * its namespaces, root, cwd or umask (unshare(CLONE_NEWNS) gives it its own
+ * fs_struct), and it never leaves the process: it closes only its own fds
+ * and ends by returning. pid 1's parent-death signal is tied to the thread
+ * that cloned it: the setup thread stays until the supervisor has reaped
+ * the init, and dies with fwrun (SIGKILL included), the init with it.
  *
  * The supervisor waits for the init itself (its real wait status, no relay
  * process), holds the network namespace's fd to give interfaces back, and is
- * the only one to print. The setup child reports each failure whole (struct
+ * the only one to print. The setup thread reports each failure whole (struct
  * fw_error) over a SOCK_SEQPACKET socket; the init reports a failed execve the
  * same way, so 126/127 are never confused with the init's own statuses. */
 #ifndef FWRUN_NS_H
 #define FWRUN_NS_H
 
+#include <pthread.h>
+#include <sched.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -71,49 +85,63 @@ struct ns_plan {
 	void *hook_data;
 };
 
-/* Where the setup child mounts its scratch tmpfs, in its own mount namespace
+/* Where the setup thread mounts its scratch tmpfs, in its own mount namespace
  * only: every instance can use the same directory, the host sees it empty. */
 #define FWRUN_RUN_DIR "/run/fwrun"
 #define FWRUN_MNT_DIR FWRUN_RUN_DIR "/mnt"
 
+/* The namespaces the setup thread leaves once the init runs (mnt, uts, ipc,
+ * net, pid for its children). */
+#define NS_HOME_COUNT 5
+
 struct ns_instance {
-	pid_t setup_pid;	/* setup child, until reaped */
 	pid_t init_pid;		/* pid 1 of the firmware, as the host sees it */
 	int sock;		/* supervisor's end of the setup socket */
 	int netns_fd;		/* the firmware's network namespace */
 	uint64_t step_ns[STEP_COUNT];	/* monotonic time each step finished, for -v */
+	/* The setup thread; what it reads of the fields below is written
+	 * before it starts (home: before the message it reads them after). */
+	pthread_t setup;
+	bool setup_running;	/* started, not joined yet */
+	const struct ns_plan *plan;
+	int setup_sock;		/* the setup thread's end of the socket */
+	bool have_cpus;
+	cpu_set_t cpus;		/* the supervisor's CPUs: the init's */
+	uint64_t sig_ignored;	/* signals the init sets back to SIG_DFL */
+	int home[NS_HOME_COUNT];	/* the host's namespaces, to go back to */
 };
 
 void ns_instance_init(struct ns_instance *ns);
 
 /* Make the calling process (the supervisor) a child subreaper: a safety net,
- * so that nothing the setup child may leave behind goes to the host's init.
- * Once per process. */
+ * so that no orphan of the run goes to the host's init. Once per process. */
 int ns_become_subreaper(struct fw_error *e);
 
-/* Fork the setup child, on another CPU than ours when we have one. It
+/* Start the setup thread, on another CPU than ours when we have one. It
  * makes its namespaces and mounts the rootfs, then waits for ns_ready():
  * meanwhile the caller makes the state dir ready (not the loop device too:
- * attached here in parallel, it contends with the child's unshare in the
- * kernel, and the run is no faster). */
+ * attached here in parallel, it contends with the thread's unshare in the
+ * kernel, and the run is no faster). plan must stay as it is until
+ * ns_abort(). */
 int ns_spawn(struct ns_instance *ns, const struct ns_plan *plan, struct fw_error *e);
 
-/* Tell the setup child the upper dir is ready (it goes on with the overlay,
+/* Tell the setup thread the upper dir is ready (it goes on with the overlay,
  * /dev, protection and pivot_root), and return once its namespaces exist
  * (ns->netns_fd open): the caller may now set up the network in there. */
 int ns_ready(struct ns_instance *ns, struct fw_error *e);
 
-/* Let the setup child start pid 1 (the network is ready) and wait
- * until the init has exec'd INIT: 0 with ns->init_pid set; or -errno with e
- * filled (e->step == STEP_EXEC: INIT could not be executed), the setup child
- * and pid 1 reaped. On success the setup child is exiting: it is not waited
- * for here (its exit tears down an address space, 0.3 ms on a small VM) but
- * left to the caller's reaping of its children (supervise_run), and
- * ns->setup_pid no longer names it. */
+/* Let the setup thread start pid 1 (the network is ready) and wait until
+ * the init has exec'd INIT: 0 with ns->init_pid set (the setup thread is
+ * back in the host namespaces, parked: the init's parent-death signal is
+ * tied to it); or -errno with e filled (e->step == STEP_EXEC: INIT could
+ * not be executed) and pid 1 reaped. */
 int ns_start_init(struct ns_instance *ns, struct fw_error *e);
 
-/* Kill and reap whatever of the run is left (setup child, init); close fds
- * except netns_fd, which the caller closes once interfaces are back. */
+/* Kill and reap the init if it is still ours to reap, end the setup thread
+ * (it sees our end of the socket closed wherever it waits) and join it;
+ * close fds except netns_fd, which the caller closes once interfaces are
+ * back. Once the init has been reaped (supervise_run), this is how a run
+ * ends. */
 void ns_abort(struct ns_instance *ns);
 
 /* The namespace ids of a process ("mnt" -> inode number), 0 if unreadable. */

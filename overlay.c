@@ -847,7 +847,7 @@ static int empty_dir(int dfd, dev_t dev, const char *path, struct fw_error *e);
 /* Remove work/work, the kernel's own scratch dir, with the marker a volatile
  * mount leaves in it: every overlay mount empties that dir (or, marked,
  * refuses it); gone, the mount only makes it again, and the removals are
- * done here, while the setup child makes its namespaces, not in its mount.
+ * done here, while the setup thread makes its namespaces, not in its mount.
  * 1 if the marker was there, 0 if not, or -errno. */
 static int clear_kernel_workdir(int dfd, const struct state_paths *p, struct fw_error *e)
 {

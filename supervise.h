@@ -59,7 +59,8 @@ void supervise_format_duration(char *buf, size_t size, uint64_t ms);
 /* The signals the supervisor keeps blocked and reads from a signalfd:
  * INT TERM HUP CHLD WINCH, and PIPE (a closed --status-fd or stdout reader
  * must give EPIPE, not kill fwrun and with it the firmware). fwrun_main
- * blocks these first thing; the setup child and the init unblock them. */
+ * blocks these first thing (the setup thread blocks every signal); the init
+ * unblocks them. */
 void supervise_sigmask(sigset_t *set);
 
 /* ---- the timer state machine (pure) ---- */
@@ -120,8 +121,7 @@ int supervise_describe(const struct supervise_result *r, char *buf, size_t size)
 
 /* Wait for init_pid, relaying con (may be NULL or without pty), until it is
  * gone. t0_ns: see sv_timer_start. Reaps any other child that exits
- * meanwhile: the setup child, which exits once the init runs, and orphans
- * (fwrun is a subreaper). Returns 0 with *r filled, or -errno
+ * meanwhile (orphans: fwrun is a subreaper). Returns 0 with *r filled, or -errno
  * (signalfd/poll failed: the caller kills the init). */
 int supervise_run(pid_t init_pid, const struct supervise_opts *o, struct console *con,
 		  uint64_t t0_ns, struct supervise_result *r, struct fw_error *e);

@@ -218,7 +218,7 @@ static void test_parse_hex(void **state)
 
 /* The applying half, in a forked child (root only): the bounding set loses
  * exactly the dropped capabilities, the inheritable set too, the effective
- * set keeps what the setup child still needs. */
+ * set keeps what the setup thread still needs. */
 static void test_apply_drop(void **state)
 {
 	(void)state;
