@@ -2,16 +2,19 @@
 /* The floor: the least a firmware run can cost on this machine, and nothing
  * else. Every syscall here is one fwrun cannot avoid for a default run:
  *
- *   parent: open image, LOOP_CTL_GET_FREE, LOOP_CONFIGURE (read-only,
- *           autoclear), fork, wait
- *   child:  unshare(mnt|uts|ipc|net), / MS_REC|MS_PRIVATE, tmpfs scratch on
- *           a fixed dir (as fwrun's FWRUN_MNT_DIR), mount the loop device
- *           read-only, overlay with the upper on that tmpfs, pivot_root,
- *           unshare(pid), fork, wait
+ *   floor:  open image, LOOP_CTL_GET_FREE, LOOP_CONFIGURE (read-only,
+ *           autoclear), unshare(mnt|uts|ipc|net), / MS_REC|MS_PRIVATE,
+ *           tmpfs scratch on a fixed dir (as fwrun's FWRUN_MNT_DIR), mount
+ *           the loop device read-only, overlay with the upper on that tmpfs,
+ *           pivot_root, unshare(pid), vfork, wait; its exit takes the mounts
  *   pid 1:  exec INIT (default /sbin/true)
  *
- * No /dev, no hostname, no lo, no lock, no state dir, no signals, no
- * supervisor protocol: those are what fwrun adds above the floor.
+ * One process and pid 1: the floor itself moves into the new namespaces, as
+ * nothing has to stay outside (fwrun's supervisor does, and its setup is a
+ * thread, not a second process, for that reason); pid 1 is vforked (no copy
+ * of the address space; fwrun clones it with CLONE_VM|CLONE_VFORK). No /dev, no hostname, no
+ * lo, no lock, no state dir, no signals, no supervisor protocol: those are
+ * what fwrun adds above the floor.
  *
  *   floor IMAGE [INIT [ARG...]]      exit status: INIT's (128+N if killed)
  *
@@ -40,16 +43,15 @@
 #ifdef FLOOR_STEPS
 #include <sys/mman.h>
 #include <time.h>
-enum { S_START, S_LOOP, S_FORK, S_UNSHARE, S_PRIVATE, S_RUNDIR, S_ROOTFS, S_OVERLAY, S_PIVOT,
-       S_UNSHARE_PID, S_FORK_INIT, S_EXEC, S_INIT_EXIT, S_SETUP_EXIT, S_COUNT };
+enum { S_START, S_LOOP, S_UNSHARE, S_PRIVATE, S_RUNDIR, S_ROOTFS, S_OVERLAY, S_PIVOT,
+       S_UNSHARE_PID, S_FORK_INIT, S_EXEC, S_INIT_EXIT, S_COUNT };
 static const char *const step_name[S_COUNT] = {
-	"start", "attach loop device", "fork setup child",
+	"start", "attach loop device",
 	"unshare mount, uts, ipc, net namespaces", "make / private", "scratch tmpfs",
 	"mount rootfs read-only", "mount overlay", "switch root", "unshare pid namespace",
 	"fork pid 1", "exec init (just before execve)", "init ran and was reaped",
-	"setup child exited (teardown)",
 };
-static uint64_t *steps;	/* shared with the children */
+static uint64_t *steps;	/* shared with pid 1 */
 static void step(int s)
 {
 	struct timespec ts;
@@ -129,8 +131,8 @@ static void xmount(const char *src, const char *dst, const char *type, unsigned 
 		die(type ? type : "mount", dst);
 }
 
-/* The setup child: namespaces, mounts, pivot, PID namespace, pid 1. */
-static int setup_child(const char *dev, const char *fstype, char **init_argv)
+/* Namespaces, mounts, pivot, PID namespace, pid 1. */
+static int run(int loop, const char *dev, const char *fstype, char **init_argv)
 {
 	if (unshare(CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET) < 0)
 		die("unshare", "mnt|uts|ipc|net");
@@ -145,6 +147,9 @@ static int setup_child(const char *dev, const char *fstype, char **init_argv)
 	STEP(S_RUNDIR);
 	xmount(dev, SCRATCH "/lower", fstype, MS_RDONLY | MS_NOSUID | MS_NODEV,
 	       strcmp(fstype, "ext4") == 0 ? "noload" : NULL);
+	/* From here on the mount alone holds the device, and autoclear
+	 * detaches it when the mount namespace goes, at our exit. */
+	close(loop);
 	STEP(S_ROOTFS);
 	xmount("overlay", SCRATCH "/merged", "overlay", 0,
 	       "lowerdir=" SCRATCH "/lower,upperdir=" SCRATCH "/upper,workdir=" SCRATCH "/work");
@@ -161,9 +166,9 @@ static int setup_child(const char *dev, const char *fstype, char **init_argv)
 	if (unshare(CLONE_NEWPID) < 0)
 		die("unshare", "pid");
 	STEP(S_UNSHARE_PID);
-	pid_t pid = fork();
+	pid_t pid = vfork();
 	if (pid < 0)
-		die("fork", "pid 1");
+		die("vfork", "pid 1");
 	if (pid == 0) {
 		STEP(S_FORK_INIT);
 		STEP(S_EXEC);
@@ -206,24 +211,9 @@ int main(int argc, char **argv)
 	int loop = loop_attach(image, dev, sizeof(dev));
 	close(image);
 	STEP(S_LOOP);
-
-	pid_t pid = fork();
-	if (pid < 0)
-		die("fork", "setup child");
-	if (pid == 0) {
-		STEP(S_FORK);
-		_exit(setup_child(dev, fstype, init_argv));
-	}
-	/* The child holds the device open until it is mounted; from then on the
-	 * mount alone keeps it, and autoclear detaches it when the mount
-	 * namespace dies with the firmware. */
-	close(loop);
-	int ws;
-	if (waitpid(pid, &ws, 0) < 0)
-		die("wait for", "setup child");
-	STEP(S_SETUP_EXIT);
+	int status = run(loop, dev, fstype, init_argv);
 #ifdef FLOOR_STEPS
 	print_steps();
 #endif
-	return status_of(ws);
+	return status;
 }
