@@ -132,6 +132,7 @@ struct child {
 	uint64_t init_started_ns, init_ready_ns;
 	const cpu_set_t *cpus;		/* the supervisor's CPUs, for INIT (or NULL) */
 	uint64_t sig_ignored;		/* signals to set back to SIG_DFL for INIT */
+	int supervisor_sock;		/* the supervisor's end, which pid 1 closes */
 };
 
 /* Report the failed step (c->e says what failed) and end the setup. */
@@ -368,6 +369,7 @@ static int exec_init(char *const *argv, char *const *envp)
  * to a noreturn function it would warn (on pid 1's stderr) that it cannot
  * tell the stack's bounds. Only these two make such calls. */
 #if defined(__SANITIZE_ADDRESS__)
+#include <sanitizer/asan_interface.h>
 #define INIT_STACK_CODE __attribute__((no_sanitize("address")))
 #else
 #define INIT_STACK_CODE
@@ -394,7 +396,9 @@ INIT_STACK_CODE static int run_init(void *arg)
 	c->init_started_ns = fw_now_ns();
 	/* Our parent is the setup thread, which stays until we are reaped and
 	 * dies with fwrun: die with it. Should fwrun have died before this
-	 * prctl, the supervisor's end of the socket is closed already. */
+	 * prctl, the supervisor's end of the socket is closed already, once
+	 * our own copy of it (the clone copied fwrun's fd table) is. */
+	close(c->supervisor_sock);
 	int err = prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 ? errno : poll(&pfd, 1, 0) != 0 ? EPIPE : 0;
 	if (err) {
 		fw_fail(&c->e, err, "tie to the supervisor", plan->argv[0]);
@@ -466,6 +470,11 @@ static pid_t spawn_init(struct child *c)
 {
 	if (FW_FAULT("fork-init"))
 		return -errno;
+#if defined(__SANITIZE_ADDRESS__)
+	/* The last boot's pid 1 left its frames' redzones poisoned in our
+	 * memory, which it shared (--restart-on-reboot). */
+	__asan_unpoison_memory_region(init_stack, sizeof(init_stack));
+#endif
 	pid_t pid = clone(run_init, init_stack + sizeof(init_stack),
 			  CLONE_VM | CLONE_VFORK | SIGCHLD, c);
 	return pid < 0 ? -errno : pid;
@@ -509,7 +518,7 @@ static int setup(struct ns_instance *ns)
 	const struct ns_plan *plan = ns->plan;
 	int sock = ns->setup_sock;
 	struct child c = { .plan = plan, .sock = sock, .sig_ignored = ns->sig_ignored,
-			   .cpus = ns->have_cpus ? &ns->cpus : NULL };
+			   .cpus = ns->have_cpus ? &ns->cpus : NULL, .supervisor_sock = ns->sock };
 	const char *upper = plan->upper ? plan->upper : UPPER_DIR;
 	const char *work = plan->upper ? plan->work : WORK_DIR;
 	struct ns_msg m;
