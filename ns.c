@@ -122,30 +122,27 @@ static int recv_msg(int sock, struct ns_msg *m)
 /* ---- the setup thread: in fwrun's memory, with fwrun's fds; it closes
  * only its own and ends by returning (pid 1 alone may _exit) ---- */
 
+/* The setup thread's and pid 1's: what the run is comes from ns. */
 struct child {
-	const struct ns_plan *plan;
-	int sock;
+	const struct ns_instance *ns;
 	struct fw_error e;
 	/* Written by pid 1, which shares this memory until its execve
 	 * (CLONE_VM|CLONE_VFORK), read by the setup thread afterwards. */
 	enum fw_step init_failed;	/* STEP_NONE: INIT is running */
 	uint64_t init_started_ns, init_ready_ns;
-	const cpu_set_t *cpus;		/* the supervisor's CPUs, for INIT (or NULL) */
-	uint64_t sig_ignored;		/* signals to set back to SIG_DFL for INIT */
-	int supervisor_sock;		/* the supervisor's end, which pid 1 closes */
 };
 
 /* Report the failed step (c->e says what failed) and end the setup. */
 static int child_fail(struct child *c, enum fw_step step)
 {
-	send_msg(c->sock, MSG_ERROR, step, 0, &c->e);
+	send_msg(c->ns->setup_sock, MSG_ERROR, step, 0, &c->e);
 	return -1;
 }
 
 static void child_step_done(struct child *c, enum fw_step step)
 {
-	if (c->plan->report_steps)
-		send_msg(c->sock, MSG_STEP, step, 0, NULL);
+	if (c->ns->plan->report_steps)
+		send_msg(c->ns->setup_sock, MSG_STEP, step, 0, NULL);
 }
 
 static int mkdir_p1(const char *path, mode_t mode, struct fw_error *e)
@@ -390,15 +387,16 @@ INIT_STACK_CODE static _Noreturn void init_fail(struct child *c, enum fw_step st
 INIT_STACK_CODE static int run_init(void *arg)
 {
 	struct child *c = arg;
-	const struct ns_plan *plan = c->plan;
-	struct pollfd pfd = { .fd = c->sock, .events = POLLRDHUP };
+	const struct ns_instance *ns = c->ns;
+	const struct ns_plan *plan = ns->plan;
+	struct pollfd pfd = { .fd = ns->setup_sock, .events = POLLRDHUP };
 
 	c->init_started_ns = fw_now_ns();
 	/* Our parent is the setup thread, which stays until we are reaped and
 	 * dies with fwrun: die with it. Should fwrun have died before this
 	 * prctl, the supervisor's end of the socket is closed already, once
 	 * our own copy of it (the clone copied fwrun's fd table) is. */
-	close(c->supervisor_sock);
+	close(ns->sock);
 	int err = prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 ? errno : poll(&pfd, 1, 0) != 0 ? EPIPE : 0;
 	if (err) {
 		fw_fail(&c->e, err, "tie to the supervisor", plan->argv[0]);
@@ -422,12 +420,12 @@ INIT_STACK_CODE static int run_init(void *arg)
 		if (plan->console_fd > 2)
 			close(plan->console_fd);
 	}
-	reset_signals(c->sig_ignored);
+	reset_signals(ns->sig_ignored);
 	cloexec_from(3);
 	/* INIT runs on the CPUs fwrun was given, not on those of the setup
 	 * thread (see ns_spawn) or the one we started on (pin_this_cpu). */
-	if (c->cpus && (FW_FAULT("init-affinity") ||
-			sched_setaffinity(0, sizeof(*c->cpus), c->cpus) < 0)) {
+	if (ns->have_cpus && (FW_FAULT("init-affinity") ||
+			      sched_setaffinity(0, sizeof(ns->cpus), &ns->cpus) < 0)) {
 		fw_fail(&c->e, errno, "give back the CPU affinity of", plan->argv[0]);
 		init_fail(c, STEP_INIT_SETUP, 125);
 	}
@@ -505,20 +503,21 @@ static int go_home(const int *home, struct fw_error *e)
 
 static int hook(struct child *c, enum fw_step step)
 {
-	if (!c->plan->hook)
+	const struct ns_plan *plan = c->ns->plan;
+
+	if (!plan->hook)
 		return 0;
-	return c->plan->hook(step, c->plan->hook_data, &c->e);
+	return plan->hook(step, plan->hook_data, &c->e);
 }
 
 /* Everything up to pid 1 running INIT: 0 once it does (SPAWNED sent, the
  * thread back in the host namespaces), -1 when a step failed (reported) or
  * the supervisor stopped talking. */
-static int setup(struct ns_instance *ns)
+static int setup(const struct ns_instance *ns)
 {
 	const struct ns_plan *plan = ns->plan;
 	int sock = ns->setup_sock;
-	struct child c = { .plan = plan, .sock = sock, .sig_ignored = ns->sig_ignored,
-			   .cpus = ns->have_cpus ? &ns->cpus : NULL, .supervisor_sock = ns->sock };
+	struct child c = { .ns = ns };
 	const char *upper = plan->upper ? plan->upper : UPPER_DIR;
 	const char *work = plan->upper ? plan->work : WORK_DIR;
 	struct ns_msg m;
@@ -590,7 +589,7 @@ static int setup(struct ns_instance *ns)
 	/* The supervisor has set up the network meanwhile. */
 	if (recv_msg(sock, &m) < 0 || m.type != MSG_GO)
 		return -1;
-	if (c.cpus)
+	if (ns->have_cpus)
 		pin_this_cpu();
 	pid_t pid = spawn_init(&c);
 	if (pid < 0) {

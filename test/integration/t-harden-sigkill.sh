@@ -5,7 +5,7 @@
 # Each trial starts fwrun, sleeps a random delay (most trials inside the
 # setup, whose steps -v times at ~10-150 ms on a loaded machine; the rest in
 # the run), kills fwrun with SIGKILL and checks:
-#   - every process carrying the trial's marker (fwrun's setup child, the
+#   - every process carrying the trial's marker (fwrun with its setup thread, the
 #     firmware's init) is gone within a second,
 #   - nothing of ours is mounted, no loop device backs a file of ours,
 #   - the image's sha256 is unchanged,

@@ -38,7 +38,7 @@ check_run() {	# LABEL ROOTFS NAME STATE_DIR
 	assert_eq 1 "$(kvs "$OUT" pid)" "$label: init's pid"
 	assert_eq "$name" "$(kvs "$OUT" hostname)" "$label: hostname"
 	assert_eq 0 "$(kvs "$OUT" uid)" "$label: init's uid"
-	# the supervisor brings lo up while the setup child mounts: done
+	# the supervisor brings lo up while the setup thread mounts: done
 	# before the init's first instruction
 	assert_match '(^|,)UP(,|$)' "$(kvs "$OUT" if.lo.flags)" "$label: lo up when the init starts"
 	assert_eq "hello from the image" "$(kvs "$OUT" cat:/etc/motd)" "$label: /etc/motd"
@@ -74,7 +74,7 @@ run_fwrun --rootfs "$T/fw.ext2" --name "$PFX-hn" --hostname "$PFX-other" --state
 	-- /sbin/boxinit report
 assert_status 0 "run with --hostname"
 assert_eq "$PFX-other" "$(kvs "$OUT" hostname)" "--hostname"
-# The init runs on the CPUs fwrun was given: the setup child keeps pid 1 on
+# The init runs on the CPUs fwrun was given: the setup thread keeps pid 1 on
 # its own CPU only until the execve. And a mask given to fwrun is kept.
 all=$(sed -n 's/^Cpus_allowed_list:[[:space:]]*//p' /proc/self/status)
 run_fwrun --rootfs "$T/fw.ext2" --name "$PFX-cpu" --state-dir "$T/st-cpu" -- /sbin/boxinit report
