@@ -13,8 +13,8 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 
-#include "fwrun.h"	/* FWRUN_VERSION */
-#include "ns.h"	/* FWRUN_RUN_DIR */
+#include "rundir.h"
+#include "version.h"
 
 static const char *const system_parsers[] = {
 	"/usr/sbin/apparmor_parser",

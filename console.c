@@ -360,3 +360,15 @@ void console_close(struct console *c)
 	fw_closep(&c->master);
 	fw_closep(&c->slave);
 }
+
+bool console_unraw_left(void)
+{
+	struct termios t;
+
+	if (tcgetattr(STDIN_FILENO, &t) < 0 || (t.c_lflag & (ICANON | ECHO)))
+		return false;
+	t.c_iflag |= BRKINT | ICRNL | IXON;
+	t.c_oflag |= OPOST | ONLCR;
+	t.c_lflag |= ICANON | ECHO | ECHOE | ECHOK | ISIG | IEXTEN;
+	return tcsetattr(STDIN_FILENO, TCSANOW, &t) == 0;
+}

@@ -105,6 +105,12 @@ int console_raw(struct console *c, struct fw_error *e);
 /* Put the terminal back as it was (idempotent, async-signal-safe). */
 void console_restore(void);
 
+/* A terminal on stdin with neither canonical input nor echo is what a
+ * SIGKILLed fwrun (or any raw-mode program killed so) leaves behind. Saved
+ * as is by console_raw(), it would be "restored" raw at exit: make it sane
+ * first. true when it was repaired (the caller says so). */
+bool console_unraw_left(void);
+
 /* SIGWINCH: copy the terminal's size to the pty (the kernel then sends
  * SIGWINCH to the firmware's foreground process group). */
 void console_winch(struct console *c);

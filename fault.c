@@ -15,7 +15,7 @@ static const struct {
 	{ "rootfs-open", "sup: open the --rootfs image or directory (rootfs_probe)" },
 	{ "status-fd", "sup: check the --status-fd descriptor (events_open)" },
 	{ "subreaper", "sup: PR_SET_CHILD_SUBREAPER (ns_become_subreaper)" },
-	{ "run-dir", "sup: create /run/fwrun/mnt (ensure_run_dir)" },
+	{ "run-dir", "sup: create /run/fwrun and its dirs (rundir_ensure)" },
 	{ "instance-lock", "sup: flock the instance name's lock (instance_lock)" },
 	{ "state-prepare", "sup: create the state dir (state_prepare)" },
 	{ "lock", "sup: take the state dir's lock (state_lock)" },

@@ -22,6 +22,8 @@
 
 #include "ns.h"
 #include "overlay.h"
+#include "rundir.h"
+#include "version.h"
 
 enum {
 	OPT_ROOTFS = CHAR_MAX + 1,
@@ -677,50 +679,6 @@ static int prepare_state(struct run *run)
 	return 0;
 }
 
-/* A runtime directory, made if missing, that must be a real directory of
- * ours: a symlink planted there (by whoever could write /run) would send
- * the scratch mounts or the interface records elsewhere. */
-static int ensure_dir_safe(const char *path, mode_t mode, struct fw_error *e)
-{
-	char hint[sizeof(e->hint)];
-	struct stat st;
-
-	/* Looked at first: it is there on every run but the first. */
-	if (lstat(path, &st) < 0) {
-		if (errno != ENOENT)
-			return fw_fail(e, errno, "use directory", path);
-		if (mkdir(path, mode) < 0 && errno != EEXIST)
-			return fw_fail(e, errno, "create directory", path);
-		if (lstat(path, &st) < 0)
-			return fw_fail(e, errno, "use directory", path);
-	}
-	if (S_ISLNK(st.st_mode))
-		return fw_fail_hint(e, ELOOP, "use directory", path,
-				    "a symlink where fwrun keeps its runtime state: remove it");
-	if (!S_ISDIR(st.st_mode))
-		return fw_fail(e, ENOTDIR, "use directory", path);
-	if (st.st_uid != geteuid() || (st.st_mode & (S_IWGRP | S_IWOTH))) {
-		snprintf(hint, sizeof(hint), "owned by uid %u, mode %04o: only root may write it",
-			 (unsigned)st.st_uid, (unsigned)(st.st_mode & 07777));
-		return fw_fail_hint(e, EPERM, "use directory", path, hint);
-	}
-	return 0;
-}
-
-static int ensure_run_dir(struct fw_error *e)
-{
-	int r;
-
-	if (FW_FAULT("run-dir"))
-		return fw_fail(e, errno, "create directory", FWRUN_RUN_DIR);
-	if ((r = ensure_dir_safe(FWRUN_RUN_DIR, 0755, e)) < 0 ||
-	    (r = ensure_dir_safe(FWRUN_MNT_DIR, 0755, e)) < 0 ||
-	    (r = ensure_dir_safe(NET_STATE_DIR, 0700, e)) < 0 ||
-	    (r = ensure_dir_safe(FWRUN_INSTANCE_DIR, 0700, e)) < 0)
-		return r;
-	return 0;
-}
-
 static void print_net_plan(const struct net_plan *n)
 {
 	char a[64], h[64], vh[IFNAMSIZ];
@@ -885,23 +843,6 @@ static void emit_exited(const struct run *run, const struct events_exited *ev)
 		events_emit(run->o->status_fd, line, n);
 }
 
-/* A terminal with neither canonical input nor echo is what a SIGKILLed
- * fwrun (or any raw-mode program killed so) leaves behind. Saved as is, it
- * would be "restored" raw at exit: make it sane first, and say so. */
-static void unraw_left_terminal(const struct fwrun_opts *o)
-{
-	struct termios t;
-
-	if (tcgetattr(STDIN_FILENO, &t) < 0 || (t.c_lflag & (ICANON | ECHO)))
-		return;
-	t.c_iflag |= BRKINT | ICRNL | IXON;
-	t.c_oflag |= OPOST | ONLCR;
-	t.c_lflag |= ICANON | ECHO | ECHOE | ECHOK | ISIG | IEXTEN;
-	if (tcsetattr(STDIN_FILENO, TCSANOW, &t) == 0 && o->verbosity > FWRUN_QUIET)
-		fprintf(stderr, "fwrun: the terminal was left in raw mode (by a killed fwrun?): "
-			"it is given back in a sane mode at exit\n");
-}
-
 static int run_firmware(const struct fwrun_opts *o)
 {
 	/* Not on the stack: zeroing its 24 KiB there (paths of PATH_MAX) would
@@ -935,7 +876,7 @@ static int run_firmware(const struct fwrun_opts *o)
 	}
 	/* The runtime dirs first (the network's records live there), then
 	 * the network: every refusal before anything else is touched. */
-	if (ensure_run_dir(&run.e) < 0 || net_validate(&run.net, &run.e) < 0)
+	if (rundir_ensure(&run.e) < 0 || net_validate(&run.net, &run.e) < 0)
 		goto fail;
 	if (o->status_fd >= 0 && events_open(o->status_fd, &run.e) < 0)
 		goto fail;
@@ -1007,8 +948,10 @@ static int run_firmware(const struct fwrun_opts *o)
 		if (run_no == 1 && !run.aa.confine && o->apparmor == AA_MODE_AUTO &&
 		    o->verbosity > FWRUN_QUIET)
 			fprintf(stderr, "fwrun: %s\n", AA_NOTICE_UNAVAILABLE);
-		if (run_no == 1 && con.how.raw)
-			unraw_left_terminal(o);
+		if (run_no == 1 && con.how.raw && console_unraw_left() &&
+		    o->verbosity > FWRUN_QUIET)
+			fprintf(stderr, "fwrun: the terminal was left in raw mode (by a killed "
+				"fwrun?): it is given back in a sane mode at exit\n");
 		if (run_no == 1 && console_raw(&con, &run.e) < 0)
 			goto fail;
 		if (supervise_run(run.ns.init_pid, &o->life, &con, t0, &res, &run.e) < 0)
@@ -1124,7 +1067,7 @@ static int show_diff(const struct fwrun_opts *o)
 		}
 		rootfs = recorded;
 	}
-	if (ensure_run_dir(&e) < 0)
+	if (rundir_ensure(&e) < 0)
 		goto fail;
 	fflush(stdout);
 	pid_t pid = fork();

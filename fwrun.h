@@ -12,7 +12,6 @@
 #include "supervise.h"
 #include "util.h"
 
-#define FWRUN_VERSION "0.1.0"
 #define FWRUN_DEFAULT_INIT "/sbin/boxinit"
 #define FWRUN_SETENV_MAX 64	/* --setenv at most this many times */
 #define FWRUN_NAME_MAX 64	/* the name is the default hostname: HOST_NAME_MAX */

@@ -39,6 +39,7 @@
 #include <sys/types.h>
 
 #include "nl.h"
+#include "rundir.h"
 #include "util.h"
 
 #define NET_MAX_TAPS 16
@@ -46,7 +47,7 @@
 #define NET_VETH_PREFIX "fw-"		/* host end: fw-NAME, or fw-NAM-hhhhh */
 #define NET_VETH_SUBNETS 256		/* N in 10.202.N.0/24 */
 /* Per-interface and per-subnet lock files, held for the run. */
-#define NET_STATE_DIR "/run/fwrun/net"
+#define NET_STATE_DIR FWRUN_NET_DIR
 
 /* An IPv4 or IPv6 address with its prefix length. family 0: none. */
 struct net_addr {

@@ -37,6 +37,7 @@
 #include <sys/types.h>
 
 #include "overlay.h"
+#include "rundir.h"
 #include "util.h"
 
 /* Setup steps, in order: named in errors and -v, and the fault points of the
@@ -85,10 +86,6 @@ struct ns_plan {
 	void *hook_data;
 };
 
-/* Where the setup thread mounts its scratch tmpfs, in its own mount namespace
- * only: every instance can use the same directory, the host sees it empty. */
-#define FWRUN_RUN_DIR "/run/fwrun"
-#define FWRUN_MNT_DIR FWRUN_RUN_DIR "/mnt"
 
 /* The namespaces the setup thread leaves once the init runs (mnt, uts, ipc,
  * net, pid for its children). */

@@ -15,6 +15,7 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include "rundir.h"
 #include "util.h"
 
 enum rootfs_kind {
@@ -134,7 +135,6 @@ bool state_same_boot(const char *record, const char *boot);
  * --ephemeral too): a lock per name in FWRUN_INSTANCE_DIR, held for the run.
  * Returns the fd, or -EBUSY naming the holder's pid in the hint. The caller
  * has made /run/fwrun. */
-#define FWRUN_INSTANCE_DIR "/run/fwrun/instances"
 int instance_lock(const char *name, struct fw_error *e);
 /* Release it and remove its file: a run leaves nothing in /run/fwrun. */
 void instance_unlock(const char *name, int fd);
