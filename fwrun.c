@@ -22,6 +22,8 @@
 
 #include "ns.h"
 #include "overlay.h"
+#include "plan.h"
+#include "run.h"
 #include "rundir.h"
 #include "version.h"
 
@@ -60,7 +62,7 @@ static const struct option long_options[] = {
 	{ "ephemeral", no_argument, NULL, OPT_EPHEMERAL },
 	{ "reset", no_argument, NULL, OPT_RESET },
 	{ "diff", no_argument, NULL, OPT_DIFF },
-	{ "dry-run", no_argument, NULL, OPT_DRY_RUN },
+	{ "dry-run", optional_argument, NULL, OPT_DRY_RUN },
 	{ "apparmor", required_argument, NULL, OPT_APPARMOR },
 	{ "profile", required_argument, NULL, OPT_PROFILE },
 	{ "print-profile", no_argument, NULL, OPT_PRINT_PROFILE },
@@ -142,7 +144,8 @@ static const char usage_text[] =
 "                           (SECS: 1.5, 500ms, 30s, 2m, 1h)\n"
 "\n"
 "Telling:\n"
-"      --dry-run            print the plan, touch nothing\n"
+"      --dry-run[=FORMAT]   print the plan, touch nothing; FORMAT text\n"
+"                           (default) or json\n"
 "  -v, --verbose            print each setup step with its duration\n"
 "  -q, --quiet              print only errors\n"
 "  -h, --help               show this help and exit\n"
@@ -322,7 +325,11 @@ enum fwrun_parse_result fwrun_parse(struct fwrun_opts *o, int argc, char **argv,
 			o->diff = true;
 			break;
 		case OPT_DRY_RUN:
+			if (optarg && strcmp(optarg, "text") && strcmp(optarg, "json"))
+				return usage_error(e, "option --dry-run", optarg,
+						   "use text or json");
 			o->dry_run = true;
+			o->dry_run_json = optarg && !strcmp(optarg, "json");
 			break;
 		case OPT_APPARMOR:
 			if (aa_mode_parse(optarg, &o->apparmor) < 0)
@@ -481,23 +488,7 @@ void fwrun_format_error(char *buf, size_t size, const struct fw_error *e)
 	escape_controls(buf, size, line);
 }
 
-/* ---- the run ---- */
-
-struct run {
-	const struct fwrun_opts *o;
-	struct state_paths state;
-	struct rootfs_info rootfs;
-	int rootfs_fd;
-	int lock_fd;		/* the state dir's */
-	int name_lock_fd;	/* the instance name's */
-	struct ns_instance ns;
-	struct aa_plan aa;	/* AppArmor decision, then what was loaded */
-	uint64_t cap_drop;	/* cut from the bounding set */
-	struct net_plan net;
-	struct fw_error e;
-};
-
-static void print_error(const struct fw_error *e)
+void fwrun_print_error(const struct fw_error *e)
 {
 	char line[1024];
 
@@ -507,23 +498,9 @@ static void print_error(const struct fw_error *e)
 
 static int fail_usage(const struct fw_error *e)
 {
-	print_error(e);
+	fwrun_print_error(e);
 	fputs("Try 'fwrun --help' for more information.\n", stderr);
 	return FWRUN_EXIT_FAILURE;
-}
-
-/* The namespaces' side of the flow: fwrun.c wires the modules in here, so
- * ns.c stays a mechanism that knows none of them. */
-static int container_hook(enum fw_step step, void *data, struct fw_error *e)
-{
-	struct run *run = data;
-
-	switch (step) {
-	case STEP_PRE_PIVOT:
-		return aa_apply_onexec(&run->aa, e);
-	default:
-		return 0;
-	}
 }
 
 /* The init never sees fwrun's own environment (sudo's, the user's): only
@@ -569,463 +546,31 @@ size_t fwrun_init_env(const struct fwrun_opts *o, const char **envp)
 	return n;
 }
 
-static void print_steps(const struct ns_instance *ns)
+/* ---- the run ---- */
+
+/* Probe, plan, then print the plan (--dry-run) or carry it out. */
+static int plan_and_run(const struct fwrun_opts *o)
 {
-	uint64_t prev = ns->step_ns[STEP_NONE];
-
-	for (int s = STEP_UNSHARE; s < STEP_COUNT; s++) {
-		if (!ns->step_ns[s])
-			continue;
-		fprintf(stderr, "fwrun: %-40s %8.3f ms\n", fw_step_name(s),
-			(double)(ns->step_ns[s] - prev) / 1e6);
-		prev = ns->step_ns[s];
-	}
-	fprintf(stderr, "fwrun: %-40s %8.3f ms\n", "total to exec",
-		(double)(prev - ns->step_ns[STEP_NONE]) / 1e6);
-}
-
-/* Is path (which may not exist yet) inside the directory dir? Resolved
- * through the nearest existing ancestor of path, so symlinks cannot hide it. */
-static bool path_within(const char *path, const char *dir)
-{
-	char rdir[PATH_MAX], probe[PATH_MAX], rprobe[PATH_MAX];
-
-	if (!realpath(dir, rdir))
-		return false;
-	fw_strlcpy(probe, path, sizeof(probe));
-	while (!realpath(probe, rprobe)) {
-		char *slash = strrchr(probe, '/');
-		if (!slash)
-			return realpath(".", rprobe) && path_within(rprobe, rdir);
-		if (slash == probe) {
-			strcpy(rprobe, "/");
-			break;
-		}
-		*slash = '\0';
-	}
-	size_t n = strlen(rdir);
-	return strcmp(rdir, "/") == 0 ||
-	       (strncmp(rprobe, rdir, n) == 0 && (rprobe[n] == '/' || rprobe[n] == '\0'));
-}
-
-static int read_recorded_rootfs(const struct state_paths *st, char *buf, size_t size)
-{
-	int fd = open(st->rootfs, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	if (fd < 0)
-		return -errno;
-	ssize_t n = fw_read_all(fd, buf, size - 1);
-	close(fd);
-	if (n <= 0)
-		return n < 0 ? (int)n : -ENODATA;
-	buf[n] = '\0';
-	return 0;
-}
-
-/* Where the state lives, and whether it may: before anything is touched. */
-static int plan_state(struct run *run)
-{
-	const struct fwrun_opts *o = run->o;
-	int r = state_paths(&run->state, o->state_dir, o->name);
-
-	if (r < 0)
-		return fw_fail(&run->e, r, "state directory for", o->state_dir ? o->state_dir : o->name);
-	/* The firmware tree never changes: not even by our own state. */
-	if (!o->ephemeral && run->rootfs.kind == ROOTFS_DIR &&
-	    path_within(run->state.dir, o->rootfs))
-		return fw_fail_hint(&run->e, EINVAL, "use state directory", run->state.dir,
-				    "it lies inside the --rootfs directory, which must not change");
-	return 0;
-}
-
-/* The state dir on disk: made, locked, the kernel's work/work cleared.
- * Run while the setup thread makes its namespaces and mounts the rootfs:
- * it needs the upper dir only for the overlay. */
-static int prepare_state(struct run *run)
-{
-	const struct fwrun_opts *o = run->o;
-	char abs[PATH_MAX];
-	int r;
-
-	if (o->ephemeral)
-		return 0;
-	r = state_prepare(&run->state, &run->e);
-	if (r < 0)
-		return r;
-	bool earlier_boot;
-	run->lock_fd = state_lock(&run->state, &earlier_boot, &run->e);
-	if (run->lock_fd < 0)
-		return run->lock_fd;
-	if (o->reset && (r = state_reset(&run->state, &run->e)) < 0)
-		return r;
-	if (earlier_boot && !o->reset && o->verbosity > FWRUN_QUIET)
-		fprintf(stderr, "fwrun: the last run on %s was in an earlier boot of this host, "
-			"and its writes are not synced at its end: if the host crashed soon "
-			"after, some may be missing (--reset starts over)\n", run->state.dir);
-	/* Remember the image for --diff (rewritten only when it changes). */
-	char recorded[PATH_MAX];
-	if (realpath(o->rootfs, abs) &&
-	    (read_recorded_rootfs(&run->state, recorded, sizeof(recorded)) < 0 ||
-	     strcmp(recorded, abs) != 0)) {
-		char tmp[PATH_MAX + 8];
-		snprintf(tmp, sizeof(tmp), "%s.tmp", run->state.rootfs);
-		int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
-		if (fd >= 0) {
-			bool ok = fw_write_all(fd, abs, strlen(abs)) >= 0;
-			close(fd);
-			if (!ok || rename(tmp, run->state.rootfs) < 0)
-				unlink(tmp);
-		}
-	}
-	return 0;
-}
-
-static void print_net_plan(const struct net_plan *n)
-{
-	char a[64], h[64], vh[IFNAMSIZ];
-
-	printf("network:    own namespace, lo up\n");
-	for (size_t i = 0; i < n->nlinks; i++) {
-		const struct net_tap_spec *t = &n->links[i].spec;
-		if (t->addr.family)
-			net_format_cidr(&t->addr, a, sizeof(a));
-		printf("tap:        %s in as %s%s%s, up; given back at exit (a tap made if missing)\n",
-		       t->ifname, t->inner, t->addr.family ? " with " : "", t->addr.family ? a : "");
-	}
-	if (n->veth) {
-		if (net_veth_host_name(n->instance, vh) < 0)
-			fw_strlcpy(vh, "?", sizeof(vh));
-		if (n->veth_addr_given) {
-			net_format_cidr(&n->veth_fw, a, sizeof(a));
-			net_format_cidr(&n->veth_host, h, sizeof(h));
-		} else {
-			fw_strlcpy(a, "10.202.N.1/24", sizeof(a));
-			fw_strlcpy(h, "10.202.N.254/24 (N picked at run time)", sizeof(h));
-		}
-		printf("veth:       eth0 %s, default route via host end %s %s\n", a, vh, h);
-	}
-}
-
-static void print_life_plan(const struct run *run)
-{
-	const struct fwrun_opts *o = run->o;
-	struct console_decision how = console_decide(o->console, isatty(STDIN_FILENO));
-	char k[32], t[32];
-	char **argv = console_init_argv(o->init_argv, FWRUN_DEFAULT_INIT, how.pty);
-
-	printf("init:      ");
-	for (char **a = argv ? argv : o->init_argv; *a; a++)
-		printf(" %s", *a);
-	printf("\n");
-	free(argv);
-	const char *envp[FWRUN_SETENV_MAX + 3];
-	fwrun_init_env(o, envp);
-	printf("env:       ");
-	for (const char **v = envp; *v; v++)
-		printf(" %s", *v);
-	printf(" (nothing of fwrun's own)\n");
-	if (how.pty)
-		printf("console:    pty as /dev/console, relayed%s; Ctrl-] x3 in 1s kills\n",
-		       how.raw ? " (terminal in raw mode)" : " from stdin");
-	else
-		printf("console:    none: the init inherits fwrun's stdin/stdout/stderr\n");
-	supervise_format_duration(k, sizeof(k), o->life.kill_after_ms);
-	supervise_format_duration(t, sizeof(t), o->life.timeout_ms);
-	printf("stop:       SIG%s on SIGINT/SIGTERM/SIGHUP%s%s, SIGKILL %s later%s\n",
-	       sigabbrev_np(o->life.stop_signal) ? sigabbrev_np(o->life.stop_signal) : "?",
-	       o->life.timeout_ms ? " or after " : "", o->life.timeout_ms ? t : "", k,
-	       o->restart_on_reboot ? "; restart on reboot" : "");
-}
-
-static void print_plan(const struct run *run)
-{
-	const struct fwrun_opts *o = run->o;
-
-	printf("rootfs:     %s (%s%s)\n", o->rootfs, rootfs_kind_name(run->rootfs.kind),
-	       run->rootfs.ext_needs_recovery ? ", dirty journal: not replayed" : "");
-	if (run->rootfs.kind == ROOTFS_DIR)
-		printf("lower:      read-only bind mount\n");
-	else
-		printf("lower:      loop device (read-only, autoclear), mounted read-only%s\n",
-		       run->rootfs.ext_journal ? " with noload" : "");
-	if (o->ephemeral)
-		printf("upper:      tmpfs (ephemeral)\n");
-	else
-		printf("upper:      %s%s\nwork:       %s\nlock:       %s\n", run->state.upper,
-		       o->reset ? " (emptied first)" : "", run->state.work, run->state.lock);
-	printf("name:       %s\nhostname:   %s\n", o->name, o->hostname ? o->hostname : o->name);
-	printf("namespaces: mnt uts ipc net (+sysvsem), then pid last\n");
-	print_net_plan(&o->net);
-	printf("root:       pivot_root to the overlay (chroot where pivot_root cannot)\n");
-	char line[1024];
-	aa_describe(&run->aa, line, sizeof(line));
-	printf("apparmor:   %s\n", line);
-	caps_format(run->cap_drop, line, sizeof(line));
-	printf("caps:       cut from the bounding set: %s\n", line);
-	print_life_plan(run);
-}
-
-/* Host side, before anything runs: the AppArmor decision and the set of
- * capabilities to cut (also for --dry-run). */
-static int decide_protection(struct run *run)
-{
-	const struct fwrun_opts *o = run->o;
-
-	run->cap_drop = caps_resolve(&o->caps, caps_all_mask(caps_last_cap()));
-	return aa_decide(&run->aa, o->apparmor, o->aa_profile,
-			 aa_kernel_enabled(&aa_env_system), &run->e);
-}
-
-/* Load fwrun's profile when the kernel does not hold it yet (or check
- * --profile is loaded), cut our bounding set; say what was decided. */
-static int prepare_protection(struct run *run)
-{
-	const struct fwrun_opts *o = run->o;
-	char line[1024];
-
-	if (aa_prepare(&run->aa, &aa_env_system, &run->e) < 0)
-		return -1;
-	/* Our own bounding set, which the setup thread and pid 1 inherit:
-	 * cut here, before the setup thread starts, it costs the thread's
-	 * critical path nothing. It changes nothing for us: fwrun executes
-	 * nothing after the profile's parser above. */
-	if (caps_apply_drop(run->cap_drop, &run->e) < 0)
-		return -1;
-	if (o->verbosity >= FWRUN_VERBOSE) {
-		aa_describe(&run->aa, line, sizeof(line));
-		fprintf(stderr, "fwrun: apparmor: %s\n", line);
-		caps_format(run->cap_drop, line, sizeof(line));
-		fprintf(stderr, "fwrun: capabilities cut from the bounding set: %s\n", line);
-	}
-	return 0;
-}
-
-static int init_failed_status(const struct fw_error *e)
-{
-	if (e->step != STEP_EXEC)
-		return FWRUN_EXIT_FAILURE;
-	return e->err == ENOENT || e->err == ENOTDIR || e->err == ELOOP ?
-	       FWRUN_EXIT_NOTFOUND : FWRUN_EXIT_NOEXEC;
-}
-
-/* A line on stderr for the user; the terminal may be raw while the console
- * is relayed (no output processing): then end it with CR LF. */
-static void say(const struct console *con, const char *msg)
-{
-	fprintf(stderr, "fwrun: %s%s", msg, con->how.raw && con->master >= 0 ? "\r\n" : "\n");
-}
-
-static void emit_started(const struct run *run, unsigned run_no)
-{
-	struct events_started ev = {
-		.run = run_no,
-		.pid = run->ns.init_pid,
-		.supervisor_pid = getpid(),
-		.name = run->o->name,
-	};
-	char line[EVENTS_LINE_MAX];
-	int n;
-
-	if (run->o->status_fd < 0)
-		return;		/* nobody listens: not even the ids are worth reading */
-	for (size_t i = 0; i < EVENTS_NS_COUNT; i++)
-		ev.ns[i] = ns_id(run->ns.init_pid, events_ns_types[i]);
-	n = events_format_started(line, sizeof(line), &ev);
-	if (n > 0)
-		events_emit(run->o->status_fd, line, n);
-}
-
-static void emit_exited(const struct run *run, const struct events_exited *ev)
-{
-	char line[EVENTS_LINE_MAX];
-	int n = events_format_exited(line, sizeof(line), ev);
-
-	if (n > 0)
-		events_emit(run->o->status_fd, line, n);
-}
-
-static int run_firmware(const struct fwrun_opts *o)
-{
-	/* Not on the stack: zeroing its 24 KiB there (paths of PATH_MAX) would
-	 * fault in six pages, mostly never used, that every fork then shares
-	 * copy-on-write. Zero in .bss, it costs only the pages written. Once
-	 * per process. */
-	static struct run run;
-	run.o = o;
-	run.rootfs_fd = run.lock_fd = run.name_lock_fd = -1;
+	/* Static: the plan holds paths of PATH_MAX (see run_plan()). */
+	static struct fwrun_plan plan;
+	struct fwrun_facts facts;
+	struct fw_error e = { 0 };
 	int status = FWRUN_EXIT_FAILURE;
-	struct console con;
-	struct supervise_result res;
-	_cleanup_free_ char **argv = NULL;
-	unsigned run_no = 0;
-	uint64_t t0 = 0;
+	int fd = plan_probe(o, &facts, &e);
 
-	ns_instance_init(&run.ns);
-	run.net = o->net;
-	console_init(&con);
-	run.rootfs_fd = rootfs_probe(o->rootfs, &run.rootfs, &run.e);
-	if (run.rootfs_fd < 0)
-		goto fail;
-	if (decide_protection(&run) < 0)
-		goto fail;
-	if (o->dry_run) {
-		if (plan_state(&run) < 0)
-			goto fail;
-		print_plan(&run);
-		status = 0;
-		goto out;
+	if (fd >= 0 && plan_build(&plan, o, &facts, &e) == 0) {
+		if (!o->dry_run)
+			return run_plan(&plan, fd);	/* closes fd */
+		status = (o->dry_run_json ? plan_print_json(stdout, &plan) :
+			  plan_print_text(stdout, &plan)) < 0 ? FWRUN_EXIT_FAILURE : 0;
+	} else {
+		fwrun_print_error(&e);
+		if (!o->dry_run)
+			run_report_setup_error(o->status_fd, 0, status, &e);
 	}
-	/* The runtime dirs first (the network's records live there), then
-	 * the network: every refusal before anything else is touched. */
-	if (rundir_ensure(&run.e) < 0 || net_validate(&run.net, &run.e) < 0)
-		goto fail;
-	if (o->status_fd >= 0 && events_open(o->status_fd, &run.e) < 0)
-		goto fail;
-	if (ns_become_subreaper(&run.e) < 0 || plan_state(&run) < 0 ||
-	    prepare_protection(&run) < 0)
-		goto fail;
-	if (console_open(&con, console_decide(o->console, isatty(STDIN_FILENO)), &run.e) < 0)
-		goto fail;
-	argv = console_init_argv(o->init_argv, FWRUN_DEFAULT_INIT, con.master >= 0);
-	if (!argv) {
-		fw_fail(&run.e, ENOMEM, "build the argv of", o->init_argv[0]);
-		goto fail;
-	}
-
-	const char *envp[FWRUN_SETENV_MAX + 3];
-	fwrun_init_env(o, envp);
-	struct ns_plan plan = {
-		.rootfs_path = o->rootfs,
-		.rootfs_fd = run.rootfs_fd,
-		.rootfs = run.rootfs,
-		.upper = o->ephemeral ? NULL : run.state.upper,
-		.work = o->ephemeral ? NULL : run.state.work,
-		.hostname = o->hostname ? o->hostname : o->name,
-		.argv = argv,
-		.envp = (char *const *)envp,
-		.console_fd = con.slave,
-		.console_path = con.master >= 0 ? con.slave_path : NULL,
-		.report_steps = o->verbosity >= FWRUN_VERBOSE,
-		.hook = container_hook,
-		.hook_data = &run,
-	};
-	/* One pass per boot: --restart-on-reboot starts the firmware again in
-	 * fresh namespaces, on the same upper dir and the same pty. */
-	for (;;) {
-		run_no++;
-		if (ns_spawn(&run.ns, &plan, &run.e) < 0)
-			goto fail;
-		/* While the setup thread unshares and mounts, what only we
-		 * use: the name's lock, the taps and the --veth subnet, the
-		 * state dir (on a restart, only the overlay's marker from the
-		 * last boot). A refusal here ends the thread, which has touched
-		 * nothing outside its own namespaces. */
-		if (run_no == 1 && (run.name_lock_fd = instance_lock(o->name, &run.e)) < 0)
-			goto fail;
-		if (net_prepare(&run.net, &run.e) < 0)
-			goto fail;
-		if (run_no == 1 ? prepare_state(&run) < 0 :
-		    !o->ephemeral && state_clear_workdir(&run.state, &run.e) < 0)
-			goto fail;
-		/* The network while it goes on: it starts pid 1 only after
-		 * ns_start_init()'s word. */
-		if (ns_ready(&run.ns, &run.e) < 0 ||
-		    net_move_in(&run.net, run.ns.netns_fd, &run.e) < 0 ||
-		    net_inside(&run.net, run.ns.netns_fd, &run.e) < 0)
-			goto fail;
-		if (ns_start_init(&run.ns, &run.e) < 0) {
-			status = init_failed_status(&run.e);
-			goto fail;
-		}
-		if (!t0)
-			t0 = fw_now_ns();	/* --timeout counts from the first start */
-		if (o->verbosity >= FWRUN_VERBOSE && run_no == 1) {
-			print_steps(&run.ns);
-			fprintf(stderr, "fwrun: %-40s %8.3f ms\n", "network inside (supervisor, meanwhile)",
-				(double)run.net.inside_ns / 1e6);
-		}
-		emit_started(&run, run_no);
-		/* Once the init runs (a failure before says only what failed). */
-		if (run_no == 1 && !run.aa.confine && o->apparmor == AA_MODE_AUTO &&
-		    o->verbosity > FWRUN_QUIET)
-			fprintf(stderr, "fwrun: %s\n", AA_NOTICE_UNAVAILABLE);
-		if (run_no == 1 && con.how.raw && console_unraw_left() &&
-		    o->verbosity > FWRUN_QUIET)
-			fprintf(stderr, "fwrun: the terminal was left in raw mode (by a killed "
-				"fwrun?): it is given back in a sane mode at exit\n");
-		if (run_no == 1 && console_raw(&con, &run.e) < 0)
-			goto fail;
-		if (supervise_run(run.ns.init_pid, &o->life, &con, t0, &res, &run.e) < 0)
-			goto fail;
-		run.ns.init_pid = -1;	/* reaped */
-		/* A reboot while fwrun was stopping it (a signal, the timeout)
-		 * is the end asked for, not a restart. */
-		if (res.reason != EVENTS_REBOOT || !o->restart_on_reboot || res.timer.stopping)
-			break;
-		{
-			char line[EVENTS_LINE_MAX];
-			int n = events_format_restarting(line, sizeof(line), run_no, res.reason);
-			if (n > 0)
-				events_emit(o->status_fd, line, n);
-		}
-		if (o->verbosity >= FWRUN_NORMAL)
-			say(&con, "firmware rebooted: starting it again");
-		ns_abort(&run.ns);
-		/* Interfaces back from the old namespace, into the next one. */
-		if (net_restore(&run.net, run.ns.netns_fd, &run.e) < 0)
-			goto fail;
-		if (run.ns.netns_fd >= 0)
-			close(run.ns.netns_fd);
-		ns_instance_init(&run.ns);
-		if (net_validate(&run.net, &run.e) < 0)
-			goto fail;
-	}
-	console_close(&con);	/* the terminal is cooked again from here */
-	{
-		char msg[256];
-		/* A timeout is a failure (124): said even with -q. */
-		if (supervise_describe(&res, msg, sizeof(msg)) > 0 &&
-		    (o->verbosity >= FWRUN_NORMAL || res.reason == EVENTS_TIMEOUT))
-			say(&con, msg);
-	}
-	status = res.status;
-	emit_exited(&run, &(struct events_exited){
-		.run = run_no, .status = status, .reason = res.reason, .wstatus = res.wstatus,
-	});
-	goto out;
-fail:
-	console_close(&con);
-	if (o->verbosity >= FWRUN_VERBOSE && run.ns.step_ns[STEP_NONE])
-		print_steps(&run.ns);
-	print_error(&run.e);
-	if (!o->dry_run) {
-		char line[1024];
-		fwrun_format_error(line, sizeof(line), &run.e);
-		emit_exited(&run, &(struct events_exited){
-			.run = run_no, .status = status, .reason = EVENTS_SETUP_ERROR,
-			.error = line,
-		});
-	}
-out:
-	console_close(&con);
-	ns_abort(&run.ns);
-	/* Interfaces back before the namespace goes: its fd keeps it alive. */
-	struct fw_error ne = { 0 };
-	if (net_restore(&run.net, run.ns.netns_fd, &ne) < 0) {
-		print_error(&ne);
-		if (status == 0)
-			status = FWRUN_EXIT_FAILURE;
-	}
-	if (o->verbosity >= FWRUN_VERBOSE && !net_plan_empty(&run.net))
-		fprintf(stderr, "fwrun: %-40s %8.3f ms\nfwrun: %-40s %8.3f ms\n",
-			"network move in (supervisor)", (double)run.net.move_ns / 1e6,
-			"network give back (supervisor)", (double)run.net.restore_ns / 1e6);
-	if (run.ns.netns_fd >= 0)
-		close(run.ns.netns_fd);
-	if (run.rootfs_fd >= 0)
-		close(run.rootfs_fd);
-	if (run.lock_fd >= 0)
-		close(run.lock_fd);
-	instance_unlock(o->name, run.name_lock_fd);
+	plan_free(&plan);
+	if (fd >= 0)
+		close(fd);
 	return status;
 }
 
@@ -1061,7 +606,7 @@ static int show_diff(const struct fwrun_opts *o)
 		goto fail;
 	}
 	if (!rootfs) {
-		if (read_recorded_rootfs(&st, recorded, sizeof(recorded)) < 0) {
+		if (state_read_rootfs(&st, recorded, sizeof(recorded)) < 0) {
 			fw_fail_hint(&e, ENOENT, "find the rootfs of", st.dir, "give --rootfs");
 			goto fail;
 		}
@@ -1100,7 +645,7 @@ static int show_diff(const struct fwrun_opts *o)
 			_exit(FWRUN_EXIT_FAILURE);
 		_exit(0);
 child_fail:
-		print_error(&e);
+		fwrun_print_error(&e);
 		_exit(FWRUN_EXIT_FAILURE);
 	}
 	int ws = 0;
@@ -1108,7 +653,7 @@ child_fail:
 		;
 	return WIFEXITED(ws) ? WEXITSTATUS(ws) : FWRUN_EXIT_FAILURE;
 fail:
-	print_error(&e);
+	fwrun_print_error(&e);
 	return FWRUN_EXIT_FAILURE;
 }
 
@@ -1137,7 +682,7 @@ int fwrun_main(int argc, char **argv)
 	 * whoever runs it. */
 	if (getuid() != geteuid()) {
 		usage_error(&e, "refusing to run setuid", "", "run fwrun with sudo");
-		print_error(&e);
+		fwrun_print_error(&e);
 		return FWRUN_EXIT_FAILURE;
 	}
 	switch (fwrun_parse(&o, argc, argv, &e)) {
@@ -1150,7 +695,7 @@ int fwrun_main(int argc, char **argv)
 	}
 	if (geteuid() != 0 && !o.dry_run) {
 		usage_error(&e, "must run as root", "", "try 'sudo fwrun ...'");
-		print_error(&e);
+		fwrun_print_error(&e);
 		return FWRUN_EXIT_FAILURE;
 	}
 	if (o.diff)
@@ -1160,5 +705,5 @@ int fwrun_main(int argc, char **argv)
 	 * wait, so that setup and cleanup are never cut in half. */
 	supervise_sigmask(&sigs);
 	sigprocmask(SIG_BLOCK, &sigs, NULL);
-	return run_firmware(&o);
+	return plan_and_run(&o);
 }

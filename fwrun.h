@@ -37,6 +37,7 @@ struct fwrun_opts {
 	bool reset;			/* --reset */
 	bool diff;			/* --diff: list the last run's changes and exit */
 	bool dry_run;			/* --dry-run */
+	bool dry_run_json;		/* --dry-run=json */
 	int verbosity;			/* -v / -q */
 	char **init_argv;		/* INIT [ARG...], NULL-terminated */
 	int init_argc;
@@ -92,6 +93,9 @@ int fwrun_exit_status(int wstatus);
 
 /* "fwrun: <what> '<subject>': <reason> (<hint>)" into buf (no newline). */
 void fwrun_format_error(char *buf, size_t size, const struct fw_error *e);
+
+/* Print e's line on stderr. */
+void fwrun_print_error(const struct fw_error *e);
 
 /* The usage text, as printed by --help (the man page test reads it). */
 const char *fwrun_usage(void);

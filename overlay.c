@@ -1265,3 +1265,15 @@ int diff_walk(const char *upper, const char *lower, diff_cb cb, void *userdata,
 	free(c.v);
 	return r < 0 ? r : 0;
 }
+
+int state_read_rootfs(const struct state_paths *p, char *buf, size_t size)
+{
+	_cleanup_close_ int fd = open(p->rootfs, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return -errno;
+	ssize_t n = fw_read_all(fd, buf, size - 1);
+	if (n <= 0)
+		return n < 0 ? (int)n : -ENODATA;
+	buf[n] = '\0';
+	return 0;
+}

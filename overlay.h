@@ -128,6 +128,10 @@ int state_lock(const struct state_paths *p, bool *earlier_boot, struct fw_error 
  * lock held. */
 int state_clear_workdir(const struct state_paths *p, struct fw_error *e);
 
+/* The image the last run here used, as recorded in dir/rootfs (an
+ * absolute path) for --diff. 0, or -errno (-ENODATA when empty). */
+int state_read_rootfs(const struct state_paths *p, char *buf, size_t size);
+
 /* The last run's record in a lock ("PID BOOT_ID\n"): is it from boot? */
 bool state_same_boot(const char *record, const char *boot);
 

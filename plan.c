@@ -1,0 +1,316 @@
+/* SPDX-License-Identifier: MIT */
+/* The run as data: see plan.h. */
+#include "plan.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "caps.h"
+#include "events.h"
+
+/* Is path (which may not exist yet) inside the directory dir? Resolved
+ * through the nearest existing ancestor of path, so symlinks cannot hide it. */
+static bool path_within(const char *path, const char *dir)
+{
+	char rdir[PATH_MAX], probe[PATH_MAX], rprobe[PATH_MAX];
+
+	if (!realpath(dir, rdir))
+		return false;
+	fw_strlcpy(probe, path, sizeof(probe));
+	while (!realpath(probe, rprobe)) {
+		char *slash = strrchr(probe, '/');
+		if (!slash)
+			return realpath(".", rprobe) && path_within(rprobe, rdir);
+		if (slash == probe) {
+			strcpy(rprobe, "/");
+			break;
+		}
+		*slash = '\0';
+	}
+	size_t n = strlen(rdir);
+	return strcmp(rdir, "/") == 0 ||
+	       (strncmp(rprobe, rdir, n) == 0 && (rprobe[n] == '/' || rprobe[n] == '\0'));
+}
+
+int plan_probe(const struct fwrun_opts *o, struct fwrun_facts *f, struct fw_error *e)
+{
+	struct state_paths *st;
+	int fd;
+
+	memset(f, 0, sizeof(*f));
+	fd = rootfs_probe(o->rootfs, &f->rootfs, e);
+	if (fd < 0)
+		return fd;
+	f->aa_kernel_enabled = aa_kernel_enabled(&aa_env_system);
+	f->cap_last = caps_last_cap();
+	f->stdin_tty = isatty(STDIN_FILENO);
+	/* The firmware tree never changes: not even by our own state. */
+	if (!o->ephemeral && f->rootfs.kind == ROOTFS_DIR && (st = malloc(sizeof(*st)))) {
+		if (state_paths(st, o->state_dir, o->name) == 0)
+			f->state_in_rootfs = path_within(st->dir, o->rootfs);
+		free(st);
+	}
+	return fd;
+}
+
+int plan_build(struct fwrun_plan *p, const struct fwrun_opts *o, const struct fwrun_facts *f,
+	       struct fw_error *e)
+{
+	int r;
+
+	memset(p, 0, sizeof(*p));
+	p->rootfs = o->rootfs;
+	p->rootfs_info = f->rootfs;
+	p->name = o->name;
+	p->hostname = o->hostname ? o->hostname : o->name;
+	p->ephemeral = o->ephemeral;
+	p->reset = o->reset;
+	p->cap_drop = caps_resolve(&o->caps, caps_all_mask(f->cap_last));
+	r = aa_decide(&p->aa, o->apparmor, o->aa_profile, f->aa_kernel_enabled, e);
+	if (r < 0)
+		return r;
+	p->aa_notice = !p->aa.confine && o->apparmor == AA_MODE_AUTO &&
+		       o->verbosity > FWRUN_QUIET;
+
+	r = state_paths(&p->state, o->state_dir, o->name);
+	if (r < 0)
+		return fw_fail(e, r, "state directory for", o->state_dir ? o->state_dir : o->name);
+	if (f->state_in_rootfs)
+		return fw_fail_hint(e, EINVAL, "use state directory", p->state.dir,
+				    "it lies inside the --rootfs directory, which must not change");
+
+	p->net = o->net;
+
+	p->console = console_decide(o->console, f->stdin_tty);
+	p->argv = console_init_argv(o->init_argv, FWRUN_DEFAULT_INIT, p->console.pty);
+	if (!p->argv)
+		return fw_fail(e, ENOMEM, "build the argv of", o->init_argv[0]);
+	fwrun_init_env(o, p->envp);
+
+	p->life = o->life;
+	p->restart_on_reboot = o->restart_on_reboot;
+	p->status_fd = o->status_fd;
+	p->verbosity = o->verbosity;
+	return 0;
+}
+
+void plan_free(struct fwrun_plan *p)
+{
+	free(p->argv);
+	p->argv = NULL;
+}
+
+/* ---- --dry-run as text ---- */
+
+static void print_net_text(FILE *f, const struct net_plan *n, const char *name)
+{
+	char a[64], h[64], vh[IFNAMSIZ];
+
+	fprintf(f, "network:    own namespace, lo up\n");
+	for (size_t i = 0; i < n->nlinks; i++) {
+		const struct net_tap_spec *t = &n->links[i].spec;
+		if (t->addr.family)
+			net_format_cidr(&t->addr, a, sizeof(a));
+		fprintf(f, "tap:        %s in as %s%s%s, up; given back at exit (a tap made if missing)\n",
+			t->ifname, t->inner, t->addr.family ? " with " : "", t->addr.family ? a : "");
+	}
+	if (n->veth) {
+		if (net_veth_host_name(name, vh) < 0)
+			fw_strlcpy(vh, "?", sizeof(vh));
+		if (n->veth_addr_given) {
+			net_format_cidr(&n->veth_fw, a, sizeof(a));
+			net_format_cidr(&n->veth_host, h, sizeof(h));
+		} else {
+			fw_strlcpy(a, "10.202.N.1/24", sizeof(a));
+			fw_strlcpy(h, "10.202.N.254/24 (N picked at run time)", sizeof(h));
+		}
+		fprintf(f, "veth:       eth0 %s, default route via host end %s %s\n", a, vh, h);
+	}
+}
+
+static const char *signal_name(int sig)
+{
+	const char *s = sigabbrev_np(sig);
+	return s ? s : "?";
+}
+
+int plan_print_text(FILE *f, const struct fwrun_plan *p)
+{
+	char line[1024], k[32], t[32];
+
+	fprintf(f, "rootfs:     %s (%s%s)\n", p->rootfs, rootfs_kind_name(p->rootfs_info.kind),
+		p->rootfs_info.ext_needs_recovery ? ", dirty journal: not replayed" : "");
+	if (p->rootfs_info.kind == ROOTFS_DIR)
+		fprintf(f, "lower:      read-only bind mount\n");
+	else
+		fprintf(f, "lower:      loop device (read-only, autoclear), mounted read-only%s\n",
+			p->rootfs_info.ext_journal ? " with noload" : "");
+	if (p->ephemeral)
+		fprintf(f, "upper:      tmpfs (ephemeral)\n");
+	else
+		fprintf(f, "upper:      %s%s\nwork:       %s\nlock:       %s\n", p->state.upper,
+			p->reset ? " (emptied first)" : "", p->state.work, p->state.lock);
+	fprintf(f, "name:       %s\nhostname:   %s\n", p->name, p->hostname);
+	fprintf(f, "namespaces: " PLAN_NS_NAMES " (+sysvsem), then pid last\n");
+	print_net_text(f, &p->net, p->name);
+	fprintf(f, "root:       pivot_root to the overlay (chroot where pivot_root cannot)\n");
+	aa_describe(&p->aa, line, sizeof(line));
+	fprintf(f, "apparmor:   %s\n", line);
+	caps_format(p->cap_drop, line, sizeof(line));
+	fprintf(f, "caps:       cut from the bounding set: %s\n", line);
+
+	fprintf(f, "init:      ");
+	for (char **a = p->argv; *a; a++)
+		fprintf(f, " %s", *a);
+	fprintf(f, "\nenv:       ");
+	for (const char *const *v = p->envp; *v; v++)
+		fprintf(f, " %s", *v);
+	fprintf(f, " (nothing of fwrun's own)\n");
+	if (p->console.pty)
+		fprintf(f, "console:    pty as /dev/console, relayed%s; Ctrl-] x3 in 1s kills\n",
+			p->console.raw ? " (terminal in raw mode)" : " from stdin");
+	else
+		fprintf(f, "console:    none: the init inherits fwrun's stdin/stdout/stderr\n");
+	supervise_format_duration(k, sizeof(k), p->life.kill_after_ms);
+	supervise_format_duration(t, sizeof(t), p->life.timeout_ms);
+	fprintf(f, "stop:       SIG%s on SIGINT/SIGTERM/SIGHUP%s%s, SIGKILL %s later%s\n",
+		signal_name(p->life.stop_signal), p->life.timeout_ms ? " or after " : "",
+		p->life.timeout_ms ? t : "", k, p->restart_on_reboot ? "; restart on reboot" : "");
+	return ferror(f) ? -EIO : 0;
+}
+
+/* ---- --dry-run=json ---- */
+
+/* A JSON string, escaped, or null. */
+static void json_val(FILE *f, const char *value)
+{
+	char buf[PATH_MAX * 2];
+
+	if (!value) {
+		fputs("null", f);
+		return;
+	}
+	events_json_escape(buf, sizeof(buf), value);
+	fprintf(f, "\"%s\"", buf);
+}
+
+/* sep"key":"value": sep is what comes before the key ("{", ","...). */
+static void json_str(FILE *f, const char *sep, const char *key, const char *value)
+{
+	fprintf(f, "%s\"%s\":", sep, key);
+	json_val(f, value);
+}
+
+static void json_bool(FILE *f, const char *key, bool v)
+{
+	fprintf(f, ",\"%s\":%s", key, v ? "true" : "false");
+}
+
+static void json_cidr(FILE *f, const char *key, const struct net_addr *a)
+{
+	char buf[64];
+
+	json_str(f, ",", key, a->family && net_format_cidr(a, buf, sizeof(buf)) >= 0 ? buf : NULL);
+}
+
+/* sep"key":["a","b"] */
+static void json_strv(FILE *f, const char *sep, const char *key, const char *const *v)
+{
+	fprintf(f, "%s\"%s\":[", sep, key);
+	for (size_t i = 0; v[i]; i++) {
+		if (i)
+			fputc(',', f);
+		json_val(f, v[i]);
+	}
+	fputc(']', f);
+}
+
+static void json_net(FILE *f, const struct net_plan *n, const char *name)
+{
+	char vh[IFNAMSIZ];
+
+	fprintf(f, ",\"network\":{\"taps\":[");
+	for (size_t i = 0; i < n->nlinks; i++) {
+		const struct net_tap_spec *t = &n->links[i].spec;
+		json_str(f, i ? ",{" : "{", "host", t->ifname);
+		json_str(f, ",", "inner", t->inner);
+		json_cidr(f, "addr", &t->addr);
+		fputc('}', f);
+	}
+	fputc(']', f);
+	json_bool(f, "force_default_route", n->force_default_route);
+	if (!n->veth) {
+		fprintf(f, ",\"veth\":null}");
+		return;
+	}
+	json_str(f, ",\"veth\":{", "host_end", net_veth_host_name(name, vh) < 0 ? NULL : vh);
+	json_str(f, ",", "inner", NET_VETH_INNER);
+	if (n->veth_addr_given) {
+		json_cidr(f, "addr", &n->veth_fw);
+		json_cidr(f, "gateway", &n->veth_host);
+	} else {
+		json_str(f, ",", "addr", NULL);
+		json_str(f, ",", "gateway", NULL);
+	}
+	fprintf(f, "}}");
+}
+
+int plan_print_json(FILE *f, const struct fwrun_plan *p)
+{
+	char line[1024];
+	const char *lower = p->rootfs_info.kind == ROOTFS_DIR ? "bind" : "loop";
+
+	json_str(f, "{", "name", p->name);
+	json_str(f, ",", "hostname", p->hostname);
+	json_str(f, ",\"rootfs\":{", "path", p->rootfs);
+	json_str(f, ",", "kind", rootfs_kind_name(p->rootfs_info.kind));
+	json_str(f, ",", "lower", lower);
+	json_bool(f, "journal_noload", p->rootfs_info.ext_journal);
+	json_bool(f, "dirty_journal", p->rootfs_info.ext_needs_recovery);
+	fputc('}', f);
+	json_bool(f, "ephemeral", p->ephemeral);
+	if (p->ephemeral) {
+		fprintf(f, ",\"state\":null");
+	} else {
+		json_str(f, ",\"state\":{", "dir", p->state.dir);
+		json_str(f, ",", "upper", p->state.upper);
+		json_str(f, ",", "work", p->state.work);
+		json_str(f, ",", "lock", p->state.lock);
+		json_bool(f, "reset", p->reset);
+		fputc('}', f);
+	}
+	fprintf(f, ",\"namespaces\":[\"mnt\",\"uts\",\"ipc\",\"net\",\"pid\"]");
+	json_net(f, &p->net, p->name);
+	json_str(f, ",\"apparmor\":{", "mode", aa_mode_name(p->aa.mode));
+	json_bool(f, "kernel_enabled", p->aa.kernel_enabled);
+	json_bool(f, "confine", p->aa.confine);
+	json_str(f, ",", "profile", p->aa.confine ? p->aa.label : NULL);
+	fputc('}', f);
+	fprintf(f, ",\"caps_drop\":[");
+	for (int c = 0, n = 0; c < 64; c++) {
+		if (!(p->cap_drop & CAPS_BIT(c)))
+			continue;
+		char num[16];
+		snprintf(num, sizeof(num), "cap_%d", c);
+		fputs(n++ ? "," : "", f);
+		json_val(f, caps_name(c) ? caps_name(c) : num);
+	}
+	fputc(']', f);
+	json_strv(f, ",\"init\":{", "argv", (const char *const *)p->argv);
+	json_strv(f, ",", "env", p->envp);
+	fputc('}', f);
+	json_str(f, ",\"console\":{", "mode", p->console.pty ? "pty" : "pipe");
+	json_bool(f, "raw", p->console.raw);
+	fputc('}', f);
+	snprintf(line, sizeof(line), "SIG%s", signal_name(p->life.stop_signal));
+	json_str(f, ",\"stop\":{", "signal", line);
+	fprintf(f, ",\"kill_after_ms\":%llu,\"timeout_ms\":%llu",
+		(unsigned long long)p->life.kill_after_ms, (unsigned long long)p->life.timeout_ms);
+	json_bool(f, "restart_on_reboot", p->restart_on_reboot);
+	fprintf(f, "}}\n");
+	return ferror(f) ? -EIO : 0;
+}

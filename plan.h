@@ -1,0 +1,89 @@
+/* SPDX-License-Identifier: MIT */
+/* The run as data: everything one run of fwrun will do, decided before
+ * anything is touched (doc/design.md, "The plan").
+ *
+ *   options (fwrun.c) ──┐
+ *                       ├─ plan_build() ─> struct fwrun_plan ─┬─> plan_print_text/json (--dry-run)
+ *   facts (probe)  ─────┘    pure                             └─> run_plan() (run.c, the applier)
+ *
+ * plan_probe() is the only part that asks the system anything, and it only
+ * reads: the image's first block, whether the kernel has AppArmor, the last
+ * capability, whether stdin is a terminal, where paths resolve. plan_build()
+ * then makes every decision from the options and those facts alone, so a
+ * unit test builds plans from option sets without root, and the dry run
+ * prints the very plan the applier would follow.
+ *
+ * A new feature adds a field here (decided in plan_build, printed by both
+ * printers) and a step in run.c that applies it. */
+#ifndef FWRUN_PLAN_H
+#define FWRUN_PLAN_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "aa.h"
+#include "console.h"
+#include "fwrun.h"
+#include "netsetup.h"
+#include "overlay.h"
+#include "supervise.h"
+
+/* What the probes found: the planner's only input besides the options. */
+struct fwrun_facts {
+	struct rootfs_info rootfs;	/* rootfs_probe(): kind, journal */
+	bool aa_kernel_enabled;		/* aa_kernel_enabled() */
+	int cap_last;			/* caps_last_cap() */
+	bool stdin_tty;			/* isatty(0) */
+	bool state_in_rootfs;		/* the state dir resolves inside a --rootfs dir */
+};
+
+/* The namespaces the setup thread unshares, in order; the pid namespace comes
+ * last, by itself, so that the next fork is pid 1. */
+#define PLAN_NS_NAMES "mnt uts ipc net"
+
+struct fwrun_plan {
+	/* the firmware */
+	const char *rootfs;		/* --rootfs, as given */
+	struct rootfs_info rootfs_info;
+	const char *name;
+	const char *hostname;		/* --hostname, or the name */
+	/* its state: upper/ work/ on disk, or a tmpfs (ephemeral) */
+	bool ephemeral;
+	bool reset;			/* empty upper/ first */
+	struct state_paths state;	/* used unless ephemeral */
+	/* protection */
+	struct aa_plan aa;		/* the decision (load: AA_LOAD_NONE) */
+	uint64_t cap_drop;		/* cut from the bounding set */
+	bool aa_notice;			/* say once the init runs that AppArmor is off */
+	/* the network */
+	struct net_plan net;
+	/* the init */
+	struct console_decision console;
+	char **argv;			/* INIT and its arguments (malloc'd array) */
+	const char *envp[FWRUN_SETENV_MAX + 3];
+	/* its life */
+	struct supervise_opts life;
+	bool restart_on_reboot;
+	int status_fd;			/* -1: none */
+	int verbosity;
+};
+
+/* Read what the plan depends on. Returns the --rootfs fd (kept for the
+ * run: the loop device is attached from it) or -errno with e filled. */
+int plan_probe(const struct fwrun_opts *o, struct fwrun_facts *f, struct fw_error *e);
+
+/* Decide everything. Pure: no system call. Returns 0, or -errno with e
+ * filled (an AppArmor mode the kernel cannot give, a state dir inside the
+ * firmware tree, no memory). plan_free() releases what it allocated. */
+int plan_build(struct fwrun_plan *p, const struct fwrun_opts *o, const struct fwrun_facts *f,
+	       struct fw_error *e);
+void plan_free(struct fwrun_plan *p);
+
+/* --dry-run: the plan as text (one "key: value" line a fact, as fwrun(8)
+ * shows) or as one JSON object (--dry-run=json). 0, or -EIO when f fails. */
+int plan_print_text(FILE *f, const struct fwrun_plan *p);
+int plan_print_json(FILE *f, const struct fwrun_plan *p);
+
+#endif

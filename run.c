@@ -1,0 +1,398 @@
+/* SPDX-License-Identifier: MIT */
+/* The applier: see run.h. */
+#include "run.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "caps.h"
+#include "events.h"
+#include "ns.h"
+#include "rundir.h"
+
+struct run {
+	const struct fwrun_plan *p;
+	int rootfs_fd;
+	int lock_fd;		/* the state dir's */
+	int name_lock_fd;	/* the instance name's */
+	struct aa_plan aa;	/* the plan's decision, then what was loaded */
+	struct net_plan net;	/* the plan's network, then what was done */
+	struct console con;
+	struct ns_plan nsp;	/* what the setup thread and pid 1 do */
+	struct ns_instance ns;
+	unsigned boot;		/* 1 for the first boot, 2... after reboots */
+	uint64_t t0;		/* the first init's start: --timeout counts from it */
+	struct supervise_result res;
+	struct fw_error e;
+};
+
+/* A line on stderr for the user; the terminal may be raw while the console
+ * is relayed (no output processing): then end it with CR LF. */
+static void say(const struct run *r, const char *msg)
+{
+	fprintf(stderr, "fwrun: %s%s", msg, r->con.how.raw && r->con.master >= 0 ? "\r\n" : "\n");
+}
+
+static void print_steps(const struct ns_instance *ns)
+{
+	uint64_t prev = ns->step_ns[STEP_NONE];
+
+	for (int s = STEP_UNSHARE; s < STEP_COUNT; s++) {
+		if (!ns->step_ns[s])
+			continue;
+		fprintf(stderr, "fwrun: %-40s %8.3f ms\n", fw_step_name(s),
+			(double)(ns->step_ns[s] - prev) / 1e6);
+		prev = ns->step_ns[s];
+	}
+	fprintf(stderr, "fwrun: %-40s %8.3f ms\n", "total to exec",
+		(double)(prev - ns->step_ns[STEP_NONE]) / 1e6);
+}
+
+static void print_duration(const char *what, uint64_t ns)
+{
+	fprintf(stderr, "fwrun: %-40s %8.3f ms\n", what, (double)ns / 1e6);
+}
+
+static void emit_started(const struct run *r)
+{
+	struct events_started ev = {
+		.run = r->boot,
+		.pid = r->ns.init_pid,
+		.supervisor_pid = getpid(),
+		.name = r->p->name,
+	};
+	char line[EVENTS_LINE_MAX];
+	int n;
+
+	if (r->p->status_fd < 0)
+		return;		/* nobody listens: not even the ids are worth reading */
+	for (size_t i = 0; i < EVENTS_NS_COUNT; i++)
+		ev.ns[i] = ns_id(r->ns.init_pid, events_ns_types[i]);
+	n = events_format_started(line, sizeof(line), &ev);
+	if (n > 0)
+		events_emit(r->p->status_fd, line, n);
+}
+
+static void emit_exited(int status_fd, const struct events_exited *ev)
+{
+	char line[EVENTS_LINE_MAX];
+	int n = events_format_exited(line, sizeof(line), ev);
+
+	if (n > 0)
+		events_emit(status_fd, line, n);
+}
+
+void run_report_setup_error(int status_fd, unsigned boot, int status, const struct fw_error *e)
+{
+	char line[1024];
+
+	fwrun_format_error(line, sizeof(line), e);
+	emit_exited(status_fd, &(struct events_exited){
+		.run = boot, .status = status, .reason = EVENTS_SETUP_ERROR, .error = line,
+	});
+}
+
+/* The namespaces' side of the flow: the modules are wired in here, so ns.c
+ * stays a mechanism that knows none of them. */
+static int container_hook(enum fw_step step, void *data, struct fw_error *e)
+{
+	struct run *r = data;
+
+	switch (step) {
+	case STEP_PRE_PIVOT:
+		return aa_apply_onexec(&r->aa, e);
+	default:
+		return 0;
+	}
+}
+
+/* ---- run_start() ---- */
+
+/* Load fwrun's profile when the kernel does not hold it yet (or check
+ * --profile is loaded), cut our bounding set; say what was decided. */
+static int prepare_protection(struct run *r)
+{
+	char line[1024];
+
+	if (aa_prepare(&r->aa, &aa_env_system, &r->e) < 0)
+		return -1;
+	/* Our own bounding set, which the setup thread and pid 1 inherit:
+	 * cut here, before the setup thread starts, it costs the thread's
+	 * critical path nothing. It changes nothing for us: fwrun executes
+	 * nothing after the profile's parser above. */
+	if (caps_apply_drop(r->p->cap_drop, &r->e) < 0)
+		return -1;
+	if (r->p->verbosity >= FWRUN_VERBOSE) {
+		aa_describe(&r->aa, line, sizeof(line));
+		fprintf(stderr, "fwrun: apparmor: %s\n", line);
+		caps_format(r->p->cap_drop, line, sizeof(line));
+		fprintf(stderr, "fwrun: capabilities cut from the bounding set: %s\n", line);
+	}
+	return 0;
+}
+
+/* Everything before the first boot: every refusal comes before anything
+ * the run would have to undo on the host. */
+static int run_start(struct run *r)
+{
+	const struct fwrun_plan *p = r->p;
+
+	/* The runtime dirs first (the network's records live there), then
+	 * the network. */
+	if (rundir_ensure(&r->e) < 0 || net_validate(&r->net, &r->e) < 0)
+		return -1;
+	if (p->status_fd >= 0 && events_open(p->status_fd, &r->e) < 0)
+		return -1;
+	if (ns_become_subreaper(&r->e) < 0 || prepare_protection(r) < 0)
+		return -1;
+	if (console_open(&r->con, p->console, &r->e) < 0)
+		return -1;
+	r->nsp = (struct ns_plan){
+		.rootfs_path = p->rootfs,
+		.rootfs_fd = r->rootfs_fd,
+		.rootfs = p->rootfs_info,
+		.upper = p->ephemeral ? NULL : p->state.upper,
+		.work = p->ephemeral ? NULL : p->state.work,
+		.hostname = p->hostname,
+		.argv = p->argv,
+		.envp = (char *const *)p->envp,
+		.console_fd = r->con.slave,
+		.console_path = r->con.master >= 0 ? r->con.slave_path : NULL,
+		.report_steps = p->verbosity >= FWRUN_VERBOSE,
+		.hook = container_hook,
+		.hook_data = r,
+	};
+	return 0;
+}
+
+/* ---- run_boot() ---- */
+
+/* The state dir on disk: made, locked, the kernel's work/work cleared.
+ * Run while the setup thread makes its namespaces and mounts the rootfs:
+ * it needs the upper dir only for the overlay. */
+static int prepare_state(struct run *r)
+{
+	const struct fwrun_plan *p = r->p;
+	char abs[PATH_MAX];
+	bool earlier_boot;
+	int rc;
+
+	if (p->ephemeral)
+		return 0;
+	rc = state_prepare(&p->state, &r->e);
+	if (rc < 0)
+		return rc;
+	r->lock_fd = state_lock(&p->state, &earlier_boot, &r->e);
+	if (r->lock_fd < 0)
+		return r->lock_fd;
+	if (p->reset && (rc = state_reset(&p->state, &r->e)) < 0)
+		return rc;
+	if (earlier_boot && !p->reset && p->verbosity > FWRUN_QUIET)
+		fprintf(stderr, "fwrun: the last run on %s was in an earlier boot of this host, "
+			"and its writes are not synced at its end: if the host crashed soon "
+			"after, some may be missing (--reset starts over)\n", p->state.dir);
+	/* Remember the image for --diff (rewritten only when it changes). */
+	char recorded[PATH_MAX];
+	if (realpath(p->rootfs, abs) &&
+	    (state_read_rootfs(&p->state, recorded, sizeof(recorded)) < 0 ||
+	     strcmp(recorded, abs) != 0)) {
+		char tmp[PATH_MAX + 8];
+		snprintf(tmp, sizeof(tmp), "%s.tmp", p->state.rootfs);
+		int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+		if (fd >= 0) {
+			bool ok = fw_write_all(fd, abs, strlen(abs)) >= 0;
+			close(fd);
+			if (!ok || rename(tmp, p->state.rootfs) < 0)
+				unlink(tmp);
+		}
+	}
+	return 0;
+}
+
+/* What the supervisor does while the setup thread unshares and mounts: the
+ * name's lock, the taps and the --veth subnet, the state dir (on a
+ * restart, only the overlay's marker from the last boot). A refusal here
+ * ends the thread, which has touched nothing outside its own namespaces. */
+static int supervisor_share(struct run *r)
+{
+	const struct fwrun_plan *p = r->p;
+
+	if (r->boot == 1 && (r->name_lock_fd = instance_lock(p->name, &r->e)) < 0)
+		return -1;
+	if (net_prepare(&r->net, &r->e) < 0)
+		return -1;
+	if (r->boot == 1)
+		return prepare_state(r);
+	return p->ephemeral ? 0 : state_clear_workdir(&p->state, &r->e);
+}
+
+static int init_failed_status(const struct fw_error *e)
+{
+	if (e->step != STEP_EXEC)
+		return FWRUN_EXIT_FAILURE;
+	return e->err == ENOENT || e->err == ENOTDIR || e->err == ELOOP ?
+	       FWRUN_EXIT_NOTFOUND : FWRUN_EXIT_NOEXEC;
+}
+
+/* Things said once, when the first init runs (a failure before says only
+ * what failed). */
+static int first_boot_started(struct run *r)
+{
+	const struct fwrun_plan *p = r->p;
+
+	if (p->verbosity >= FWRUN_VERBOSE) {
+		print_steps(&r->ns);
+		print_duration("network inside (supervisor, meanwhile)", r->net.inside_ns);
+	}
+	if (p->aa_notice)
+		fprintf(stderr, "fwrun: %s\n", AA_NOTICE_UNAVAILABLE);
+	if (r->con.how.raw && console_unraw_left() && p->verbosity > FWRUN_QUIET)
+		fprintf(stderr, "fwrun: the terminal was left in raw mode (by a killed "
+			"fwrun?): it is given back in a sane mode at exit\n");
+	return console_raw(&r->con, &r->e);
+}
+
+/* One boot: the setup thread and, meanwhile, the supervisor's share; the
+ * network once the namespaces exist; pid 1; its supervision until it ends.
+ * Returns 0 (r->res says how it ended), or -1 with *status the failure's. */
+static int run_boot(struct run *r, int *status)
+{
+	r->boot++;
+	if (ns_spawn(&r->ns, &r->nsp, &r->e) < 0 || supervisor_share(r) < 0)
+		return -1;
+	/* The network while it goes on: it starts pid 1 only after
+	 * ns_start_init()'s word. */
+	if (ns_ready(&r->ns, &r->e) < 0 ||
+	    net_move_in(&r->net, r->ns.netns_fd, &r->e) < 0 ||
+	    net_inside(&r->net, r->ns.netns_fd, &r->e) < 0)
+		return -1;
+	if (ns_start_init(&r->ns, &r->e) < 0) {
+		*status = init_failed_status(&r->e);
+		return -1;
+	}
+	if (!r->t0)
+		r->t0 = fw_now_ns();
+	emit_started(r);
+	if (r->boot == 1 && first_boot_started(r) < 0)
+		return -1;
+	if (supervise_run(r->ns.init_pid, &r->p->life, &r->con, r->t0, &r->res, &r->e) < 0)
+		return -1;
+	r->ns.init_pid = -1;	/* reaped */
+	return 0;
+}
+
+/* Whether the boot that ended asks for another. A reboot while fwrun was
+ * stopping it (a signal, the timeout) is the end asked for, not a restart. */
+static bool wants_restart(const struct run *r)
+{
+	return r->res.reason == EVENTS_REBOOT && r->p->restart_on_reboot &&
+	       !r->res.timer.stopping;
+}
+
+/* Between two boots: the old namespaces go, the interfaces come back from
+ * them and are checked again for the next ones. Same upper dir, same pty. */
+static int run_between_boots(struct run *r)
+{
+	char line[EVENTS_LINE_MAX];
+	int n = events_format_restarting(line, sizeof(line), r->boot, r->res.reason);
+
+	if (n > 0)
+		events_emit(r->p->status_fd, line, n);
+	if (r->p->verbosity >= FWRUN_NORMAL)
+		say(r, "firmware rebooted: starting it again");
+	ns_abort(&r->ns);
+	if (net_restore(&r->net, r->ns.netns_fd, &r->e) < 0)
+		return -1;
+	if (r->ns.netns_fd >= 0)
+		close(r->ns.netns_fd);
+	ns_instance_init(&r->ns);
+	return net_validate(&r->net, &r->e);
+}
+
+/* ---- run_stop() ---- */
+
+/* The last word: how the init ended, or what failed. */
+static void say_end(struct run *r, bool failed, int status)
+{
+	console_close(&r->con);	/* the terminal is cooked again from here */
+	if (failed) {
+		if (r->p->verbosity >= FWRUN_VERBOSE && r->ns.step_ns[STEP_NONE])
+			print_steps(&r->ns);
+		fwrun_print_error(&r->e);
+		run_report_setup_error(r->p->status_fd, r->boot, status, &r->e);
+		return;
+	}
+	char msg[256];
+	/* A timeout is a failure (124): said even with -q. */
+	if (supervise_describe(&r->res, msg, sizeof(msg)) > 0 &&
+	    (r->p->verbosity >= FWRUN_NORMAL || r->res.reason == EVENTS_TIMEOUT))
+		say(r, msg);
+	emit_exited(r->p->status_fd, &(struct events_exited){
+		.run = r->boot, .status = status, .reason = r->res.reason,
+		.wstatus = r->res.wstatus,
+	});
+}
+
+/* Undo what was done, in reverse; safe after any step failed. Returns the
+ * status, made a failure if a borrowed interface could not come back. */
+static int run_stop(struct run *r, int status)
+{
+	struct fw_error ne = { 0 };
+
+	console_close(&r->con);
+	ns_abort(&r->ns);
+	/* Interfaces back before the namespace goes: its fd keeps it alive. */
+	if (net_restore(&r->net, r->ns.netns_fd, &ne) < 0) {
+		fwrun_print_error(&ne);
+		if (status == 0)
+			status = FWRUN_EXIT_FAILURE;
+	}
+	if (r->p->verbosity >= FWRUN_VERBOSE && !net_plan_empty(&r->net)) {
+		print_duration("network move in (supervisor)", r->net.move_ns);
+		print_duration("network give back (supervisor)", r->net.restore_ns);
+	}
+	if (r->ns.netns_fd >= 0)
+		close(r->ns.netns_fd);
+	if (r->rootfs_fd >= 0)
+		close(r->rootfs_fd);
+	if (r->lock_fd >= 0)
+		close(r->lock_fd);
+	instance_unlock(r->p->name, r->name_lock_fd);
+	return status;
+}
+
+int run_plan(const struct fwrun_plan *p, int rootfs_fd)
+{
+	/* Not on the stack: zeroing it there would fault in pages, mostly
+	 * never used, that every fork then shares copy-on-write. Zero in
+	 * .bss, it costs only the pages written. Once per process. */
+	static struct run run;
+	struct run *r = &run;
+	int status = FWRUN_EXIT_FAILURE;
+
+	r->p = p;
+	r->rootfs_fd = rootfs_fd;
+	r->lock_fd = r->name_lock_fd = -1;
+	r->aa = p->aa;
+	r->net = p->net;
+	fw_strlcpy(r->net.instance, p->name, sizeof(r->net.instance));
+	console_init(&r->con);
+	ns_instance_init(&r->ns);
+
+	bool failed = run_start(r) < 0;
+	while (!failed) {
+		failed = run_boot(r, &status) < 0;
+		if (failed || !wants_restart(r))
+			break;
+		failed = run_between_boots(r) < 0;
+	}
+	if (!failed)
+		status = r->res.status;
+	say_end(r, failed, status);
+	return run_stop(r, status);
+}
