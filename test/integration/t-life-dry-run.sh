@@ -19,3 +19,18 @@ host_unchanged "$T/before" "after --dry-run"
 run_fwrun --rootfs "$T/fw.ext2" --state-dir "$T/state" --name "${PFX}d" --dry-run --console=pty
 assert_match '^init: +/sbin/boxinit ro.boot.console=console$' "$OUT" "boxinit gets its console name"
 assert_match '^console: +pty as /dev/console' "$OUT" "pty forced"
+
+# --dry-run=json: the same plan as one JSON object, for scripts and CI.
+need_cmd jq
+run_fwrun --rootfs "$T/fw.ext2" --state-dir "$T/state" --name "${PFX}d" --dry-run=json \
+	--timeout 30 --stop-signal PWR --console=pty
+assert_status 0
+assert_eq "${PFX}d|ext2|$T/state/upper|pty|SIGPWR|30000|/sbin/boxinit ro.boot.console=console" \
+	"$(printf '%s' "$OUT" | jq -r '[.name, .rootfs.kind, .state.upper, .console.mode,
+	.stop.signal, .stop.timeout_ms, (.init.argv | join(" "))] | join("|")')" \
+	"the JSON plan says what the text one says"
+assert_nofile "$T/state" "state dir not created by --dry-run=json"
+run_fwrun --rootfs "$T/fw.ext2" --dry-run=yaml
+assert_status 125
+assert_match "option --dry-run 'yaml': use text or json" "$ERR" "unknown format refused"
+host_unchanged "$T/before" "after --dry-run=json"
