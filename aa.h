@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* AppArmor confinement of the firmware (PRODUCT.md §4).
+/* AppArmor confinement of the firmware (doc/design.md, "Host protection").
  *
  * One profile, "fwrun", for every instance: allow by default, deny what breaks
  * the host (the clock first), audit every denial. Paths are the firmware's

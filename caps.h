@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* The capability bounding set of the firmware (PRODUCT.md §4).
+/* The capability bounding set of the firmware (doc/design.md, "Host protection").
  *
  * The firmware's init runs as root. At execve a root process gets every
  * capability of its bounding set (and of its inheritable set), so cutting a

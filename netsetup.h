@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* The firmware's network (PRODUCT.md §5): --tap IF[:INNER[:ADDR/PREFIX]] and
+/* The firmware's network (doc/design.md, "Network"): --tap IF[:INNER[:ADDR/PREFIX]] and
  * --veth[=ADDR/PREFIX], all over rtnetlink (nl.h), no helper program.
  *
  * Pure half (no root, unit-tested): net_ifname_check(), net_parse_cidr(),

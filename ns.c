@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* The process model of PRODUCT.md §3; see ns.h for the picture. */
+/* The process model of doc/design.md, "Isolation"; see ns.h for the picture. */
 #include "ns.h"
 #include "fault.h"
 
@@ -182,7 +182,7 @@ static int make_link(int dfd, const char *name, const char *target, struct fw_er
 	return 0;
 }
 
-/* The least /dev a firmware's init needs (PRODUCT.md §3.3). Device nodes are
+/* The least /dev a firmware's init needs (doc/design.md, "Isolation", 3). Device nodes are
  * made with mknod (we are real root); the console is the pty slave bound
  * from the host, or a link to pid 1's stdout when there is no pty. Called
  * with umask 0: the modes are those written here. */

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* The process model (PRODUCT.md §3).
+/* The process model (doc/design.md, "Isolation").
  *
  *   fwrun (supervisor; child subreaper; its own bounding set cut first,
  *   │   so that what it starts inherits it)

@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
-# Exit statuses (PRODUCT.md §6): the init's own status, 128+N when it is
+# Exit statuses (doc/design.md, "Life cycle"): the init's own status, 128+N when it is
 # killed by signal N, 125 when fwrun fails before the init runs, 126 INIT not
 # executable, 127 INIT not found. The image never changes, nothing stays.
 . "$(dirname "$0")/lib.sh"

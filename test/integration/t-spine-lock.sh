@@ -25,7 +25,7 @@ run_fwrun --rootfs "$T/fw.ext2" --name "$name-2" --state-dir "$S" -- /sbin/boxin
 assert_status 125 "another name on the busy state dir"
 assert_match "^fwrun: lock state dir '$S': .*held by pid $FWPID" "$ERR" "refusal names the state dir and the holder"
 assert_nofile "$S/upper/data/third" "another name wrote into the busy upper"
-# ...and the name whatever the state dir (PRODUCT.md: one name runs once at a time).
+# ...and the name whatever the state dir (doc/design.md: one name runs once at a time).
 run_fwrun --rootfs "$T/fw.ext2" --name "$name" --state-dir "$T/other" -- /sbin/boxinit exit 0
 assert_status 125 "the same name with another state dir"
 assert_match "^fwrun: lock instance '$name': .*held by pid $FWPID" "$ERR" "refusal names the instance and the holder"

@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
-# Instance state (PRODUCT.md §2): the upper dir holds the run's writes and
+# Instance state (doc/design.md, "The image"): the upper dir holds the run's writes and
 # survives it; the next run sees them; --diff lists added/modified/deleted
 # ("A /path", "M /path", "D /path", sorted; whiteouts and opaque dirs read as
 # deletions); --reset empties the upper; --ephemeral leaves no upper; the
