@@ -108,9 +108,15 @@ $(B)/%.o: %.c $(wildcard *.h) | $(B)
 	@echo "  CC      $<"
 	$(Q)$(CC) $(FW_CFLAGS) $(CFLAGS) -MMD -c -o $@ $<
 
-$(B)/test/%: test/unit/%.c $(B)/libfwrun.a | $(B)/test
+# The unit tests link the test build's library: its fault points stay inert
+# unless a test arms one (fw_fault_arm), e.g. to take an old kernel's path.
+UNIT_LIB := $(B)-fault/libfwrun.a
+$(UNIT_LIB): FORCE
+	$(Q)$(MAKE) --no-print-directory FAULTS=1 B=$(B)-fault $@
+
+$(B)/test/%: test/unit/%.c $(UNIT_LIB) | $(B)/test
 	@echo "  CC      $<"
-	$(Q)$(CC) $(FW_CFLAGS) $(CFLAGS) -I. -o $@ $< $(B)/libfwrun.a $(FW_LDFLAGS) $(LIBS) $(CMOCKA_LIBS)
+	$(Q)$(CC) $(FW_CFLAGS) -DFWRUN_FAULT_INJECTION $(CFLAGS) -I. -o $@ $< $(UNIT_LIB) $(FW_LDFLAGS) $(LIBS) $(CMOCKA_LIBS)
 
 # Static helpers the integration tests put inside test images.
 $(B)/test/probe: test/probe.c | $(B)/test
@@ -184,6 +190,8 @@ uninstall:
 
 clean:
 	rm -rf build build-asan build-fault build-asan-fault build-fuzz build-valgrind fwrun
+
+FORCE:
 
 .PHONY: all fwrun fault-build unit check demo install uninstall clean fuzz fuzz-build \
 	analyze valgrind hardening

@@ -518,7 +518,7 @@ static int prepare(struct aa_plan *p, const struct aa_env *env, struct fw_error 
 		return 0;
 
 	snprintf(path, sizeof(path), "%s/profiles", env->securityfs);
-	if (FW_FAULT("aa-prepare") || access(path, R_OK) < 0)
+	if (FW_FAULT(AA_PREPARE) || access(path, R_OK) < 0)
 		return fw_fail_hint(e, errno, "read", path,
 				    "is securityfs mounted on /sys/kernel/security?");
 
@@ -569,7 +569,7 @@ int aa_apply_onexec(const struct aa_plan *p, struct fw_error *e)
 {
 	if (!p->confine)
 		return 0;
-	if (FW_FAULT("aa-onexec") || aa_change_onexec(p->label) < 0)
+	if (FW_FAULT(AA_ONEXEC) || aa_change_onexec(p->label) < 0)
 		return fw_fail_hint(e, errno, "set the AppArmor profile on exec to", p->label,
 				    errno == ENOENT ? "is the profile loaded?" : NULL);
 	return 0;

@@ -236,7 +236,7 @@ int caps_apply_drop(uint64_t drop, struct fw_error *e)
 		}
 	}
 	errno = 0;
-	if (FW_FAULT("caps-drop") || capng_apply(CAPNG_SELECT_BOTH) < 0)
+	if (FW_FAULT(CAPS_DROP) || capng_apply(CAPNG_SELECT_BOTH) < 0)
 		return fw_fail_hint(e, errno ? errno : EPERM, "cut the capability bounding set of",
 				    "the firmware", "CAP_SETPCAP is needed");
 	/* Trust the kernel, not the library: every dropped one must be gone. */

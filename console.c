@@ -190,7 +190,7 @@ int console_open(struct console *c, struct console_decision how, struct fw_error
 	c->how = how;
 	if (!how.pty)
 		return 0;
-	master = FW_FAULT("console-open") ? -1 : posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+	master = FW_FAULT(CONSOLE_OPEN) ? -1 : posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
 	if (master < 0)
 		return fw_fail_hint(e, errno, "open pty master", "/dev/ptmx",
 				    "is devpts mounted on /dev/pts?");

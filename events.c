@@ -224,7 +224,7 @@ int events_open(int fd, struct fw_error *e)
 	snprintf(subject, sizeof(subject), "%d", fd);
 	if (fd < 0)
 		return fw_fail(e, EBADF, "use --status-fd", subject);
-	flags = FW_FAULT("status-fd") ? -1 : fcntl(fd, F_GETFL);
+	flags = FW_FAULT(STATUS_FD) ? -1 : fcntl(fd, F_GETFL);
 	if (flags < 0)
 		return fw_fail_hint(e, errno, "use --status-fd", subject,
 				    "sudo closes fds above 2: sudo sh -c 'fwrun ... 3>events.json'");

@@ -648,7 +648,7 @@ static int default_route_oifs(struct nl_sock *nl, struct oif_set *s)
  * were made in, so the supervisor steps in, opens it and steps back. */
 static int rtnl_open_in(struct nl_sock *nl, int netns_fd, int host_netns_fd)
 {
-	if (FW_FAULT("net-netns-socket") || setns(netns_fd, CLONE_NEWNET) < 0)
+	if (FW_FAULT(NET_NETNS_SOCKET) || setns(netns_fd, CLONE_NEWNET) < 0)
 		return -errno;
 	int r = nl_open(nl);
 	if (setns(host_netns_fd, CLONE_NEWNET) < 0) {
@@ -691,7 +691,7 @@ static int lock_take(const char *name, char *rec, size_t recsize)
 	_cleanup_close_ int dfd = state_dir_open(true);
 	if (dfd < 0)
 		return dfd;
-	return FW_FAULT_ERR("net-lock") ?: fw_lock_at(dfd, name, rec, recsize);
+	return FW_FAULT_ERR(NET_LOCK) ?: fw_lock_at(dfd, name, rec, recsize);
 }
 
 /* Let go of NET_STATE_DIR/name: its file goes with it, unless it keeps a
@@ -911,7 +911,7 @@ static int tap_create(const char *name)
 	memset(&ifr, 0, sizeof(ifr));
 	ifr.ifr_flags = IFF_TAP | IFF_NO_PI;
 	fw_strlcpy(ifr.ifr_name, name, sizeof(ifr.ifr_name));
-	if (FW_FAULT("net-tap-create") || ioctl(fd, TUNSETIFF, &ifr) < 0)
+	if (FW_FAULT(NET_TAP_CREATE) || ioctl(fd, TUNSETIFF, &ifr) < 0)
 		return -errno;
 	if (ioctl(fd, TUNSETPERSIST, 1) < 0)
 		return -errno;
@@ -999,7 +999,7 @@ int net_move_in(struct net_plan *p, int netns_fd, struct fw_error *e)
 
 	if (p->veth) {
 		struct link_info li;
-		r = FW_FAULT_ERR("net-veth-create") ?:
+		r = FW_FAULT_ERR(NET_VETH_CREATE) ?:
 		    rtnl_talk(&nl, req, net_req_newveth(req, sizeof(req), next_seq(),
 						       p->veth_host_name, NET_VETH_INNER, netns_fd),
 			      NULL, NULL);
@@ -1008,7 +1008,7 @@ int net_move_in(struct net_plan *p, int netns_fd, struct fw_error *e)
 		p->veth_created = true;
 		r = rtnl_getlink(&nl, p->veth_host_name, 0, &li);
 		if (r == 0)
-			r = FW_FAULT_ERR("net-veth-config") ?: add_addr(&nl, li.ifindex, &p->veth_host);
+			r = FW_FAULT_ERR(NET_VETH_CONFIG) ?: add_addr(&nl, li.ifindex, &p->veth_host);
 		if (r == 0)
 			r = set_up(&nl, li.ifindex, true);
 		if (r < 0)
@@ -1019,7 +1019,7 @@ int net_move_in(struct net_plan *p, int netns_fd, struct fw_error *e)
 		struct net_link *l = &p->links[i];
 		struct link_info li;
 
-		r = FW_FAULT_ERR("net-move-in") ?: move_link(&nl, l->host_ifindex, netns_fd, l->spec.inner);
+		r = FW_FAULT_ERR(NET_MOVE_IN) ?: move_link(&nl, l->host_ifindex, netns_fd, l->spec.inner);
 		if (r < 0) {
 			if (r == -EINVAL)
 				return fw_fail_hint(e, r, "move into the firmware", l->spec.ifname,
@@ -1049,7 +1049,7 @@ int net_inside(struct net_plan *p, int netns_fd, struct fw_error *e)
 		return r;
 	struct nl_sock *nl = &p->inner_nl;
 	/* By name: one request, no RTM_GETLINK for its index first. */
-	r = FW_FAULT_ERR("net-lo-up") ?:
+	r = FW_FAULT_ERR(NET_LO_UP) ?:
 	    rtnl_talk(nl, req, net_req_set_up_name(req, sizeof(req), next_seq(), "lo", true),
 		      NULL, NULL);
 	if (r < 0)
@@ -1059,13 +1059,13 @@ int net_inside(struct net_plan *p, int netns_fd, struct fw_error *e)
 		const struct net_link *l = &p->links[i];
 		if (l->spec.addr.family) {
 			char a[64];
-			r = FW_FAULT_ERR("net-addr") ?: add_addr(nl, l->inner_ifindex, &l->spec.addr);
+			r = FW_FAULT_ERR(NET_ADDR) ?: add_addr(nl, l->inner_ifindex, &l->spec.addr);
 			if (r < 0) {
 				net_format_cidr(&l->spec.addr, a, sizeof(a));
 				return fw_fail_hint(e, r, "add address on", l->spec.inner, a);
 			}
 		}
-		r = FW_FAULT_ERR("net-up") ?: set_up(nl, l->inner_ifindex, true);
+		r = FW_FAULT_ERR(NET_UP) ?: set_up(nl, l->inner_ifindex, true);
 		if (r < 0)
 			return fw_fail(e, r, "bring up", l->spec.inner);
 	}
@@ -1074,12 +1074,12 @@ int net_inside(struct net_plan *p, int netns_fd, struct fw_error *e)
 		char gw[64];
 		r = rtnl_getlink(nl, NET_VETH_INNER, 0, &li);
 		if (r == 0)
-			r = FW_FAULT_ERR("net-veth-inside") ?: add_addr(nl, li.ifindex, &p->veth_fw);
+			r = FW_FAULT_ERR(NET_VETH_INSIDE) ?: add_addr(nl, li.ifindex, &p->veth_fw);
 		if (r == 0)
 			r = set_up(nl, li.ifindex, true);
 		if (r < 0)
 			return fw_fail(e, r, "configure veth", NET_VETH_INNER);
-		r = FW_FAULT_ERR("net-route") ?:
+		r = FW_FAULT_ERR(NET_ROUTE) ?:
 		    rtnl_talk(nl, req, net_req_default_route(req, sizeof(req), next_seq(),
 							    li.ifindex, &p->veth_host),
 			      NULL, NULL);
@@ -1123,7 +1123,7 @@ int net_restore(struct net_plan *p, int netns_fd, struct fw_error *e)
 			keep_first(&first, e, -EBADF, "move back to the host", l->spec.ifname);
 		} else if (l->moved && l->created) {
 			/* Ours: delete it where it is. */
-			r = FW_FAULT_ERR("net-delete") ?: del_link(&p->inner_nl, l->inner_ifindex);
+			r = FW_FAULT_ERR(NET_DELETE) ?: del_link(&p->inner_nl, l->inner_ifindex);
 			keep_first(&first, e, r, "delete tap", l->spec.ifname);
 			if (r == 0)
 				l->moved = l->created = false;
@@ -1131,7 +1131,7 @@ int net_restore(struct net_plan *p, int netns_fd, struct fw_error *e)
 			/* Once more on a failure: a virtual interface left in
 			 * there dies with the namespace. */
 			for (int tries = 0; tries < 2; tries++) {
-				r = FW_FAULT_ERR("net-give-back") ?:
+				r = FW_FAULT_ERR(NET_GIVE_BACK) ?:
 				    move_link(&p->inner_nl, l->inner_ifindex, p->host_netns_fd,
 					      l->spec.ifname);
 				if (r == 0)
@@ -1171,7 +1171,7 @@ int net_restore(struct net_plan *p, int netns_fd, struct fw_error *e)
 		struct link_info li;
 		r = rtnl_getlink(&nl, p->veth_host_name, 0, &li);
 		if (r == 0)
-			r = FW_FAULT_ERR("net-veth-delete") ?: del_link(&nl, li.ifindex);
+			r = FW_FAULT_ERR(NET_VETH_DELETE) ?: del_link(&nl, li.ifindex);
 		if (r == -ENODEV)
 			r = 0;	/* gone with its peer already */
 		keep_first(&first, e, r, "delete veth", p->veth_host_name);

@@ -170,7 +170,7 @@ static int dev_fail(struct fw_error *e, int err, const char *what, const char *n
 
 static int make_node(int dfd, const char *name, unsigned maj, unsigned min, struct fw_error *e)
 {
-	if (FW_FAULT("dev-node") || mknodat(dfd, name, S_IFCHR | 0666, makedev(maj, min)) < 0)
+	if (FW_FAULT(DEV_NODE) || mknodat(dfd, name, S_IFCHR | 0666, makedev(maj, min)) < 0)
 		return dev_fail(e, errno, "create device node", name);
 	return 0;
 }
@@ -201,7 +201,7 @@ static int populate_dev(const struct ns_plan *plan, struct fw_error *e)
 
 	if ((r = mkdir_p1(DEV_DIR, 0755, e)) < 0)
 		return r;
-	if (FW_FAULT("dev-tmpfs") ||
+	if (FW_FAULT(DEV_TMPFS) ||
 	    mount("fwrun-dev", DEV_DIR, "tmpfs", MS_NOSUID | MS_STRICTATIME, "mode=0755,size=4m") < 0)
 		return fw_fail(e, errno, "mount tmpfs on", DEV_DIR);
 	_cleanup_close_ int dfd = open(DEV_DIR, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
@@ -216,13 +216,13 @@ static int populate_dev(const struct ns_plan *plan, struct fw_error *e)
 
 	if (mkdirat(dfd, "pts", 0755) < 0)
 		return fw_fail(e, errno, "create directory", DEV_DIR "/pts");
-	if (FW_FAULT("dev-devpts") ||
+	if (FW_FAULT(DEV_DEVPTS) ||
 	    mount("devpts", DEV_DIR "/pts", "devpts", MS_NOSUID | MS_NOEXEC,
 		  "newinstance,ptmxmode=0666,mode=0620") < 0)
 		return fw_fail(e, errno, "mount devpts on", DEV_DIR "/pts");
 	if (mkdirat(dfd, "shm", 01777) < 0)
 		return fw_fail(e, errno, "create directory", DEV_DIR "/shm");
-	if (FW_FAULT("dev-shm") ||
+	if (FW_FAULT(DEV_SHM) ||
 	    mount("shm", DEV_DIR "/shm", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777") < 0)
 		return fw_fail(e, errno, "mount tmpfs on", DEV_DIR "/shm");
 
@@ -232,7 +232,7 @@ static int populate_dev(const struct ns_plan *plan, struct fw_error *e)
 		if (fd < 0)
 			return fw_fail(e, errno, "create", DEV_DIR "/console");
 		close(fd);
-		if (FW_FAULT("dev-console") ||
+		if (FW_FAULT(DEV_CONSOLE) ||
 		    mount(plan->console_path, DEV_DIR "/console", NULL, MS_BIND, NULL) < 0)
 			return fw_fail(e, errno, "bind console on", DEV_DIR "/console");
 		return 0;
@@ -258,7 +258,7 @@ static int switch_root(const char *root, struct fw_error *e)
 	if (chdir(root) < 0)
 		return fw_fail(e, errno, "chdir to", root);
 	/* (a fault injected as EINVAL takes the chroot way, as the real one) */
-	if (!FW_FAULT("pivot-root") && syscall(SYS_pivot_root, ".", ".") == 0) {
+	if (!FW_FAULT(PIVOT_ROOT) && syscall(SYS_pivot_root, ".", ".") == 0) {
 		if (umount2(".", MNT_DETACH) < 0)
 			return fw_fail(e, errno, "detach the old root under", root);
 	} else if (errno == EINVAL) {
@@ -403,13 +403,13 @@ INIT_STACK_CODE static int run_init(void *arg)
 		init_fail(c, STEP_INIT_SETUP, 125);
 	}
 
-	if (FW_FAULT("init-setsid") || setsid() < 0) {
+	if (FW_FAULT(INIT_SETSID) || setsid() < 0) {
 		fw_fail(&c->e, errno, "start a session for", plan->argv[0]);
 		init_fail(c, STEP_INIT_SETUP, 125);
 	}
 	if (plan->console_fd >= 0) {
 		for (int fd = 0; fd < 3; fd++)
-			if (FW_FAULT("init-console") || dup2(plan->console_fd, fd) < 0) {
+			if (FW_FAULT(INIT_CONSOLE) || dup2(plan->console_fd, fd) < 0) {
 				fw_fail(&c->e, errno, "attach console to", plan->argv[0]);
 				init_fail(c, STEP_INIT_SETUP, 125);
 			}
@@ -424,14 +424,14 @@ INIT_STACK_CODE static int run_init(void *arg)
 	cloexec_from(3);
 	/* INIT runs on the CPUs fwrun was given, not on those of the setup
 	 * thread (see ns_spawn) or the one we started on (pin_this_cpu). */
-	if (ns->have_cpus && (FW_FAULT("init-affinity") ||
+	if (ns->have_cpus && (FW_FAULT(INIT_AFFINITY) ||
 			      sched_setaffinity(0, sizeof(ns->cpus), &ns->cpus) < 0)) {
 		fw_fail(&c->e, errno, "give back the CPU affinity of", plan->argv[0]);
 		init_fail(c, STEP_INIT_SETUP, 125);
 	}
 
 	c->init_ready_ns = fw_now_ns();
-	err = FW_FAULT("exec") ? errno : exec_init(plan->argv, plan->envp);
+	err = FW_FAULT(EXEC) ? errno : exec_init(plan->argv, plan->envp);
 	struct stat st;
 	/* ENOENT for a file that exists means its interpreter or loader is missing */
 	fw_fail_hint(&c->e, err, "run init", plan->argv[0],
@@ -466,7 +466,7 @@ static void pin_this_cpu(void)
  * or -errno. */
 static pid_t spawn_init(struct child *c)
 {
-	if (FW_FAULT("fork-init"))
+	if (FW_FAULT(FORK_INIT))
 		return -errno;
 #if defined(__SANITIZE_ADDRESS__)
 	/* The last boot's pid 1 left its frames' redzones poisoned in our
@@ -496,7 +496,7 @@ static const struct {
 static int go_home(const int *home, struct fw_error *e)
 {
 	for (size_t i = 0; i < NS_HOME_COUNT; i++)
-		if (FW_FAULT("setup-home") || setns(home[i], home_ns[i].type) < 0)
+		if (FW_FAULT(SETUP_HOME) || setns(home[i], home_ns[i].type) < 0)
 			return fw_fail(e, errno, "go back to the host namespace", home_ns[i].path);
 	return 0;
 }
@@ -522,7 +522,7 @@ static int setup(const struct ns_instance *ns)
 	const char *work = plan->upper ? plan->work : WORK_DIR;
 	struct ns_msg m;
 
-	if (FW_FAULT("unshare") ||
+	if (FW_FAULT(UNSHARE) ||
 	    unshare(CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET | CLONE_SYSVSEM) < 0) {
 		fw_fail(&c.e, errno, "unshare namespaces", "mnt, uts, ipc, net");
 		return child_fail(&c, STEP_UNSHARE);
@@ -530,7 +530,7 @@ static int setup(const struct ns_instance *ns)
 	child_step_done(&c, STEP_UNSHARE);
 	/* Before any mount: nothing mounted here may reach the host, and
 	 * everything mounted here goes with the namespace. */
-	if (FW_FAULT("make-private") || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) {
+	if (FW_FAULT(MAKE_PRIVATE) || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) {
 		fw_fail(&c.e, errno, "make private", "/");
 		return child_fail(&c, STEP_PRIVATE);
 	}
@@ -539,7 +539,7 @@ static int setup(const struct ns_instance *ns)
 
 	/* All instances share this directory: each covers it with its own
 	 * tmpfs, seen only in its own mount namespace. */
-	if (FW_FAULT("scratch-tmpfs") || mount("fwrun", FWRUN_MNT_DIR, "tmpfs", 0, "mode=0755") < 0) {
+	if (FW_FAULT(SCRATCH_TMPFS) || mount("fwrun", FWRUN_MNT_DIR, "tmpfs", 0, "mode=0755") < 0) {
 		fw_fail(&c.e, errno, "mount tmpfs on", FWRUN_MNT_DIR);
 		return child_fail(&c, STEP_RUNDIR);
 	}
@@ -571,7 +571,7 @@ static int setup(const struct ns_instance *ns)
 	if (hook(&c, STEP_PRE_PIVOT) < 0)
 		return child_fail(&c, STEP_PRE_PIVOT);
 	child_step_done(&c, STEP_PRE_PIVOT);
-	if (FW_FAULT("hostname") || sethostname(plan->hostname, strlen(plan->hostname)) < 0) {
+	if (FW_FAULT(HOSTNAME) || sethostname(plan->hostname, strlen(plan->hostname)) < 0) {
 		fw_fail(&c.e, errno, "set hostname", plan->hostname);
 		return child_fail(&c, STEP_HOSTNAME);
 	}
@@ -581,7 +581,7 @@ static int setup(const struct ns_instance *ns)
 	child_step_done(&c, STEP_PIVOT);
 
 	/* Last: the next fork is pid 1 of the new PID namespace. */
-	if (FW_FAULT("unshare-pid") || unshare(CLONE_NEWPID) < 0) {
+	if (FW_FAULT(UNSHARE_PID) || unshare(CLONE_NEWPID) < 0) {
 		fw_fail(&c.e, errno, "unshare namespace", "pid");
 		return child_fail(&c, STEP_UNSHARE_PID);
 	}
@@ -640,7 +640,7 @@ static void *setup_thread(void *arg)
 
 int ns_become_subreaper(struct fw_error *e)
 {
-	if (FW_FAULT("subreaper") || prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)
+	if (FW_FAULT(SUBREAPER) || prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)
 		return fw_fail(e, errno, "become child subreaper", "fwrun");
 	return 0;
 }
@@ -716,7 +716,7 @@ static int start_setup_thread(struct ns_instance *ns)
 	pthread_attr_t attr;
 	int r;
 
-	if (FW_FAULT("setup-thread"))
+	if (FW_FAULT(SETUP_THREAD))
 		return errno;
 	if ((r = pthread_attr_init(&attr)) != 0)
 		return r;
@@ -735,7 +735,7 @@ static int start_setup_thread(struct ns_instance *ns)
 static int open_home(struct ns_instance *ns, struct fw_error *e)
 {
 	for (size_t i = 0; i < NS_HOME_COUNT; i++) {
-		ns->home[i] = FW_FAULT("open-home") ? -1 :
+		ns->home[i] = FW_FAULT(OPEN_HOME) ? -1 :
 			      open(home_ns[i].path, O_RDONLY | O_CLOEXEC);
 		if (ns->home[i] < 0)
 			return fw_fail(e, errno, "open", home_ns[i].path);
@@ -748,7 +748,7 @@ int ns_spawn(struct ns_instance *ns, const struct ns_plan *plan, struct fw_error
 	int sv[2];
 	int r;
 
-	if (FW_FAULT("setup-socket") || socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+	if (FW_FAULT(SETUP_SOCKET) || socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
 		return fw_fail(e, errno, "create socket for", "setup thread");
 	ns->sock = sv[0];
 	ns->setup_sock = sv[1];
@@ -791,7 +791,7 @@ int ns_ready(struct ns_instance *ns, struct fw_error *e)
 		return r;
 	/* The thread's own namespace: /proc/self/ns is the main thread's. */
 	snprintf(path, sizeof(path), "/proc/self/task/%d/ns/net", (int)m.pid);
-	ns->netns_fd = FW_FAULT("open-netns") ? -1 : open(path, O_RDONLY | O_CLOEXEC);
+	ns->netns_fd = FW_FAULT(OPEN_NETNS) ? -1 : open(path, O_RDONLY | O_CLOEXEC);
 	if (ns->netns_fd < 0) {
 		int err = errno;
 		/* Gone already? Then it failed its next step: its error, queued

@@ -21,8 +21,6 @@
 #include <sys/xattr.h>
 #include <time.h>
 
-bool overlay_test_no_loop_configure;
-bool overlay_test_no_mount_setattr;
 
 /* ------------------------------------------------------------------ */
 /* Pure half                                                          */
@@ -370,7 +368,7 @@ int rootfs_probe(const char *path, struct rootfs_info *info, struct fw_error *e)
 
 	/* O_NONBLOCK: should a FIFO be swapped in after stat(), open() does
 	 * not hang on it; fstat() below then refuses it. */
-	_cleanup_close_ int fd = FW_FAULT("rootfs-open") ? -1 :
+	_cleanup_close_ int fd = FW_FAULT(ROOTFS_OPEN) ? -1 :
 				 open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	if (fd < 0)
 		return fw_fail(e, errno, "open rootfs", path);
@@ -464,7 +462,7 @@ int loop_attach(int image_fd, char *devpath, size_t devpath_size, struct fw_erro
 		return fw_fail_hint(e, errno, "open", "/dev/loop-control",
 				    errno == ENOENT ? "is the loop module loaded?" : NULL);
 
-	bool legacy = overlay_test_no_loop_configure;
+	bool legacy = false;	/* loop-attach:EINVAL in the test build */
 	int r = -EBUSY;
 	for (int tries = 0; tries < LOOP_ATTACH_TRIES; tries++) {
 		int nr = ioctl(ctl, LOOP_CTL_GET_FREE);
@@ -483,7 +481,7 @@ int loop_attach(int image_fd, char *devpath, size_t devpath_size, struct fw_erro
 		}
 
 		if (!legacy) {
-			if (!FW_FAULT("loop-attach") && ioctl(lfd, LOOP_CONFIGURE, &cfg) == 0)
+			if (!FW_FAULT(LOOP_ATTACH) && ioctl(lfd, LOOP_CONFIGURE, &cfg) == 0)
 				return fw_take_fd(&lfd);
 			r = -errno;
 			if (errno == EBUSY)	/* another process took it first */
@@ -599,10 +597,10 @@ static int bind_readonly(const char *source_path, int dir_fd, const char *target
 
 	/* Read-only all the way down: submounts of the directory too. */
 	struct mount_attr attr = { .attr_set = MOUNT_ATTR_RDONLY };
-	if (!overlay_test_no_mount_setattr && !FW_FAULT("rootfs-bind-ro") &&
+	if (!FW_FAULT(ROOTFS_BIND_RO) &&
 	    mount_setattr(AT_FDCWD, target, AT_RECURSIVE, &attr, sizeof(attr)) == 0)
 		return 0;
-	if (!overlay_test_no_mount_setattr && errno != ENOSYS)
+	if (errno != ENOSYS)	/* rootfs-bind-ro:ENOSYS in the test build */
 		return fw_fail(e, errno, "make read-only", target);
 	return remount_readonly_tree(target, e);
 }
@@ -628,7 +626,7 @@ int rootfs_mount(const char *source_path, int image_fd, const struct rootfs_info
 	/* noload: a journal is never replayed, a dirty one neither; the device
 	 * is read-only anyway, and ext4 would refuse it rather than replay. */
 	const char *opts = info->ext_journal || info->ext_needs_recovery ? "noload" : NULL;
-	int r = FW_FAULT("rootfs-mount") ? -1 : mount(dev, target, type, MS_RDONLY, opts);
+	int r = FW_FAULT(ROOTFS_MOUNT) ? -1 : mount(dev, target, type, MS_RDONLY, opts);
 	if (r < 0 && errno == ENODEV &&
 	    (info->kind == ROOTFS_EXT2 || info->kind == ROOTFS_EXT3)) {
 		/* No ext2/ext3 driver: ext4 mounts them too. */
@@ -664,7 +662,7 @@ int overlay_mount(const char *lower, const char *upper, const char *work,
 	if (r < 0)
 		return fw_fail_hint(e, r, "build overlay options for", upper ? upper : lower,
 				    "the escaped paths must fit in 4095 bytes");
-	if (!FW_FAULT("overlay-mount") && mount("overlay", target, "overlay", 0, opts) == 0)
+	if (!FW_FAULT(OVERLAY_MOUNT) && mount("overlay", target, "overlay", 0, opts) == 0)
 		return 0;
 
 	int err = errno;
@@ -759,7 +757,7 @@ static int prepare_subdir(int dfd, const char *name, const char *path, struct fw
 
 int state_prepare(const struct state_paths *p, struct fw_error *e)
 {
-	int r = FW_FAULT_ERR("state-prepare") ?: mkdir_parents(p->dir, 0700);
+	int r = FW_FAULT_ERR(STATE_PREPARE) ?: mkdir_parents(p->dir, 0700);
 	if (r < 0 && r != -ENOTDIR && r != -EEXIST)
 		return fw_fail(e, r, "create state dir", p->dir);
 
@@ -790,14 +788,15 @@ int state_prepare(const struct state_paths *p, struct fw_error *e)
 
 /* Take dfd/name as a lock naming us (our pid, then boot if not NULL) for
  * messages to others; the last holder's record is left in holder. what and
- * subject name the thing locked in errors. */
+ * subject name the thing locked in errors; fault is the caller's
+ * FW_FAULT_ERR() (0 but in the test build). */
 static int take_lock(int dfd, const char *name, const char *path, const char *boot,
 		     char *holder, size_t holder_size, const char *what,
-		     const char *subject, const char *point, struct fw_error *e)
+		     const char *subject, int fault, struct fw_error *e)
 {
 	char hint[sizeof(e->hint)], txt[96];
 
-	int fd = FW_FAULT_ERR(point) ?: fw_lock_at(dfd, name, holder, holder_size);
+	int fd = fault ?: fw_lock_at(dfd, name, holder, holder_size);
 	if (fd == -EBUSY) {
 		long pid = strtol(holder, NULL, 10);
 		if (pid > 0)
@@ -889,7 +888,7 @@ int state_lock(const struct state_paths *p, bool *earlier_boot, struct fw_error 
 		return dfd;
 	read_boot_id(boot, sizeof(boot));
 	int fd = take_lock(dfd, "lock", p->lock, boot, last, sizeof(last), "lock state dir",
-			   p->dir, "lock", e);
+			   p->dir, FW_FAULT_ERR(LOCK), e);
 	if (fd < 0)
 		return fd;
 	int r = clear_kernel_workdir(dfd, p, e);
@@ -915,7 +914,7 @@ int instance_lock(const char *name, struct fw_error *e)
 	char holder[96];
 
 	return take_lock(dfd, name, path, NULL, holder, sizeof(holder), "lock instance", name,
-			 "instance-lock", e);
+			 FW_FAULT_ERR(INSTANCE_LOCK), e);
 }
 
 void instance_unlock(const char *name, int fd)
@@ -1020,7 +1019,7 @@ static int reset_subdir(int dfd, const char *name, const char *path, struct fw_e
 	_cleanup_close_ int fd = open_dir_nofollow(dfd, name, path, "reset", e);
 	if (fd < 0)
 		return fd;
-	if (FW_FAULT("state-reset") || fstat(fd, &st) < 0)
+	if (FW_FAULT(STATE_RESET) || fstat(fd, &st) < 0)
 		return fw_fail(e, errno, "reset", path);
 	return empty_dir(fd, st.st_dev, path, e);
 }

@@ -61,12 +61,6 @@ int rootfs_probe(const char *path, struct rootfs_info *info, struct fw_error *e)
  * is detached by the kernel when that fd and the mount are gone. */
 int loop_attach(int image_fd, char *devpath, size_t devpath_size, struct fw_error *e);
 
-/* Tests only: act as on older kernels so the fallbacks run here too:
- * no LOOP_CONFIGURE (before 5.8: LOOP_SET_FD + LOOP_SET_STATUS64), no
- * mount_setattr (before 5.12: each mount of a bound tree remounted). */
-extern bool overlay_test_no_loop_configure;
-extern bool overlay_test_no_mount_setattr;
-
 /* Mount the rootfs read-only on target: an image through a fresh loop device
  * (ext3/4 with "noload", never replaying a journal), a directory as a
  * read-only bind mount. image_fd comes from rootfs_probe(). */

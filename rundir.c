@@ -42,7 +42,7 @@ int rundir_ensure(struct fw_error *e)
 {
 	int r;
 
-	if (FW_FAULT("run-dir"))
+	if (FW_FAULT(RUN_DIR))
 		return fw_fail(e, errno, "create directory", FWRUN_RUN_DIR);
 	if ((r = ensure_dir_safe(FWRUN_RUN_DIR, 0755, e)) < 0 ||
 	    (r = ensure_dir_safe(FWRUN_MNT_DIR, 0755, e)) < 0 ||

@@ -28,6 +28,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "fault.h"
 #include "overlay.h"
 
 static char tmp[64];		/* mktemp -d /tmp/fwt.XXXXXX */
@@ -402,9 +403,10 @@ static void run_stack(const char *file, bool legacy_loop)
 	pathf(a.state, sizeof(a.state), "%s/state a,b:c\\d e", a.dir);
 	assert_int_equal(mkdir(a.dir, 0755), 0);
 
-	overlay_test_no_loop_configure = legacy_loop;
+	/* As on a kernel before 5.8: no LOOP_CONFIGURE, LOOP_SET_FD instead. */
+	fw_fault_arm(legacy_loop ? "loop-attach:EINVAL:0" : NULL);
 	int status = in_mount_ns(stack_child, &a);
-	overlay_test_no_loop_configure = false;
+	fw_fault_arm(NULL);
 	assert_int_equal(status, 0);
 
 	/* The kernel cleaned up: no mount, no loop device, image unchanged. */
@@ -644,9 +646,10 @@ static void run_dir(const char *name, bool legacy)
 	assert_true(images_ok);
 	pathf(dir, sizeof(dir), "%s/%s", tmp, name);
 	assert_int_equal(mkdir(dir, 0755), 0);
-	overlay_test_no_mount_setattr = legacy;
+	/* As on a kernel before 5.12: no mount_setattr, each mount remounted. */
+	fw_fault_arm(legacy ? "rootfs-bind-ro:ENOSYS:0" : NULL);
 	int status = in_mount_ns(dir_child, dir);
-	overlay_test_no_mount_setattr = false;
+	fw_fault_arm(NULL);
 	assert_int_equal(status, 0);
 	assert_int_equal(our_mounts(), 0);
 }
