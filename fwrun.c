@@ -267,10 +267,9 @@ static enum fwrun_parse_result check_options(struct fwrun_opts *o, struct fw_err
 				   "1 to 64 letters, digits, '-', '.', '_'");
 	if (o->init_argv && !o->init_argv[0][0])
 		return usage_error(e, "INIT", "", "is empty");
-	if (o->diff && !net_plan_empty(&o->net))
+	if (o->diff && !net_spec_empty(&o->net))
 		return usage_error(e, "option", "--diff", "takes no --tap or --veth");
-	fw_strlcpy(o->net.instance, o->name, sizeof(o->net.instance));
-	if (net_plan_check(&o->net, e) < 0)
+	if (net_spec_check(&o->net, e) < 0)
 		return net_usage_error(e);
 	if (!o->init_argv) {
 		o->init_argv = default_init_argv;
@@ -286,7 +285,7 @@ enum fwrun_parse_result fwrun_parse(struct fwrun_opts *o, int argc, char **argv,
 
 	memset(o, 0, sizeof(*o));
 	memset(e, 0, sizeof(*e));
-	net_plan_init(&o->net, "");
+	net_spec_init(&o->net);
 	supervise_opts_init(&o->life);
 	o->status_fd = -1;
 	optind = 0;
@@ -347,13 +346,13 @@ enum fwrun_parse_result fwrun_parse(struct fwrun_opts *o, int argc, char **argv,
 						   "unknown capability (see capabilities(7))");
 			break;
 		case OPT_TAP:
-			if (net_plan_add_tap(&o->net, optarg, e) < 0)
+			if (net_spec_add_tap(&o->net, optarg, e) < 0)
 				return net_usage_error(e);
 			break;
 		case OPT_VETH:
 			if (o->net.veth)
 				return usage_error(e, "option", "--veth", "given twice");
-			if (net_plan_set_veth(&o->net, optarg, e) < 0)
+			if (net_spec_set_veth(&o->net, optarg, e) < 0)
 				return net_usage_error(e);
 			break;
 		case OPT_FORCE_DEFAULT_ROUTE:
@@ -493,7 +492,7 @@ struct run {
 	struct ns_instance ns;
 	struct aa_plan aa;	/* AppArmor decision, then what was loaded */
 	uint64_t cap_drop;	/* cut from the bounding set */
-	struct net_plan net;
+	struct net_state net;
 	struct fw_error e;
 };
 
@@ -679,20 +678,20 @@ static int prepare_state(struct run *run)
 	return 0;
 }
 
-static void print_net_plan(const struct net_plan *n)
+static void print_net_plan(const struct net_spec *n, const char *instance)
 {
 	char a[64], h[64], vh[IFNAMSIZ];
 
 	printf("network:    own namespace, lo up\n");
-	for (size_t i = 0; i < n->nlinks; i++) {
-		const struct net_tap_spec *t = &n->links[i].spec;
+	for (size_t i = 0; i < n->ntaps; i++) {
+		const struct net_tap_spec *t = &n->taps[i];
 		if (t->addr.family)
 			net_format_cidr(&t->addr, a, sizeof(a));
 		printf("tap:        %s in as %s%s%s, up; given back at exit (a tap made if missing)\n",
 		       t->ifname, t->inner, t->addr.family ? " with " : "", t->addr.family ? a : "");
 	}
 	if (n->veth) {
-		if (net_veth_host_name(n->instance, vh) < 0)
+		if (net_veth_host_name(instance, vh) < 0)
 			fw_strlcpy(vh, "?", sizeof(vh));
 		if (n->veth_addr_given) {
 			net_format_cidr(&n->veth_fw, a, sizeof(a));
@@ -754,7 +753,7 @@ static void print_plan(const struct run *run)
 		       o->reset ? " (emptied first)" : "", run->state.work, run->state.lock);
 	printf("name:       %s\nhostname:   %s\n", o->name, o->hostname ? o->hostname : o->name);
 	printf("namespaces: mnt uts ipc net (+sysvsem), then pid last\n");
-	print_net_plan(&o->net);
+	print_net_plan(&o->net, o->name);
 	printf("root:       pivot_root to the overlay (chroot where pivot_root cannot)\n");
 	char line[1024];
 	aa_describe(&run->aa, line, sizeof(line));
@@ -860,7 +859,7 @@ static int run_firmware(const struct fwrun_opts *o)
 	uint64_t t0 = 0;
 
 	ns_instance_init(&run.ns);
-	run.net = o->net;
+	net_state_init(&run.net, &o->net, o->name);
 	console_init(&con);
 	run.rootfs_fd = rootfs_probe(o->rootfs, &run.rootfs, &run.e);
 	if (run.rootfs_fd < 0)
@@ -1015,7 +1014,7 @@ out:
 		if (status == 0)
 			status = FWRUN_EXIT_FAILURE;
 	}
-	if (o->verbosity >= FWRUN_VERBOSE && !net_plan_empty(&run.net))
+	if (o->verbosity >= FWRUN_VERBOSE && !net_spec_empty(&o->net))
 		fprintf(stderr, "fwrun: %-40s %8.3f ms\nfwrun: %-40s %8.3f ms\n",
 			"network move in (supervisor)", (double)run.net.move_ns / 1e6,
 			"network give back (supervisor)", (double)run.net.restore_ns / 1e6);
