@@ -270,10 +270,9 @@ static enum fwrun_parse_result check_options(struct fwrun_opts *o, struct fw_err
 				   "1 to 64 letters, digits, '-', '.', '_'");
 	if (o->init_argv && !o->init_argv[0][0])
 		return usage_error(e, "INIT", "", "is empty");
-	if (o->diff && !net_plan_empty(&o->net))
+	if (o->diff && !net_spec_empty(&o->net))
 		return usage_error(e, "option", "--diff", "takes no --tap or --veth");
-	fw_strlcpy(o->net.instance, o->name, sizeof(o->net.instance));
-	if (net_plan_check(&o->net, e) < 0)
+	if (net_spec_check(&o->net, e) < 0)
 		return net_usage_error(e);
 	if (!o->init_argv) {
 		o->init_argv = default_init_argv;
@@ -289,7 +288,7 @@ enum fwrun_parse_result fwrun_parse(struct fwrun_opts *o, int argc, char **argv,
 
 	memset(o, 0, sizeof(*o));
 	memset(e, 0, sizeof(*e));
-	net_plan_init(&o->net, "");
+	net_spec_init(&o->net);
 	supervise_opts_init(&o->life);
 	o->status_fd = -1;
 	optind = 0;
@@ -354,13 +353,13 @@ enum fwrun_parse_result fwrun_parse(struct fwrun_opts *o, int argc, char **argv,
 						   "unknown capability (see capabilities(7))");
 			break;
 		case OPT_TAP:
-			if (net_plan_add_tap(&o->net, optarg, e) < 0)
+			if (net_spec_add_tap(&o->net, optarg, e) < 0)
 				return net_usage_error(e);
 			break;
 		case OPT_VETH:
 			if (o->net.veth)
 				return usage_error(e, "option", "--veth", "given twice");
-			if (net_plan_set_veth(&o->net, optarg, e) < 0)
+			if (net_spec_set_veth(&o->net, optarg, e) < 0)
 				return net_usage_error(e);
 			break;
 		case OPT_FORCE_DEFAULT_ROUTE:

@@ -17,7 +17,6 @@
 #include <sys/file.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <time.h>
 
 /* ------------------------------------------------------------------ pure */
@@ -238,68 +237,55 @@ int net_veth_gateway(const struct net_addr *fw, struct net_addr *host)
 	return -EINVAL;
 }
 
-void net_plan_init(struct net_plan *p, const char *instance)
+void net_spec_init(struct net_spec *s)
 {
-	memset(p, 0, sizeof(*p));
-	fw_strlcpy(p->instance, instance ? instance : "", sizeof(p->instance));
-	for (size_t i = 0; i < NET_MAX_TAPS; i++)
-		p->links[i].lock_fd = -1;
-	p->veth_n = -1;
-	p->veth_lock_fd = -1;
-	p->veth_if_lock_fd = -1;
-	p->host_netns_fd = -1;
-	p->inner_nl.fd = -1;
+	memset(s, 0, sizeof(*s));
 }
 
-int net_plan_add_tap(struct net_plan *p, const char *spec, struct fw_error *e)
+int net_spec_add_tap(struct net_spec *s, const char *spec, struct fw_error *e)
 {
-	if (p->nlinks >= NET_MAX_TAPS)
+	if (s->ntaps >= NET_MAX_TAPS)
 		return tap_fail(e, E2BIG, spec, "too many --tap options");
-	struct net_link *l = &p->links[p->nlinks];
-	int r = net_parse_tap(spec, &l->spec, e);
+	int r = net_parse_tap(spec, &s->taps[s->ntaps], e);
 	if (r < 0)
 		return r;
-	l->lock_fd = -1;
-	p->nlinks++;
+	s->ntaps++;
 	return 0;
 }
 
-int net_plan_set_veth(struct net_plan *p, const char *cidr, struct fw_error *e)
+int net_spec_set_veth(struct net_spec *s, const char *cidr, struct fw_error *e)
 {
-	p->veth = true;
-	p->veth_addr_given = cidr != NULL;
+	s->veth = true;
+	s->veth_addr_given = cidr != NULL;
 	if (!cidr)
 		return 0;
-	if (net_parse_cidr(cidr, &p->veth_fw) < 0)
+	if (net_parse_cidr(cidr, &s->veth_fw) < 0)
 		return fw_fail_hint(e, EINVAL, "parse --veth", cidr,
 				    "ADDR/PREFIX: the firmware's address, like 10.203.0.1/24");
-	if (net_veth_gateway(&p->veth_fw, &p->veth_host) < 0)
+	if (net_veth_gateway(&s->veth_fw, &s->veth_host) < 0)
 		return fw_fail_hint(e, EINVAL, "parse --veth", cidr,
 				    "no room for a gateway: a host address in a subnet of 4 addresses or more");
 	return 0;
 }
 
-bool net_plan_empty(const struct net_plan *p)
+bool net_spec_empty(const struct net_spec *s)
 {
-	return p->nlinks == 0 && !p->veth;
+	return s->ntaps == 0 && !s->veth;
 }
 
-int net_plan_check(const struct net_plan *p, struct fw_error *e)
+int net_spec_check(const struct net_spec *s, struct fw_error *e)
 {
-	for (size_t i = 0; i < p->nlinks; i++) {
-		const struct net_tap_spec *a = &p->links[i].spec;
+	for (size_t i = 0; i < s->ntaps; i++) {
+		const struct net_tap_spec *a = &s->taps[i];
 
 		if (!strcmp(a->inner, "lo"))
 			return fw_fail_hint(e, EINVAL, "name the interface inside", a->inner,
 					    "'lo' is the firmware's loopback: pick another INNER");
-		if (p->veth && !strcmp(a->inner, NET_VETH_INNER))
+		if (s->veth && !strcmp(a->inner, NET_VETH_INNER))
 			return fw_fail_hint(e, EEXIST, "name the interface inside", a->inner,
 					    "--veth already puts " NET_VETH_INNER " in the firmware");
-		if (p->veth && !strcmp(a->ifname, p->veth_host_name))
-			return fw_fail_hint(e, EEXIST, "borrow interface", a->ifname,
-					    "that is the host end of --veth");
 		for (size_t j = 0; j < i; j++) {
-			const struct net_tap_spec *b = &p->links[j].spec;
+			const struct net_tap_spec *b = &s->taps[j];
 			if (!strcmp(a->ifname, b->ifname))
 				return fw_fail_hint(e, EINVAL, "borrow interface", a->ifname,
 						    "given to --tap twice");
@@ -309,6 +295,22 @@ int net_plan_check(const struct net_plan *p, struct fw_error *e)
 		}
 	}
 	return 0;
+}
+
+void net_state_init(struct net_state *st, const struct net_spec *spec, const char *instance)
+{
+	memset(st, 0, sizeof(*st));
+	st->spec = *spec;
+	fw_strlcpy(st->instance, instance ? instance : "", sizeof(st->instance));
+	for (size_t i = 0; i < NET_MAX_TAPS; i++)
+		st->links[i].lock_fd = -1;
+	st->veth_host = spec->veth_host;
+	st->veth_fw = spec->veth_fw;
+	st->veth_n = -1;
+	st->veth_lock_fd = -1;
+	st->veth_if_lock_fd = -1;
+	st->host_netns_fd = -1;
+	st->inner_nl.fd = -1;
 }
 
 /* --- requests */
@@ -659,27 +661,24 @@ static int rtnl_open_in(struct nl_sock *nl, int netns_fd, int host_netns_fd)
 	return r;
 }
 
-/* The plan's socket in the firmware's namespace, made on first use
+/* The run's socket in the firmware's namespace, made on first use
  * (net_move_in, net_inside) and closed by net_restore. */
-static int inner_socket(struct net_plan *p, int netns_fd, struct fw_error *e)
+static int inner_socket(struct net_state *st, int netns_fd, struct fw_error *e)
 {
-	if (p->inner_nl.fd >= 0)
+	if (st->inner_nl.fd >= 0)
 		return 0;
-	int r = rtnl_open_in(&p->inner_nl, netns_fd, p->host_netns_fd);
+	int r = rtnl_open_in(&st->inner_nl, netns_fd, st->host_netns_fd);
 	return r < 0 ? fw_fail(e, r, "open a netlink socket in",
 			       "the firmware's network namespace") : 0;
 }
 
 /* --- lock files and records (NET_STATE_DIR) */
 
-static int state_dir_open(bool create)
+/* NET_STATE_DIR, made (and checked to be ours) by rundir_ensure() before
+ * the run: missing, the lock fails with ENOENT rather than make it here
+ * without that check. */
+static int state_dir_open(void)
 {
-	if (create) {
-		if (mkdir("/run/fwrun", 0755) < 0 && errno != EEXIST)
-			return -errno;
-		if (mkdir(NET_STATE_DIR, 0700) < 0 && errno != EEXIST)
-			return -errno;
-	}
 	int fd = open(NET_STATE_DIR, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	return fd < 0 ? -errno : fd;
 }
@@ -688,7 +687,7 @@ static int state_dir_open(bool create)
  * the holder's record in rec. */
 static int lock_take(const char *name, char *rec, size_t recsize)
 {
-	_cleanup_close_ int dfd = state_dir_open(true);
+	_cleanup_close_ int dfd = state_dir_open();
 	if (dfd < 0)
 		return dfd;
 	return FW_FAULT_ERR(NET_LOCK) ?: fw_lock_at(dfd, name, rec, recsize);
@@ -701,7 +700,7 @@ static void lock_release(const char *name, int *fd, bool keep)
 {
 	if (*fd < 0)
 		return;
-	_cleanup_close_ int dfd = keep ? -1 : state_dir_open(false);
+	_cleanup_close_ int dfd = keep ? -1 : state_dir_open();
 	if (dfd >= 0)
 		fw_unlock_at(dfd, name, *fd);
 	else
@@ -732,15 +731,15 @@ static bool record_parse(const char *text, struct record *r)
 
 /* The lock is ours, yet a record is there: the fwrun that wrote it died
  * without giving the interface back (SIGKILL). Say what became of it. */
-static int stale_record(struct nl_sock *nl, struct net_link *l, const char *text,
-			struct fw_error *e)
+static int stale_record(struct nl_sock *nl, struct net_link *l, const char *ifname,
+			const char *text, struct fw_error *e)
 {
 	struct record rec;
 	struct link_info li;
 	char hint[128];
 
 	if (record_parse(text, &rec) && rec.created &&
-	    rtnl_getlink(nl, l->spec.ifname, 0, &li) == 0 && !strcmp(li.kind, "tun") &&
+	    rtnl_getlink(nl, ifname, 0, &li) == 0 && !strcmp(li.kind, "tun") &&
 	    (rec.ifindex == 0 || rec.ifindex == li.ifindex)) {
 		/* A tap fwrun made, killed before it moved the tap in (or
 		 * before it could record its index): still persistent on the
@@ -748,7 +747,7 @@ static int stale_record(struct nl_sock *nl, struct net_link *l, const char *text
 		 * lent interface, it would outlive every run). */
 		int r = del_link(nl, li.ifindex);
 		if (r < 0 && r != -ENODEV)
-			return fw_fail_hint(e, r, "delete tap", l->spec.ifname,
+			return fw_fail_hint(e, r, "delete tap", ifname,
 					    "left by a killed fwrun");
 	}
 	if (!record_parse(text, &rec) || rec.created) {
@@ -756,7 +755,7 @@ static int stale_record(struct nl_sock *nl, struct net_link *l, const char *text
 		record_write(l->lock_fd, "");
 		return 0;
 	}
-	if (rtnl_getlink(nl, l->spec.ifname, 0, &li) == 0) {
+	if (rtnl_getlink(nl, ifname, 0, &li) == 0) {
 		record_write(l->lock_fd, "");
 		return 0;	/* back on the host under its name */
 	}
@@ -766,14 +765,14 @@ static int stale_record(struct nl_sock *nl, struct net_link *l, const char *text
 		snprintf(hint, sizeof(hint),
 			 "fwrun pid %ld was killed while it had this %s: destroyed with the firmware",
 			 rec.pid, rec.kind);
-		return fw_fail_hint(e, ENODEV, "interface lost", l->spec.ifname, hint);
+		return fw_fail_hint(e, ENODEV, "interface lost", ifname, hint);
 	}
 	if (rec.ifindex > 0 && rtnl_getlink(nl, NULL, rec.ifindex, &li) == 0 && !li.kind[0]) {
 		snprintf(hint, sizeof(hint),
 			 "fwrun pid %ld was killed: it came back as '%s', rename it", rec.pid,
 			 li.name);
 		return fw_fail_hint(e, ENODEV, "interface not back under its name",
-				    l->spec.ifname, hint);
+				    ifname, hint);
 	}
 	record_write(l->lock_fd, "");
 	return 0;
@@ -792,13 +791,13 @@ static int busy(struct fw_error *e, const char *what, const char *ifname, const 
 	return fw_fail_hint(e, EBUSY, what, ifname, hint);
 }
 
-static int refuse_link(const struct net_plan *p, const struct link_info *li,
+static int refuse_link(const struct net_state *st, const struct link_info *li,
 		       const struct oif_set *routes, const char *ifname, struct fw_error *e)
 {
 	if (li->flags & IFF_LOOPBACK)
 		return fw_fail_hint(e, EINVAL, "borrow interface", ifname,
 				    "a loopback interface cannot be moved");
-	for (size_t k = 0; k < routes->n && !p->force_default_route; k++)
+	for (size_t k = 0; k < routes->n && !st->spec.force_default_route; k++)
 		if (routes->oifs[k] == li->ifindex)
 			return fw_fail_hint(e, EPERM, "borrow interface", ifname,
 					    "it carries the host's default route "
@@ -806,23 +805,27 @@ static int refuse_link(const struct net_plan *p, const struct link_info *li,
 	return 0;
 }
 
-int net_validate(struct net_plan *p, struct fw_error *e)
+int net_validate(struct net_state *st, struct fw_error *e)
 {
 	struct oif_set routes;
 	char rec[256];
 	int r;
 
-	if (p->veth && net_veth_host_name(p->instance, p->veth_host_name) < 0)
-		return fw_fail(e, EINVAL, "name the host end of --veth for", p->instance);
-	r = net_plan_check(p, e);
+	if (st->spec.veth && net_veth_host_name(st->instance, st->veth_host_name) < 0)
+		return fw_fail(e, EINVAL, "name the host end of --veth for", st->instance);
+	r = net_spec_check(&st->spec, e);
 	if (r < 0)
 		return r;
-	if (p->host_netns_fd < 0) {
-		p->host_netns_fd = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
-		if (p->host_netns_fd < 0)
+	for (size_t i = 0; i < st->spec.ntaps && st->spec.veth; i++)
+		if (!strcmp(st->spec.taps[i].ifname, st->veth_host_name))
+			return fw_fail_hint(e, EEXIST, "borrow interface", st->veth_host_name,
+					    "that is the host end of --veth");
+	if (st->host_netns_fd < 0) {
+		st->host_netns_fd = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+		if (st->host_netns_fd < 0)
 			return fw_fail(e, errno, "open", "/proc/self/ns/net");
 	}
-	if (net_plan_empty(p))
+	if (net_spec_empty(&st->spec))
 		return 0;
 
 	_cleanup_nl_ struct nl_sock nl = NL_SOCK_CLOSED;
@@ -833,43 +836,44 @@ int net_validate(struct net_plan *p, struct fw_error *e)
 	if (r < 0)
 		return fw_fail(e, r, "read the host's routes", "");
 
-	for (size_t i = 0; i < p->nlinks; i++) {
-		struct net_link *l = &p->links[i];
+	for (size_t i = 0; i < st->spec.ntaps; i++) {
+		struct net_link *l = &st->links[i];
+		const struct net_tap_spec *t = &st->spec.taps[i];
 		char name[IFNAMSIZ + 3];
 		struct link_info li;
 
 		/* What no lock changes comes first: a loopback or the uplink is
 		 * refused as such, whoever else looks at it. */
-		if (rtnl_getlink(&nl, l->spec.ifname, 0, &li) == 0) {
-			r = refuse_link(p, &li, &routes, l->spec.ifname, e);
+		if (rtnl_getlink(&nl, t->ifname, 0, &li) == 0) {
+			r = refuse_link(st, &li, &routes, t->ifname, e);
 			if (r < 0)
 				return r;
 		}
 
-		snprintf(name, sizeof(name), "if-%s", l->spec.ifname);
+		snprintf(name, sizeof(name), "if-%s", t->ifname);
 		r = lock_take(name, rec, sizeof(rec));
 		if (r == -EBUSY)
-			return busy(e, "borrow interface", l->spec.ifname, rec);
+			return busy(e, "borrow interface", t->ifname, rec);
 		if (r < 0)
 			return fw_fail(e, r, "lock", NET_STATE_DIR);
 		l->lock_fd = r;
 		if (rec[0]) {
-			r = stale_record(&nl, l, rec, e);
+			r = stale_record(&nl, l, t->ifname, rec, e);
 			if (r < 0)
 				return r;
 		}
 
-		r = rtnl_getlink(&nl, l->spec.ifname, 0, &li);
+		r = rtnl_getlink(&nl, t->ifname, 0, &li);
 		if (r == -ENODEV) {
 			l->host_ifindex = 0;	/* net_prepare() makes a tap */
 			if (access("/dev/net/tun", R_OK | W_OK) < 0)
-				return fw_fail_hint(e, errno, "create tap", l->spec.ifname,
+				return fw_fail_hint(e, errno, "create tap", t->ifname,
 						    "no such interface, and no /dev/net/tun to make one");
 			continue;
 		}
 		if (r < 0)
-			return fw_fail(e, r, "look up interface", l->spec.ifname);
-		r = refuse_link(p, &li, &routes, l->spec.ifname, e);
+			return fw_fail(e, r, "look up interface", t->ifname);
+		r = refuse_link(st, &li, &routes, t->ifname, e);
 		if (r < 0)
 			return r;
 		l->host_ifindex = li.ifindex;
@@ -877,26 +881,26 @@ int net_validate(struct net_plan *p, struct fw_error *e)
 		fw_strlcpy(l->kind, li.kind, sizeof(l->kind));
 	}
 
-	if (p->veth) {
+	if (st->spec.veth) {
 		struct link_info li;
 		char name[IFNAMSIZ + 3];
 		/* The host end is ours for the run: a --tap of another run must
 		 * not take it, nor another instance of the same name make it. */
-		snprintf(name, sizeof(name), "if-%s", p->veth_host_name);
+		snprintf(name, sizeof(name), "if-%s", st->veth_host_name);
 		r = lock_take(name, rec, sizeof(rec));
 		if (r == -EBUSY)
-			return busy(e, "create veth", p->veth_host_name, rec);
+			return busy(e, "create veth", st->veth_host_name, rec);
 		if (r < 0)
 			return fw_fail(e, r, "lock", NET_STATE_DIR);
-		p->veth_if_lock_fd = r;
-		snprintf(rec, sizeof(rec), "%ld %s veth 1 0\n", (long)getpid(), p->instance);
+		st->veth_if_lock_fd = r;
+		snprintf(rec, sizeof(rec), "%ld %s veth 1 0\n", (long)getpid(), st->instance);
 		record_write(r, rec);
-		r = rtnl_getlink(&nl, p->veth_host_name, 0, &li);
+		r = rtnl_getlink(&nl, st->veth_host_name, 0, &li);
 		if (r == 0)
-			return fw_fail_hint(e, EEXIST, "create veth", p->veth_host_name,
+			return fw_fail_hint(e, EEXIST, "create veth", st->veth_host_name,
 					    "is another fwrun with this instance name running?");
 		if (r != -ENODEV)
-			return fw_fail(e, r, "look up interface", p->veth_host_name);
+			return fw_fail(e, r, "look up interface", st->veth_host_name);
 	}
 	return 0;
 }
@@ -918,20 +922,20 @@ static int tap_create(const char *name)
 	return 0;
 }
 
-int net_prepare(struct net_plan *p, struct fw_error *e)
+int net_prepare(struct net_state *st, struct fw_error *e)
 {
 	char rec[256];
 	int r;
 
-	if (net_plan_empty(p))
+	if (net_spec_empty(&st->spec))
 		return 0;
 	_cleanup_nl_ struct nl_sock nl = NL_SOCK_CLOSED;
 	r = nl_open(&nl);
 	if (r < 0)
 		return fw_fail(e, r, "open a netlink socket", "NETLINK_ROUTE");
 
-	if (p->veth && !p->veth_addr_given) {
-		for (unsigned n = 0; n < NET_VETH_SUBNETS && p->veth_lock_fd < 0; n++) {
+	if (st->spec.veth && !st->spec.veth_addr_given) {
+		for (unsigned n = 0; n < NET_VETH_SUBNETS && st->veth_lock_fd < 0; n++) {
 			char name[16];
 			snprintf(name, sizeof(name), "veth-%u", n);
 			r = lock_take(name, rec, sizeof(rec));
@@ -939,39 +943,40 @@ int net_prepare(struct net_plan *p, struct fw_error *e)
 				continue;
 			if (r < 0)
 				return fw_fail(e, r, "lock", NET_STATE_DIR);
-			p->veth_lock_fd = r;
-			p->veth_n = (int)n;
-			net_veth_default(n, &p->veth_host, &p->veth_fw);
-			snprintf(rec, sizeof(rec), "%ld %s veth 1 0\n", (long)getpid(), p->instance);
+			st->veth_lock_fd = r;
+			st->veth_n = (int)n;
+			net_veth_default(n, &st->veth_host, &st->veth_fw);
+			snprintf(rec, sizeof(rec), "%ld %s veth 1 0\n", (long)getpid(), st->instance);
 			record_write(r, rec);
 		}
-		if (p->veth_lock_fd < 0)
+		if (st->veth_lock_fd < 0)
 			return fw_fail_hint(e, EBUSY, "allocate a --veth subnet", "10.202.0.0/16",
 					    "all 256 are in use: give --veth=ADDR/PREFIX");
 	}
 
-	for (size_t i = 0; i < p->nlinks; i++) {
-		struct net_link *l = &p->links[i];
+	for (size_t i = 0; i < st->spec.ntaps; i++) {
+		struct net_link *l = &st->links[i];
+		const struct net_tap_spec *t = &st->spec.taps[i];
 		if (!l->host_ifindex) {
 			struct link_info li;
 			/* Recorded first: killed right after making it, the
 			 * next run knows the tap is a left-over of ours. */
-			snprintf(rec, sizeof(rec), "%ld %s tun 1 0\n", (long)getpid(), p->instance);
+			snprintf(rec, sizeof(rec), "%ld %s tun 1 0\n", (long)getpid(), st->instance);
 			r = record_write(l->lock_fd, rec);
 			if (r < 0)
 				return fw_fail(e, r, "write", NET_STATE_DIR);
-			r = tap_create(l->spec.ifname);
+			r = tap_create(t->ifname);
 			if (r < 0)
-				return fw_fail(e, r, "create tap", l->spec.ifname);
+				return fw_fail(e, r, "create tap", t->ifname);
 			l->created = true;
 			fw_strlcpy(l->kind, "tun", sizeof(l->kind));
-			r = rtnl_getlink(&nl, l->spec.ifname, 0, &li);
+			r = rtnl_getlink(&nl, t->ifname, 0, &li);
 			if (r < 0)
-				return fw_fail(e, r, "look up interface", l->spec.ifname);
+				return fw_fail(e, r, "look up interface", t->ifname);
 			l->host_ifindex = li.ifindex;
 			l->host_flags = li.flags;
 		}
-		snprintf(rec, sizeof(rec), "%ld %s %s %d %d\n", (long)getpid(), p->instance,
+		snprintf(rec, sizeof(rec), "%ld %s %s %d %d\n", (long)getpid(), st->instance,
 			 l->kind[0] ? l->kind : "-", l->created, l->host_ifindex);
 		r = record_write(l->lock_fd, rec);
 		if (r < 0)
@@ -981,73 +986,74 @@ int net_prepare(struct net_plan *p, struct fw_error *e)
 	return 0;
 }
 
-int net_move_in(struct net_plan *p, int netns_fd, struct fw_error *e)
+int net_move_in(struct net_state *st, int netns_fd, struct fw_error *e)
 {
 	uint64_t t0 = fw_now_ns();
 	NL_ALIGNED char req[TX_SIZE];
 	int r;
 
-	if (net_plan_empty(p))
+	if (net_spec_empty(&st->spec))
 		return 0;
 	_cleanup_nl_ struct nl_sock nl = NL_SOCK_CLOSED;
 	r = nl_open(&nl);
 	if (r < 0)
 		return fw_fail(e, r, "open a netlink socket", "NETLINK_ROUTE");
-	r = inner_socket(p, netns_fd, e);
+	r = inner_socket(st, netns_fd, e);
 	if (r < 0)
 		return r;
 
-	if (p->veth) {
+	if (st->spec.veth) {
 		struct link_info li;
 		r = FW_FAULT_ERR(NET_VETH_CREATE) ?:
 		    rtnl_talk(&nl, req, net_req_newveth(req, sizeof(req), next_seq(),
-						       p->veth_host_name, NET_VETH_INNER, netns_fd),
+						       st->veth_host_name, NET_VETH_INNER, netns_fd),
 			      NULL, NULL);
 		if (r < 0)
-			return fw_fail(e, r, "create veth", p->veth_host_name);
-		p->veth_created = true;
-		r = rtnl_getlink(&nl, p->veth_host_name, 0, &li);
+			return fw_fail(e, r, "create veth", st->veth_host_name);
+		st->veth_created = true;
+		r = rtnl_getlink(&nl, st->veth_host_name, 0, &li);
 		if (r == 0)
-			r = FW_FAULT_ERR(NET_VETH_CONFIG) ?: add_addr(&nl, li.ifindex, &p->veth_host);
+			r = FW_FAULT_ERR(NET_VETH_CONFIG) ?: add_addr(&nl, li.ifindex, &st->veth_host);
 		if (r == 0)
 			r = set_up(&nl, li.ifindex, true);
 		if (r < 0)
-			return fw_fail(e, r, "configure veth", p->veth_host_name);
+			return fw_fail(e, r, "configure veth", st->veth_host_name);
 	}
 
-	for (size_t i = 0; i < p->nlinks; i++) {
-		struct net_link *l = &p->links[i];
+	for (size_t i = 0; i < st->spec.ntaps; i++) {
+		struct net_link *l = &st->links[i];
+		const struct net_tap_spec *t = &st->spec.taps[i];
 		struct link_info li;
 
-		r = FW_FAULT_ERR(NET_MOVE_IN) ?: move_link(&nl, l->host_ifindex, netns_fd, l->spec.inner);
+		r = FW_FAULT_ERR(NET_MOVE_IN) ?: move_link(&nl, l->host_ifindex, netns_fd, t->inner);
 		if (r < 0) {
 			if (r == -EINVAL)
-				return fw_fail_hint(e, r, "move into the firmware", l->spec.ifname,
+				return fw_fail_hint(e, r, "move into the firmware", t->ifname,
 						    "this device cannot change namespace");
-			return fw_fail(e, r, "move into the firmware", l->spec.ifname);
+			return fw_fail(e, r, "move into the firmware", t->ifname);
 		}
 		l->moved = true;
 		/* The index may change on the way (taken in there): ask. */
-		r = rtnl_getlink(&p->inner_nl, l->spec.inner, 0, &li);
+		r = rtnl_getlink(&st->inner_nl, t->inner, 0, &li);
 		if (r < 0)
-			return fw_fail(e, r, "look up interface in the firmware", l->spec.inner);
+			return fw_fail(e, r, "look up interface in the firmware", t->inner);
 		l->inner_ifindex = li.ifindex;
 	}
-	p->move_ns = fw_now_ns() - t0;
+	st->move_ns = fw_now_ns() - t0;
 	return 0;
 }
 
-int net_inside(struct net_plan *p, int netns_fd, struct fw_error *e)
+int net_inside(struct net_state *st, int netns_fd, struct fw_error *e)
 {
 	uint64_t t0 = fw_now_ns();
 	NL_ALIGNED char req[TX_SIZE];
 	struct link_info li;
 	int r;
 
-	r = inner_socket(p, netns_fd, e);
+	r = inner_socket(st, netns_fd, e);
 	if (r < 0)
 		return r;
-	struct nl_sock *nl = &p->inner_nl;
+	struct nl_sock *nl = &st->inner_nl;
 	/* By name: one request, no RTM_GETLINK for its index first. */
 	r = FW_FAULT_ERR(NET_LO_UP) ?:
 	    rtnl_talk(nl, req, net_req_set_up_name(req, sizeof(req), next_seq(), "lo", true),
@@ -1055,40 +1061,41 @@ int net_inside(struct net_plan *p, int netns_fd, struct fw_error *e)
 	if (r < 0)
 		return fw_fail(e, r, "bring up", "lo");
 
-	for (size_t i = 0; i < p->nlinks; i++) {
-		const struct net_link *l = &p->links[i];
-		if (l->spec.addr.family) {
+	for (size_t i = 0; i < st->spec.ntaps; i++) {
+		const struct net_link *l = &st->links[i];
+		const struct net_tap_spec *t = &st->spec.taps[i];
+		if (t->addr.family) {
 			char a[64];
-			r = FW_FAULT_ERR(NET_ADDR) ?: add_addr(nl, l->inner_ifindex, &l->spec.addr);
+			r = FW_FAULT_ERR(NET_ADDR) ?: add_addr(nl, l->inner_ifindex, &t->addr);
 			if (r < 0) {
-				net_format_cidr(&l->spec.addr, a, sizeof(a));
-				return fw_fail_hint(e, r, "add address on", l->spec.inner, a);
+				net_format_cidr(&t->addr, a, sizeof(a));
+				return fw_fail_hint(e, r, "add address on", t->inner, a);
 			}
 		}
 		r = FW_FAULT_ERR(NET_UP) ?: set_up(nl, l->inner_ifindex, true);
 		if (r < 0)
-			return fw_fail(e, r, "bring up", l->spec.inner);
+			return fw_fail(e, r, "bring up", t->inner);
 	}
 
-	if (p->veth) {
+	if (st->spec.veth) {
 		char gw[64];
 		r = rtnl_getlink(nl, NET_VETH_INNER, 0, &li);
 		if (r == 0)
-			r = FW_FAULT_ERR(NET_VETH_INSIDE) ?: add_addr(nl, li.ifindex, &p->veth_fw);
+			r = FW_FAULT_ERR(NET_VETH_INSIDE) ?: add_addr(nl, li.ifindex, &st->veth_fw);
 		if (r == 0)
 			r = set_up(nl, li.ifindex, true);
 		if (r < 0)
 			return fw_fail(e, r, "configure veth", NET_VETH_INNER);
 		r = FW_FAULT_ERR(NET_ROUTE) ?:
 		    rtnl_talk(nl, req, net_req_default_route(req, sizeof(req), next_seq(),
-							    li.ifindex, &p->veth_host),
+							    li.ifindex, &st->veth_host),
 			      NULL, NULL);
 		if (r < 0) {
-			net_format_cidr(&p->veth_host, gw, sizeof(gw));
+			net_format_cidr(&st->veth_host, gw, sizeof(gw));
 			return fw_fail_hint(e, r, "add default route via", NET_VETH_INNER, gw);
 		}
 	}
-	p->inside_ns = fw_now_ns() - t0;
+	st->inside_ns = fw_now_ns() - t0;
 	return 0;
 }
 
@@ -1099,32 +1106,33 @@ static void keep_first(int *first, struct fw_error *e, int r, const char *what,
 		*first = fw_fail(e, r, what, subject);
 }
 
-int net_restore(struct net_plan *p, int netns_fd, struct fw_error *e)
+int net_restore(struct net_state *st, int netns_fd, struct fw_error *e)
 {
 	uint64_t t0 = fw_now_ns();
 	int first = 0, r;
 
 	_cleanup_nl_ struct nl_sock nl = NL_SOCK_CLOSED;
-	if (p->nlinks || p->veth_created) {
+	if (st->spec.ntaps || st->veth_created) {
 		r = nl_open(&nl);
 		keep_first(&first, e, r, "open a netlink socket", "NETLINK_ROUTE");
 	}
-	if (p->inner_nl.fd < 0 && netns_fd >= 0 && p->host_netns_fd >= 0) {
-		for (size_t i = 0; i < p->nlinks; i++)
-			if (p->links[i].moved) {
-				(void)rtnl_open_in(&p->inner_nl, netns_fd, p->host_netns_fd);
+	if (st->inner_nl.fd < 0 && netns_fd >= 0 && st->host_netns_fd >= 0) {
+		for (size_t i = 0; i < st->spec.ntaps; i++)
+			if (st->links[i].moved) {
+				(void)rtnl_open_in(&st->inner_nl, netns_fd, st->host_netns_fd);
 				break;
 			}
 	}
 
-	for (size_t i = p->nlinks; i-- > 0;) {
-		struct net_link *l = &p->links[i];
-		if (l->moved && p->inner_nl.fd < 0) {
-			keep_first(&first, e, -EBADF, "move back to the host", l->spec.ifname);
+	for (size_t i = st->spec.ntaps; i-- > 0;) {
+		struct net_link *l = &st->links[i];
+		const struct net_tap_spec *t = &st->spec.taps[i];
+		if (l->moved && st->inner_nl.fd < 0) {
+			keep_first(&first, e, -EBADF, "move back to the host", t->ifname);
 		} else if (l->moved && l->created) {
 			/* Ours: delete it where it is. */
-			r = FW_FAULT_ERR(NET_DELETE) ?: del_link(&p->inner_nl, l->inner_ifindex);
-			keep_first(&first, e, r, "delete tap", l->spec.ifname);
+			r = FW_FAULT_ERR(NET_DELETE) ?: del_link(&st->inner_nl, l->inner_ifindex);
+			keep_first(&first, e, r, "delete tap", t->ifname);
 			if (r == 0)
 				l->moved = l->created = false;
 		} else if (l->moved) {
@@ -1132,26 +1140,26 @@ int net_restore(struct net_plan *p, int netns_fd, struct fw_error *e)
 			 * there dies with the namespace. */
 			for (int tries = 0; tries < 2; tries++) {
 				r = FW_FAULT_ERR(NET_GIVE_BACK) ?:
-				    move_link(&p->inner_nl, l->inner_ifindex, p->host_netns_fd,
-					      l->spec.ifname);
+				    move_link(&st->inner_nl, l->inner_ifindex, st->host_netns_fd,
+					      t->ifname);
 				if (r == 0)
 					break;
 			}
-			keep_first(&first, e, r, "move back to the host", l->spec.ifname);
+			keep_first(&first, e, r, "move back to the host", t->ifname);
 			if (r == 0) {
 				l->moved = false;
 				if ((l->host_flags & IFF_UP) && nl.fd >= 0) {
 					struct link_info li;
-					r = rtnl_getlink(&nl, l->spec.ifname, 0, &li);
+					r = rtnl_getlink(&nl, t->ifname, 0, &li);
 					if (r == 0)
 						r = set_up(&nl, li.ifindex, true);
-					keep_first(&first, e, r, "bring up", l->spec.ifname);
+					keep_first(&first, e, r, "bring up", t->ifname);
 				}
 			}
 		} else if (l->created && nl.fd >= 0) {
 			/* Made, then the run failed before the move. */
 			r = del_link(&nl, l->host_ifindex);
-			keep_first(&first, e, r, "delete tap", l->spec.ifname);
+			keep_first(&first, e, r, "delete tap", t->ifname);
 			if (r == 0)
 				l->created = false;
 		}
@@ -1162,34 +1170,34 @@ int net_restore(struct net_plan *p, int netns_fd, struct fw_error *e)
 			char name[IFNAMSIZ + 3];
 			if (back)
 				record_write(l->lock_fd, "");
-			snprintf(name, sizeof(name), "if-%s", l->spec.ifname);
+			snprintf(name, sizeof(name), "if-%s", t->ifname);
 			lock_release(name, &l->lock_fd, !back && l->recorded);
 		}
 	}
 
-	if (p->veth_created && nl.fd >= 0) {
+	if (st->veth_created && nl.fd >= 0) {
 		struct link_info li;
-		r = rtnl_getlink(&nl, p->veth_host_name, 0, &li);
+		r = rtnl_getlink(&nl, st->veth_host_name, 0, &li);
 		if (r == 0)
 			r = FW_FAULT_ERR(NET_VETH_DELETE) ?: del_link(&nl, li.ifindex);
 		if (r == -ENODEV)
 			r = 0;	/* gone with its peer already */
-		keep_first(&first, e, r, "delete veth", p->veth_host_name);
+		keep_first(&first, e, r, "delete veth", st->veth_host_name);
 		if (r == 0)
-			p->veth_created = false;
+			st->veth_created = false;
 	}
-	if (p->veth_lock_fd >= 0) {
+	if (st->veth_lock_fd >= 0) {
 		char name[16];
-		snprintf(name, sizeof(name), "veth-%d", p->veth_n);
-		lock_release(name, &p->veth_lock_fd, false);
+		snprintf(name, sizeof(name), "veth-%d", st->veth_n);
+		lock_release(name, &st->veth_lock_fd, false);
 	}
-	if (p->veth_if_lock_fd >= 0) {
+	if (st->veth_if_lock_fd >= 0) {
 		char name[IFNAMSIZ + 3];
-		snprintf(name, sizeof(name), "if-%s", p->veth_host_name);
-		lock_release(name, &p->veth_if_lock_fd, false);
+		snprintf(name, sizeof(name), "if-%s", st->veth_host_name);
+		lock_release(name, &st->veth_if_lock_fd, false);
 	}
-	nl_close(&p->inner_nl);
-	fw_closep(&p->host_netns_fd);
-	p->restore_ns = fw_now_ns() - t0;
+	nl_close(&st->inner_nl);
+	fw_closep(&st->host_netns_fd);
+	st->restore_ns = fw_now_ns() - t0;
 	return first;
 }

@@ -4,10 +4,12 @@
  *
  * Pure half (no root, unit-tested): net_ifname_check(), net_parse_cidr(),
  * net_format_cidr(), net_parse_tap(), net_veth_host_name(), net_veth_default(),
- * net_veth_gateway(), net_plan_check(), net_req_*() (netlink requests built
- * into a caller buffer), net_route_default_oifs().
+ * net_veth_gateway(), struct net_spec and net_spec_*() (what the options
+ * asked for), net_req_*() (netlink requests built into a caller buffer),
+ * net_route_default_oifs().
  *
- * Applying half, in the order of a run:
+ * Applying half, on a struct net_state made by net_state_init() from a spec
+ * and the instance name, in the order of a run:
  *   net_validate()   supervisor, before anything is touched: the interfaces on
  *                    the host, in use by another fwrun, the default-route one,
  *                    what a killed fwrun left behind
@@ -27,7 +29,8 @@
  * What the kernel does without us (fwrun SIGKILLed): the namespace dies with
  * the firmware; physical NICs return to the host under their inner name (or
  * devN when that is taken), virtual ones (tap, veth) are destroyed. A record
- * per borrowed interface in NET_STATE_DIR lets the next run say so. */
+ * per borrowed interface in NET_STATE_DIR lets the next run say so.
+ * NET_STATE_DIR is rundir.c's: rundir_ensure() makes it before a run. */
 #ifndef FWRUN_NETSETUP_H
 #define FWRUN_NETSETUP_H
 
@@ -102,9 +105,38 @@ int net_veth_default(unsigned n, struct net_addr *host, struct net_addr *fw);
  * or broadcast address. */
 int net_veth_gateway(const struct net_addr *fw, struct net_addr *host);
 
-/* One interface of the run and what fwrun did with it. */
+/* What the command line asked for (--tap, --veth, --force-default-route):
+ * plain data, no fds, copied freely (the options, --dry-run). It names no
+ * instance: the run's state (struct net_state) adds that. */
+struct net_spec {
+	struct net_tap_spec taps[NET_MAX_TAPS];
+	size_t ntaps;
+	bool veth;			/* --veth */
+	bool veth_addr_given;		/* --veth=ADDR/PREFIX */
+	struct net_addr veth_host, veth_fw;	/* when given */
+	bool force_default_route;	/* --force-default-route */
+};
+
+/* An empty spec: no --tap, no --veth. */
+void net_spec_init(struct net_spec *s);
+
+/* Parse one --tap into the spec (-E2BIG past NET_MAX_TAPS). */
+int net_spec_add_tap(struct net_spec *s, const char *spec, struct fw_error *e);
+
+/* --veth, with cidr NULL for the default addressing. */
+int net_spec_set_veth(struct net_spec *s, const char *cidr, struct fw_error *e);
+
+/* Pure checks of the whole spec: the same IF twice, two INNER names alike,
+ * INNER "lo", INNER NET_VETH_INNER with --veth. (IF being the instance's
+ * veth host end is net_validate()'s: it needs the instance name.) */
+int net_spec_check(const struct net_spec *s, struct fw_error *e);
+
+/* Whether the spec does anything beyond lo. */
+bool net_spec_empty(const struct net_spec *s);
+
+/* One --tap of the run (spec.taps[i] of its state) and what fwrun did with
+ * it. */
 struct net_link {
-	struct net_tap_spec spec;
 	int host_ifindex;	/* on the host before the move; 0: missing, create a tap */
 	unsigned host_flags;	/* IFF_* on the host before the move */
 	char kind[16];		/* IFLA_INFO_KIND ("tun", "veth"...), "" for a NIC */
@@ -115,39 +147,28 @@ struct net_link {
 	int lock_fd;		/* NET_STATE_DIR/if-IF, held for the run */
 };
 
-struct net_plan {
+/* The network of one run: its spec, the instance, and what is live (lock
+ * fds, what was created or moved, the socket in the firmware's namespace).
+ * Made by net_state_init(), taken by every applying function; holds fds, so
+ * it is never copied. */
+struct net_state {
+	struct net_spec spec;		/* a copy, not changed by the run */
 	char instance[65];
-	struct net_link links[NET_MAX_TAPS];
-	size_t nlinks;
-	bool veth;			/* --veth */
-	bool veth_addr_given;		/* --veth=ADDR/PREFIX */
-	struct net_addr veth_host, veth_fw;
+	struct net_link links[NET_MAX_TAPS];	/* links[i]: spec.taps[i] */
+	struct net_addr veth_host, veth_fw;	/* given, or allocated by net_prepare() */
 	char veth_host_name[IFNAMSIZ];
 	int veth_n;			/* -1 when not the default addressing */
 	int veth_lock_fd;		/* NET_STATE_DIR/veth-N */
 	int veth_if_lock_fd;		/* NET_STATE_DIR/if-<host end>: no --tap takes it */
 	bool veth_created;
-	bool force_default_route;	/* --force-default-route */
 	int host_netns_fd;		/* the supervisor's own, to come back after setns */
 	struct nl_sock inner_nl;	/* in the firmware's namespace (net_move_in, net_inside) */
 	uint64_t move_ns, inside_ns, restore_ns;	/* time spent, for -v */
 };
 
-/* Empty plan (no fds open). instance: the instance name (veth host end). */
-void net_plan_init(struct net_plan *p, const char *instance);
-
-/* Parse one --tap into the plan (-E2BIG past NET_MAX_TAPS). */
-int net_plan_add_tap(struct net_plan *p, const char *spec, struct fw_error *e);
-
-/* --veth, with cidr NULL for the default addressing. */
-int net_plan_set_veth(struct net_plan *p, const char *cidr, struct fw_error *e);
-
-/* Pure checks of the whole plan: the same IF twice, two INNER names alike,
- * INNER "lo", INNER NET_VETH_INNER with --veth, IF being the veth host end. */
-int net_plan_check(const struct net_plan *p, struct fw_error *e);
-
-/* Whether the plan does anything beyond lo. */
-bool net_plan_empty(const struct net_plan *p);
+/* The state of a run of spec by the instance named instance (the veth host
+ * end), nothing done yet (no fds open). */
+void net_state_init(struct net_state *st, const struct net_spec *spec, const char *instance);
 
 /* --- netlink requests (pure): each builds one message into buf and returns
  * its length, or -ENOBUFS when size is too small. */
@@ -176,13 +197,13 @@ int net_route_default_oifs(const void *nlh, int *oifs, size_t max);
 
 /* --- applying half (see the top of this file). Errors name the interface;
  * kernel errors come back as -errno. */
-int net_validate(struct net_plan *p, struct fw_error *e);
-int net_prepare(struct net_plan *p, struct fw_error *e);
-int net_move_in(struct net_plan *p, int netns_fd, struct fw_error *e);
-int net_inside(struct net_plan *p, int netns_fd, struct fw_error *e);
-/* Best effort over everything, first error kept; releases the plan's fds and
- * locks. Safe to call after any earlier step failed, or twice. The plan can
- * then go through net_validate() again (a restart in new namespaces). */
-int net_restore(struct net_plan *p, int netns_fd, struct fw_error *e);
+int net_validate(struct net_state *st, struct fw_error *e);
+int net_prepare(struct net_state *st, struct fw_error *e);
+int net_move_in(struct net_state *st, int netns_fd, struct fw_error *e);
+int net_inside(struct net_state *st, int netns_fd, struct fw_error *e);
+/* Best effort over everything, first error kept; releases the state's fds
+ * and locks. Safe to call after any earlier step failed, or twice. The state
+ * can then go through net_validate() again (a restart in new namespaces). */
+int net_restore(struct net_state *st, int netns_fd, struct fw_error *e);
 
 #endif

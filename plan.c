@@ -106,13 +106,13 @@ void plan_free(struct fwrun_plan *p)
 
 /* ---- --dry-run as text ---- */
 
-static void print_net_text(FILE *f, const struct net_plan *n, const char *name)
+static void print_net_text(FILE *f, const struct net_spec *n, const char *name)
 {
 	char a[64], h[64], vh[IFNAMSIZ];
 
 	fprintf(f, "network:    own namespace, lo up\n");
-	for (size_t i = 0; i < n->nlinks; i++) {
-		const struct net_tap_spec *t = &n->links[i].spec;
+	for (size_t i = 0; i < n->ntaps; i++) {
+		const struct net_tap_spec *t = &n->taps[i];
 		if (t->addr.family)
 			net_format_cidr(&t->addr, a, sizeof(a));
 		fprintf(f, "tap:        %s in as %s%s%s, up; given back at exit (a tap made if missing)\n",
@@ -229,13 +229,13 @@ static void json_strv(FILE *f, const char *sep, const char *key, const char *con
 	fputc(']', f);
 }
 
-static void json_net(FILE *f, const struct net_plan *n, const char *name)
+static void json_net(FILE *f, const struct net_spec *n, const char *name)
 {
 	char vh[IFNAMSIZ];
 
 	fprintf(f, ",\"network\":{\"taps\":[");
-	for (size_t i = 0; i < n->nlinks; i++) {
-		const struct net_tap_spec *t = &n->links[i].spec;
+	for (size_t i = 0; i < n->ntaps; i++) {
+		const struct net_tap_spec *t = &n->taps[i];
 		json_str(f, i ? ",{" : "{", "host", t->ifname);
 		json_str(f, ",", "inner", t->inner);
 		json_cidr(f, "addr", &t->addr);

@@ -58,7 +58,7 @@ struct fwrun_plan {
 	uint64_t cap_drop;		/* cut from the bounding set */
 	bool aa_notice;			/* say once the init runs that AppArmor is off */
 	/* the network */
-	struct net_plan net;
+	struct net_spec net;
 	/* the init */
 	struct console_decision console;
 	char **argv;			/* INIT and its arguments (malloc'd array) */

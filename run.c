@@ -21,7 +21,7 @@ struct run {
 	int lock_fd;		/* the state dir's */
 	int name_lock_fd;	/* the instance name's */
 	struct aa_plan aa;	/* the plan's decision, then what was loaded */
-	struct net_plan net;	/* the plan's network, then what was done */
+	struct net_state net;	/* what was done to the plan's network */
 	struct console con;
 	struct ns_plan nsp;	/* what the setup thread and pid 1 do */
 	struct ns_instance ns;
@@ -352,7 +352,7 @@ static int run_stop(struct run *r, int status)
 		if (status == 0)
 			status = FWRUN_EXIT_FAILURE;
 	}
-	if (r->p->verbosity >= FWRUN_VERBOSE && !net_plan_empty(&r->net)) {
+	if (r->p->verbosity >= FWRUN_VERBOSE && !net_spec_empty(&r->p->net)) {
 		print_duration("network move in (supervisor)", r->net.move_ns);
 		print_duration("network give back (supervisor)", r->net.restore_ns);
 	}
@@ -379,8 +379,7 @@ int run_plan(const struct fwrun_plan *p, int rootfs_fd)
 	r->rootfs_fd = rootfs_fd;
 	r->lock_fd = r->name_lock_fd = -1;
 	r->aa = p->aa;
-	r->net = p->net;
-	fw_strlcpy(r->net.instance, p->name, sizeof(r->net.instance));
+	net_state_init(&r->net, &p->net, p->name);
 	console_init(&r->con);
 	ns_instance_init(&r->ns);
 

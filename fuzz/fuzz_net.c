@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* The network options' pure half (netsetup.h): --tap specs, CIDRs, interface
- * names, the --veth host name and gateway, a whole plan of --tap/--veth and
+ * names, the --veth host name and gateway, a whole spec of --tap/--veth and
  * its checks, and the reading of a (kernel-sent) RTM_NEWROUTE message.
  *
  * Input: NUL-separated strings. The first selects what the rest is:
@@ -84,11 +84,12 @@ static void strings(char **v, size_t n)
 
 static void taps(char **v, size_t n)
 {
-	struct net_plan p;
+	struct net_spec p;
+	struct net_state st;
 	struct fw_error e;
 	size_t added = 0;
 
-	net_plan_init(&p, n > 1 ? v[n - 1] : "fw");
+	net_spec_init(&p);
 	for (size_t i = 0; i + 1 < n; i++) {
 		struct net_tap_spec t;
 		memset(&e, 0, sizeof(e));
@@ -102,17 +103,17 @@ static void taps(char **v, size_t n)
 			check_addr(&t.addr);
 		}
 		memset(&e, 0, sizeof(e));
-		r = net_plan_add_tap(&p, v[i], &e);
+		r = net_spec_add_tap(&p, v[i], &e);
 		if (r < 0)
 			check_error(&e);
 		else
 			added++;
-		FUZZ_ASSERT(p.nlinks == added && p.nlinks <= NET_MAX_TAPS);
+		FUZZ_ASSERT(p.ntaps == added && p.ntaps <= NET_MAX_TAPS);
 	}
 	if (n > 1) {
 		memset(&e, 0, sizeof(e));
 		const char *cidr = v[n - 1][0] == '-' ? NULL : v[n - 1];
-		if (net_plan_set_veth(&p, cidr, &e) < 0) {
+		if (net_spec_set_veth(&p, cidr, &e) < 0) {
 			check_error(&e);
 		} else {
 			FUZZ_ASSERT(p.veth);
@@ -121,9 +122,13 @@ static void taps(char **v, size_t n)
 		}
 	}
 	memset(&e, 0, sizeof(e));
-	if (net_plan_check(&p, &e) < 0)
+	if (net_spec_check(&p, &e) < 0)
 		check_error(&e);
-	(void)net_plan_empty(&p);
+	(void)net_spec_empty(&p);
+	/* the run's state, made from it and an instance name */
+	net_state_init(&st, &p, n > 1 ? v[n - 1] : "fw");
+	FUZZ_ASSERT(st.spec.ntaps == p.ntaps && terminated(st.instance, sizeof(st.instance)));
+	FUZZ_ASSERT(st.links[0].lock_fd == -1 && st.inner_nl.fd == -1);
 }
 
 static void route(const uint8_t *data, size_t size)

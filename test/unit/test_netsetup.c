@@ -234,74 +234,100 @@ static void test_veth_addresses(void **state)
 	}
 }
 
-static void test_plan(void **state)
+static void test_spec(void **state)
 {
-	struct net_plan p;
+	struct net_spec p;
+	struct net_state st;
 	struct fw_error e = { 0 };
 
 	(void)state;
-	net_plan_init(&p, "fwtx");
-	assert_true(net_plan_empty(&p));
-	assert_int_equal(net_plan_add_tap(&p, "tap0", &e), 0);
-	assert_int_equal(net_plan_add_tap(&p, "tap1:eth1:10.0.0.2/24", &e), 0);
-	assert_false(net_plan_empty(&p));
-	assert_int_equal(net_plan_check(&p, &e), 0);
-	assert_int_equal(p.links[0].lock_fd, -1);
+	net_spec_init(&p);
+	assert_true(net_spec_empty(&p));
+	assert_int_equal(net_spec_add_tap(&p, "tap0", &e), 0);
+	assert_int_equal(net_spec_add_tap(&p, "tap1:eth1:10.0.0.2/24", &e), 0);
+	assert_false(net_spec_empty(&p));
+	assert_int_equal(net_spec_check(&p, &e), 0);
+	/* the run's state: nothing open yet, the spec and the name copied */
+	net_state_init(&st, &p, "fwtx");
+	assert_string_equal(st.instance, "fwtx");
+	assert_int_equal(st.spec.ntaps, 2);
+	assert_string_equal(st.spec.taps[1].inner, "eth1");
+	assert_int_equal(st.links[0].lock_fd, -1);
+	assert_int_equal(st.veth_lock_fd, -1);
+	assert_int_equal(st.veth_if_lock_fd, -1);
+	assert_int_equal(st.host_netns_fd, -1);
+	assert_int_equal(st.inner_nl.fd, -1);
+	assert_int_equal(st.veth_n, -1);
 
 	/* same IF twice */
-	assert_int_equal(net_plan_add_tap(&p, "tap0:eth2", &e), 0);
-	assert_int_equal(net_plan_check(&p, &e), -EINVAL);
+	assert_int_equal(net_spec_add_tap(&p, "tap0:eth2", &e), 0);
+	assert_int_equal(net_spec_check(&p, &e), -EINVAL);
 	assert_string_equal(e.subject, "tap0");
 	assert_non_null(strstr(e.hint, "twice"));
 
 	/* two INNER alike */
-	net_plan_init(&p, "fwtx");
-	assert_int_equal(net_plan_add_tap(&p, "tap0:eth1", &e), 0);
-	assert_int_equal(net_plan_add_tap(&p, "tap1:eth1", &e), 0);
-	assert_int_equal(net_plan_check(&p, &e), -EINVAL);
+	net_spec_init(&p);
+	assert_int_equal(net_spec_add_tap(&p, "tap0:eth1", &e), 0);
+	assert_int_equal(net_spec_add_tap(&p, "tap1:eth1", &e), 0);
+	assert_int_equal(net_spec_check(&p, &e), -EINVAL);
 	assert_string_equal(e.subject, "eth1");
 	/* an INNER equal to another's default INNER */
-	net_plan_init(&p, "fwtx");
-	assert_int_equal(net_plan_add_tap(&p, "eth1", &e), 0);
-	assert_int_equal(net_plan_add_tap(&p, "tap1:eth1", &e), 0);
-	assert_int_equal(net_plan_check(&p, &e), -EINVAL);
+	net_spec_init(&p);
+	assert_int_equal(net_spec_add_tap(&p, "eth1", &e), 0);
+	assert_int_equal(net_spec_add_tap(&p, "tap1:eth1", &e), 0);
+	assert_int_equal(net_spec_check(&p, &e), -EINVAL);
 
 	/* lo */
-	net_plan_init(&p, "fwtx");
-	assert_int_equal(net_plan_add_tap(&p, "tap0:lo", &e), 0);
-	assert_int_equal(net_plan_check(&p, &e), -EINVAL);
+	net_spec_init(&p);
+	assert_int_equal(net_spec_add_tap(&p, "tap0:lo", &e), 0);
+	assert_int_equal(net_spec_check(&p, &e), -EINVAL);
 	assert_string_equal(e.subject, "lo");
-	net_plan_init(&p, "fwtx");
-	assert_int_equal(net_plan_add_tap(&p, "lo", &e), 0);
-	assert_int_equal(net_plan_check(&p, &e), -EINVAL);
+	net_spec_init(&p);
+	assert_int_equal(net_spec_add_tap(&p, "lo", &e), 0);
+	assert_int_equal(net_spec_check(&p, &e), -EINVAL);
 
 	/* eth0 with --veth */
-	net_plan_init(&p, "fwtx");
-	assert_int_equal(net_plan_add_tap(&p, "tap0:eth0", &e), 0);
-	assert_int_equal(net_plan_check(&p, &e), 0);
-	assert_int_equal(net_plan_set_veth(&p, NULL, &e), 0);
-	assert_int_equal(net_plan_check(&p, &e), -EEXIST);
+	net_spec_init(&p);
+	assert_int_equal(net_spec_add_tap(&p, "tap0:eth0", &e), 0);
+	assert_int_equal(net_spec_check(&p, &e), 0);
+	assert_int_equal(net_spec_set_veth(&p, NULL, &e), 0);
+	assert_int_equal(net_spec_check(&p, &e), -EEXIST);
 	assert_string_equal(e.subject, "eth0");
 
+	/* the instance's own veth host end as a --tap: refused by
+	 * net_validate() before anything is opened (it needs the name) */
+	net_spec_init(&p);
+	assert_int_equal(net_spec_add_tap(&p, "fw-fwtx", &e), 0);
+	assert_int_equal(net_spec_set_veth(&p, NULL, &e), 0);
+	assert_int_equal(net_spec_check(&p, &e), 0);
+	net_state_init(&st, &p, "fwtx");
+	assert_int_equal(net_validate(&st, &e), -EEXIST);
+	assert_string_equal(e.subject, "fw-fwtx");
+	assert_string_equal(e.hint, "that is the host end of --veth");
+	assert_int_equal(net_restore(&st, -1, &e), 0);
+
 	/* --veth=ADDR */
-	net_plan_init(&p, "fwtx");
-	assert_int_equal(net_plan_set_veth(&p, "10.203.1.1/24", &e), 0);
+	net_spec_init(&p);
+	assert_int_equal(net_spec_set_veth(&p, "10.203.1.1/24", &e), 0);
 	assert_true(p.veth_addr_given);
 	check_addr(&p.veth_fw, "10.203.1.1/24");
 	check_addr(&p.veth_host, "10.203.1.254/24");
-	assert_int_equal(net_plan_set_veth(&p, "10.203.1.1", &e), -EINVAL);
+	net_state_init(&st, &p, "fwtx");	/* the given addresses are the run's */
+	check_addr(&st.veth_fw, "10.203.1.1/24");
+	check_addr(&st.veth_host, "10.203.1.254/24");
+	assert_int_equal(net_spec_set_veth(&p, "10.203.1.1", &e), -EINVAL);
 	assert_string_equal(e.what, "parse --veth");
-	assert_int_equal(net_plan_set_veth(&p, "10.203.1.1/32", &e), -EINVAL);
+	assert_int_equal(net_spec_set_veth(&p, "10.203.1.1/32", &e), -EINVAL);
 
 	/* too many */
-	net_plan_init(&p, "fwtx");
+	net_spec_init(&p);
 	for (int i = 0; i < NET_MAX_TAPS; i++) {
 		char s[16];
 		snprintf(s, sizeof(s), "tap%d", i);
-		assert_int_equal(net_plan_add_tap(&p, s, &e), 0);
+		assert_int_equal(net_spec_add_tap(&p, s, &e), 0);
 	}
-	assert_int_equal(net_plan_add_tap(&p, "tapx", &e), -E2BIG);
-	assert_int_equal(net_plan_check(&p, &e), 0);
+	assert_int_equal(net_spec_add_tap(&p, "tapx", &e), -E2BIG);
+	assert_int_equal(net_spec_check(&p, &e), 0);
 }
 
 /* --- requests, parsed back */
@@ -645,7 +671,7 @@ int main(void)
 		cmocka_unit_test(test_tap_bad),
 		cmocka_unit_test(test_veth_name),
 		cmocka_unit_test(test_veth_addresses),
-		cmocka_unit_test(test_plan),
+		cmocka_unit_test(test_spec),
 		cmocka_unit_test(test_req_getlink_move_up_del),
 		cmocka_unit_test(test_req_addr),
 		cmocka_unit_test(test_req_veth),

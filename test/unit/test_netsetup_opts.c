@@ -32,14 +32,14 @@ static void test_options(void **state)
 
 	(void)state;
 	assert_int_equal(PARSE(&o, &e, "--rootfs", "drone.ext2"), FWRUN_PARSE_RUN);
-	assert_true(net_plan_empty(&o.net));
-	assert_string_equal(o.net.instance, "drone");
+	assert_true(net_spec_empty(&o.net));
+	assert_string_equal(o.name, "drone");	/* the run's state gets it */
 
 	assert_int_equal(PARSE(&o, &e, "--rootfs", "drone.ext2", "--tap", "tap0",
 			       "--tap", "tap1:eth1:10.0.0.2/24", "--veth", "--force-default-route",
 			       "--", "/sbin/init", "--tap", "x"), FWRUN_PARSE_RUN);
-	assert_int_equal(o.net.nlinks, 2);
-	assert_string_equal(o.net.links[1].spec.inner, "eth1");
+	assert_int_equal(o.net.ntaps, 2);
+	assert_string_equal(o.net.taps[1].inner, "eth1");
 	assert_true(o.net.veth);
 	assert_false(o.net.veth_addr_given);
 	assert_true(o.net.force_default_route);

@@ -21,6 +21,7 @@
 #include <sys/wait.h>
 
 #include "netsetup.h"
+#include "rundir.h"
 
 /* Every name this test makes holds P, "fwtR" + 2 random characters, so
  * that two runs of it at once (other worktrees, CI) never meet; the capital
@@ -121,6 +122,12 @@ static int setup(void **state)
 	(void)state;
 	if (geteuid() != 0 || access("/dev/net/tun", R_OK | W_OK) < 0 || sh("ip -V >/dev/null 2>&1"))
 		return 0;
+	/* /run/fwrun/net is rundir.c's to make, as fwrun does before a run */
+	struct fw_error e = { 0 };
+	if (rundir_ensure(&e) < 0) {
+		print_error("%s '%s': %s (%s)\n", e.what, e.subject, strerror(e.err), e.hint);
+		return -1;
+	}
 	cleanup_links();
 	snapshot(before, sizeof(before));
 	return 0;
@@ -166,11 +173,30 @@ static void run_ok(int r, const struct fw_error *e)
 		fail_msg("%s '%s': %s (%s)", e->what, e->subject, strerror(e->err), e->hint);
 }
 
+/* The state of a run of instance with --veth (veth) and the --tap specs
+ * given, NULL-terminated; as fwrun makes it, from a parsed spec. */
+static void state_of(struct net_state *st, const char *instance, bool veth, ...)
+{
+	struct net_spec spec;
+	struct fw_error e = { 0 };
+	const char *tap;
+	va_list ap;
+
+	net_spec_init(&spec);
+	va_start(ap, veth);
+	while ((tap = va_arg(ap, const char *)))
+		run_ok(net_spec_add_tap(&spec, tap, &e), &e);
+	va_end(ap);
+	if (veth)
+		run_ok(net_spec_set_veth(&spec, NULL, &e), &e);
+	net_state_init(st, &spec, instance);
+}
+
 /* An existing tap (up) and a veth end (down) borrowed, renamed, addressed,
  * then given back with name and state. */
 static void test_borrow_and_give_back(void **state)
 {
-	struct net_plan p;
+	struct net_state p;
 	struct fw_error e = { 0 };
 
 	(void)state;
@@ -180,9 +206,8 @@ static void test_borrow_and_give_back(void **state)
 	snapshot(before, sizeof(before));
 	int ns = new_netns();
 
-	net_plan_init(&p, X("fwtnone"));
-	run_ok(net_plan_add_tap(&p, X("fwtnt0:fwtnin0:10.9.0.2/24"), &e), &e);
-	run_ok(net_plan_add_tap(&p, X("fwtnva:fwtnin1:fd00:9::2/64"), &e), &e);
+	state_of(&p, X("fwtnone"), false, X("fwtnt0:fwtnin0:10.9.0.2/24"),
+		 X("fwtnva:fwtnin1:fd00:9::2/64"), NULL);
 	run_ok(net_validate(&p, &e), &e);
 	assert_true(p.links[0].host_flags & IFF_UP);
 	assert_false(p.links[1].host_flags & IFF_UP);
@@ -214,14 +239,13 @@ static void test_borrow_and_give_back(void **state)
  * fails after the move, before anything inside. */
 static void test_missing_tap(void **state)
 {
-	struct net_plan p;
+	struct net_state p;
 	struct fw_error e = { 0 };
 
 	(void)state;
 	need_root();
 	int ns = new_netns();
-	net_plan_init(&p, X("fwtntwo"));
-	run_ok(net_plan_add_tap(&p, X("fwtnnew0:eth7"), &e), &e);
+	state_of(&p, X("fwtntwo"), false, X("fwtnnew0:eth7"), NULL);
 	run_ok(net_validate(&p, &e), &e);
 	assert_int_equal(p.links[0].host_ifindex, 0);
 	run_ok(net_prepare(&p, &e), &e);
@@ -235,7 +259,7 @@ static void test_missing_tap(void **state)
 	assert_int_not_equal(sh_in(ns, "ip link show eth7 >/dev/null 2>&1"), 0);
 	close(ns);
 
-	/* The same plan again, as a restart does: a new namespace, all anew. */
+	/* The same state again, as a restart does: a new namespace, all anew. */
 	ns = new_netns();
 	run_ok(net_validate(&p, &e), &e);
 	run_ok(net_prepare(&p, &e), &e);
@@ -248,8 +272,7 @@ static void test_missing_tap(void **state)
 	close(ns);
 
 	/* created, then failed before the move */
-	net_plan_init(&p, X("fwtntwo"));
-	run_ok(net_plan_add_tap(&p, X("fwtnnew1"), &e), &e);
+	state_of(&p, X("fwtntwo"), false, X("fwtnnew1"), NULL);
 	run_ok(net_validate(&p, &e), &e);
 	run_ok(net_prepare(&p, &e), &e);
 	assert_int_equal(sh("ip link show fwtnnew1 >/dev/null"), 0);
@@ -261,15 +284,14 @@ static void test_missing_tap(void **state)
  * route; two at once get two subnets; the host pings the firmware. */
 static void test_veth(void **state)
 {
-	struct net_plan p, q;
+	struct net_state p, q;
 	struct fw_error e = { 0 };
 	char addr[64];
 
 	(void)state;
 	need_root();
 	int ns = new_netns(), ns2 = new_netns();
-	net_plan_init(&p, X("fwtnveth"));
-	run_ok(net_plan_set_veth(&p, NULL, &e), &e);
+	state_of(&p, X("fwtnveth"), true, NULL);
 	run_ok(net_validate(&p, &e), &e);
 	assert_string_equal(p.veth_host_name, X("fw-fwtnveth"));
 	run_ok(net_prepare(&p, &e), &e);
@@ -277,8 +299,7 @@ static void test_veth(void **state)
 	run_ok(net_move_in(&p, ns, &e), &e);
 	run_ok(net_inside(&p, ns, &e), &e);
 
-	net_plan_init(&q, X("fwtnveth-second-long"));
-	run_ok(net_plan_set_veth(&q, NULL, &e), &e);
+	state_of(&q, X("fwtnveth-second-long"), true, NULL);
 	run_ok(net_validate(&q, &e), &e);
 	run_ok(net_prepare(&q, &e), &e);
 	assert_int_not_equal(q.veth_n, p.veth_n);
@@ -287,9 +308,8 @@ static void test_veth(void **state)
 	assert_int_equal(strlen(q.veth_host_name), 15);
 
 	/* another run may not borrow a running instance's host end */
-	struct net_plan r;
-	net_plan_init(&r, X("fwtnthief"));
-	run_ok(net_plan_add_tap(&r, X("fw-fwtnveth"), &e), &e);
+	struct net_state r;
+	state_of(&r, X("fwtnthief"), false, X("fw-fwtnveth"), NULL);
 	assert_int_equal(net_validate(&r, &e), -EBUSY);
 	assert_non_null(strstr(e.hint, X("'fwtnveth'")));
 	net_restore(&r, -1, &e);
@@ -325,8 +345,7 @@ static void test_veth(void **state)
 		assert_false(!strncmp(rec, mine, strlen(mine)));
 	}
 	assert_int_equal(p.veth_lock_fd, -1);
-	net_plan_init(&q, X("fwtnveth"));
-	run_ok(net_plan_set_veth(&q, NULL, &e), &e);
+	state_of(&q, X("fwtnveth"), true, NULL);
 	run_ok(net_validate(&q, &e), &e);
 	run_ok(net_prepare(&q, &e), &e);
 	assert_true(q.veth_n >= 0);
@@ -338,7 +357,7 @@ static void test_veth(void **state)
 /* Refusals before anything is touched. */
 static void test_refusals(void **state)
 {
-	struct net_plan p, q;
+	struct net_state p, q;
 	struct fw_error e = { 0 };
 	char dev[IFNAMSIZ] = "";
 
@@ -347,13 +366,11 @@ static void test_refusals(void **state)
 	int ns = new_netns();
 
 	/* in use by another running instance */
-	net_plan_init(&p, X("fwtnbusy1"));
-	run_ok(net_plan_add_tap(&p, X("fwtnb0"), &e), &e);
+	state_of(&p, X("fwtnbusy1"), false, X("fwtnb0"), NULL);
 	run_ok(net_validate(&p, &e), &e);
 	run_ok(net_prepare(&p, &e), &e);
 	run_ok(net_move_in(&p, ns, &e), &e);
-	net_plan_init(&q, X("fwtnbusy2"));
-	run_ok(net_plan_add_tap(&q, X("fwtnb0"), &e), &e);
+	state_of(&q, X("fwtnbusy2"), false, X("fwtnb0"), NULL);
 	assert_int_equal(net_validate(&q, &e), -EBUSY);
 	assert_string_equal(e.subject, X("fwtnb0"));
 	assert_non_null(strstr(e.hint, X("fwtnbusy1")));
@@ -363,8 +380,7 @@ static void test_refusals(void **state)
 	/* the host's default-route interface: refused, and untouched */
 	FILE *f = popen("ip route show default | sed -n 's/.* dev \\([^ ]*\\).*/\\1/p' | head -1", "r");
 	if (f && fscanf(f, "%15s", dev) == 1) {
-		net_plan_init(&p, X("fwtndef"));
-		run_ok(net_plan_add_tap(&p, dev, &e), &e);
+		state_of(&p, X("fwtndef"), false, dev, NULL);
 		assert_int_equal(net_validate(&p, &e), -EPERM);
 		assert_string_equal(e.subject, dev);
 		assert_non_null(strstr(e.hint, "--force-default-route"));
@@ -377,8 +393,7 @@ static void test_refusals(void **state)
 		pclose(f);
 
 	/* lo cannot be borrowed */
-	net_plan_init(&p, X("fwtnlo"));
-	run_ok(net_plan_add_tap(&p, X("lo:fwtnlo"), &e), &e);
+	state_of(&p, X("fwtnlo"), false, X("lo:fwtnlo"), NULL);
 	assert_int_equal(net_validate(&p, &e), -EINVAL);
 	run_ok(net_restore(&p, -1, &e), &e);
 	close(ns);
@@ -388,7 +403,7 @@ static void test_refusals(void **state)
  * namespace, and the next run with it says so, once. */
 static void test_killed(void **state)
 {
-	struct net_plan p;
+	struct net_state p;
 	struct fw_error e = { 0 };
 	int sv[2];
 
@@ -400,9 +415,9 @@ static void test_killed(void **state)
 	assert_true(pid >= 0);
 	if (pid == 0) {
 		int ns = new_netns();
-		net_plan_init(&p, X("fwtnkilled"));
-		if (net_plan_add_tap(&p, X("fwtnk0"), &e) < 0 || net_validate(&p, &e) < 0 ||
-		    net_prepare(&p, &e) < 0 || net_move_in(&p, ns, &e) < 0)
+		state_of(&p, X("fwtnkilled"), false, X("fwtnk0"), NULL);
+		if (net_validate(&p, &e) < 0 || net_prepare(&p, &e) < 0 ||
+		    net_move_in(&p, ns, &e) < 0)
 			_exit(1);
 		if (write(sv[1], "x", 1) != 1)
 			_exit(1);
@@ -416,15 +431,13 @@ static void test_killed(void **state)
 	kill(pid, SIGKILL);
 	waitpid(pid, NULL, 0);
 
-	net_plan_init(&p, X("fwtnnext"));
-	run_ok(net_plan_add_tap(&p, X("fwtnk0"), &e), &e);
+	state_of(&p, X("fwtnnext"), false, X("fwtnk0"), NULL);
 	assert_int_equal(net_validate(&p, &e), -ENODEV);
 	assert_string_equal(e.subject, X("fwtnk0"));
 	assert_non_null(strstr(e.hint, "killed"));
 	net_restore(&p, -1, &e);
 	/* said once: the next run goes on and makes a tap */
-	net_plan_init(&p, X("fwtnnext"));
-	run_ok(net_plan_add_tap(&p, X("fwtnk0"), &e), &e);
+	state_of(&p, X("fwtnnext"), false, X("fwtnk0"), NULL);
 	run_ok(net_validate(&p, &e), &e);
 	assert_int_equal(p.links[0].host_ifindex, 0);
 	run_ok(net_restore(&p, -1, &e), &e);
@@ -434,7 +447,7 @@ static void test_killed(void **state)
  * frame the firmware sends on the moved interface. */
 static void test_frame_path(void **state)
 {
-	struct net_plan p;
+	struct net_state p;
 	struct fw_error e = { 0 };
 	struct ifreq ifr;
 	unsigned char frame[2048];
@@ -449,8 +462,7 @@ static void test_frame_path(void **state)
 	assert_int_equal(ioctl(tfd, TUNSETIFF, &ifr), 0);
 	int ns = new_netns();
 
-	net_plan_init(&p, X("fwtnframe"));
-	run_ok(net_plan_add_tap(&p, X("fwtnfp0:eth1:10.9.7.2/24"), &e), &e);
+	state_of(&p, X("fwtnframe"), false, X("fwtnfp0:eth1:10.9.7.2/24"), NULL);
 	run_ok(net_validate(&p, &e), &e);
 	assert_false(p.links[0].created);
 	run_ok(net_prepare(&p, &e), &e);
