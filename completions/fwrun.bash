@@ -7,7 +7,7 @@ _fwrun()
 	_init_completion -s || return
 
 	local opts="--rootfs --name --state-dir --hostname --setenv --ephemeral --reset --diff
-		--dry-run --console --stop-signal --kill-after --timeout
+		--dry-run --dry-run=json --console --stop-signal --kill-after --timeout
 		--restart-on-reboot --status-fd --apparmor --profile --print-profile
 		--cap-drop --cap-add --tap --veth --veth= --force-default-route
 		--verbose --quiet --help --version -v -q -h"
