@@ -21,7 +21,8 @@
 #include <termios.h>
 
 #include "ns.h"
-#include "overlay.h"
+#include "rootfs.h"
+#include "state.h"
 #include "rundir.h"
 #include "version.h"
 
@@ -584,43 +585,6 @@ static void print_steps(const struct ns_instance *ns)
 		(double)(prev - ns->step_ns[STEP_NONE]) / 1e6);
 }
 
-/* Is path (which may not exist yet) inside the directory dir? Resolved
- * through the nearest existing ancestor of path, so symlinks cannot hide it. */
-static bool path_within(const char *path, const char *dir)
-{
-	char rdir[PATH_MAX], probe[PATH_MAX], rprobe[PATH_MAX];
-
-	if (!realpath(dir, rdir))
-		return false;
-	fw_strlcpy(probe, path, sizeof(probe));
-	while (!realpath(probe, rprobe)) {
-		char *slash = strrchr(probe, '/');
-		if (!slash)
-			return realpath(".", rprobe) && path_within(rprobe, rdir);
-		if (slash == probe) {
-			strcpy(rprobe, "/");
-			break;
-		}
-		*slash = '\0';
-	}
-	size_t n = strlen(rdir);
-	return strcmp(rdir, "/") == 0 ||
-	       (strncmp(rprobe, rdir, n) == 0 && (rprobe[n] == '/' || rprobe[n] == '\0'));
-}
-
-static int read_recorded_rootfs(const struct state_paths *st, char *buf, size_t size)
-{
-	int fd = open(st->rootfs, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	if (fd < 0)
-		return -errno;
-	ssize_t n = fw_read_all(fd, buf, size - 1);
-	close(fd);
-	if (n <= 0)
-		return n < 0 ? (int)n : -ENODATA;
-	buf[n] = '\0';
-	return 0;
-}
-
 /* Where the state lives, and whether it may: before anything is touched. */
 static int plan_state(struct run *run)
 {
@@ -631,7 +595,7 @@ static int plan_state(struct run *run)
 		return fw_fail(&run->e, r, "state directory for", o->state_dir ? o->state_dir : o->name);
 	/* The firmware tree never changes: not even by our own state. */
 	if (!o->ephemeral && run->rootfs.kind == ROOTFS_DIR &&
-	    path_within(run->state.dir, o->rootfs))
+	    state_path_within(run->state.dir, o->rootfs))
 		return fw_fail_hint(&run->e, EINVAL, "use state directory", run->state.dir,
 				    "it lies inside the --rootfs directory, which must not change");
 	return 0;
@@ -643,7 +607,6 @@ static int plan_state(struct run *run)
 static int prepare_state(struct run *run)
 {
 	const struct fwrun_opts *o = run->o;
-	char abs[PATH_MAX];
 	int r;
 
 	if (o->ephemeral)
@@ -662,20 +625,7 @@ static int prepare_state(struct run *run)
 			"and its writes are not synced at its end: if the host crashed soon "
 			"after, some may be missing (--reset starts over)\n", run->state.dir);
 	/* Remember the image for --diff (rewritten only when it changes). */
-	char recorded[PATH_MAX];
-	if (realpath(o->rootfs, abs) &&
-	    (read_recorded_rootfs(&run->state, recorded, sizeof(recorded)) < 0 ||
-	     strcmp(recorded, abs) != 0)) {
-		char tmp[PATH_MAX + 8];
-		snprintf(tmp, sizeof(tmp), "%s.tmp", run->state.rootfs);
-		int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
-		if (fd >= 0) {
-			bool ok = fw_write_all(fd, abs, strlen(abs)) >= 0;
-			close(fd);
-			if (!ok || rename(tmp, run->state.rootfs) < 0)
-				unlink(tmp);
-		}
-	}
+	state_record_rootfs(&run->state, o->rootfs);
 	return 0;
 }
 
@@ -1061,7 +1011,7 @@ static int show_diff(const struct fwrun_opts *o)
 		goto fail;
 	}
 	if (!rootfs) {
-		if (read_recorded_rootfs(&st, recorded, sizeof(recorded)) < 0) {
+		if (state_read_rootfs(&st, recorded, sizeof(recorded)) < 0) {
 			fw_fail_hint(&e, ENOENT, "find the rootfs of", st.dir, "give --rootfs");
 			goto fail;
 		}
@@ -1081,10 +1031,9 @@ static int show_diff(const struct fwrun_opts *o)
 		int fd = rootfs_probe(rootfs, &info, &e);
 		if (fd < 0)
 			goto child_fail;
-		if (unshare(CLONE_NEWNS) < 0 ||
-		    mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ||
-		    mount("fwrun", FWRUN_MNT_DIR, "tmpfs", 0, "mode=0755") < 0) {
-			fw_fail(&e, errno, "set up a private mount namespace for", "diff");
+		enum fw_step failed;
+		if ((r = ns_private_scratch(CLONE_NEWNS, "mnt", NULL, NULL, &failed, &e)) < 0) {
+			fw_fail(&e, r, "set up a private mount namespace for", "diff");
 			goto child_fail;
 		}
 		snprintf(lower, sizeof(lower), "%s/lower", FWRUN_MNT_DIR);

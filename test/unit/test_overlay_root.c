@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
-/* The applying half of overlay.c on real images: needs root (tests skip,
- * saying so, otherwise; the lock and state dir checks run for anyone).
+/* The applying halves of rootfs.c, overlay.c and state.c on real images:
+ * needs root (tests skip, saying so, otherwise; the lock and state dir
+ * checks run for anyone).
  *
  * Mounting happens in forked children that first unshare(CLONE_NEWNS) and
  * make / MS_REC|MS_PRIVATE, so nothing reaches the host's mount table: the
@@ -29,6 +30,8 @@
 #include <unistd.h>
 
 #include "overlay.h"
+#include "rootfs.h"
+#include "state.h"
 
 static char tmp[64];		/* mktemp -d /tmp/fwt.XXXXXX */
 static bool images_ok;
@@ -402,9 +405,9 @@ static void run_stack(const char *file, bool legacy_loop)
 	pathf(a.state, sizeof(a.state), "%s/state a,b:c\\d e", a.dir);
 	assert_int_equal(mkdir(a.dir, 0755), 0);
 
-	overlay_test_no_loop_configure = legacy_loop;
+	rootfs_test_no_loop_configure = legacy_loop;
 	int status = in_mount_ns(stack_child, &a);
-	overlay_test_no_loop_configure = false;
+	rootfs_test_no_loop_configure = false;
 	assert_int_equal(status, 0);
 
 	/* The kernel cleaned up: no mount, no loop device, image unchanged. */
@@ -644,9 +647,9 @@ static void run_dir(const char *name, bool legacy)
 	assert_true(images_ok);
 	pathf(dir, sizeof(dir), "%s/%s", tmp, name);
 	assert_int_equal(mkdir(dir, 0755), 0);
-	overlay_test_no_mount_setattr = legacy;
+	rootfs_test_no_mount_setattr = legacy;
 	int status = in_mount_ns(dir_child, dir);
-	overlay_test_no_mount_setattr = false;
+	rootfs_test_no_mount_setattr = false;
 	assert_int_equal(status, 0);
 	assert_int_equal(our_mounts(), 0);
 }
