@@ -197,7 +197,9 @@ struct lock_req {
 	const char *path;	/* its path, for messages */
 	const char *boot;	/* written after our pid, if not NULL */
 	const char *what, *subject;	/* the thing locked: "lock state dir" 'DIR' */
-	const char *point;	/* the fault point in front of it */
+	int fault;		/* FW_FAULT_ERR() of its fault point, taken just
+				 * before: the point's name then stays out of
+				 * the shipped binary */
 	char holder[96];	/* out: the last holder's record */
 };
 
@@ -207,7 +209,7 @@ static int take_lock(struct lock_req *l, struct fw_error *e)
 {
 	char hint[sizeof(e->hint)], txt[96];
 
-	int fd = FW_FAULT_ERR(l->point) ?: fw_lock_at(l->dfd, l->name, l->holder, sizeof(l->holder));
+	int fd = l->fault ?: fw_lock_at(l->dfd, l->name, l->holder, sizeof(l->holder));
 	if (fd == -EBUSY) {
 		long pid = strtol(l->holder, NULL, 10);
 		if (pid > 0)
@@ -299,7 +301,8 @@ int state_lock(const struct state_paths *p, bool *earlier_boot, struct fw_error 
 		return dfd;
 	read_boot_id(boot, sizeof(boot));
 	struct lock_req l = { .dfd = dfd, .name = "lock", .path = p->lock, .boot = boot,
-			      .what = "lock state dir", .subject = p->dir, .point = "lock" };
+			      .what = "lock state dir", .subject = p->dir,
+			      .fault = FW_FAULT_ERR("lock") };
 	int fd = take_lock(&l, e);
 	if (fd < 0)
 		return fd;
@@ -324,7 +327,7 @@ int instance_lock(const char *name, struct fw_error *e)
 		return dfd;
 	snprintf(path, sizeof(path), "%s/%s", FWRUN_INSTANCE_DIR, name);
 	struct lock_req l = { .dfd = dfd, .name = name, .path = path, .what = "lock instance",
-			      .subject = name, .point = "instance-lock" };
+			      .subject = name, .fault = FW_FAULT_ERR("instance-lock") };
 
 	return take_lock(&l, e);
 }
