@@ -21,7 +21,8 @@
 #include <termios.h>
 
 #include "ns.h"
-#include "overlay.h"
+#include "rootfs.h"
+#include "state.h"
 #include "plan.h"
 #include "run.h"
 #include "rundir.h"
@@ -625,10 +626,9 @@ static int show_diff(const struct fwrun_opts *o)
 		int fd = rootfs_probe(rootfs, &info, &e);
 		if (fd < 0)
 			goto child_fail;
-		if (unshare(CLONE_NEWNS) < 0 ||
-		    mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ||
-		    mount("fwrun", FWRUN_MNT_DIR, "tmpfs", 0, "mode=0755") < 0) {
-			fw_fail(&e, errno, "set up a private mount namespace for", "diff");
+		enum fw_step failed;
+		if ((r = ns_private_scratch(CLONE_NEWNS, "mnt", NULL, NULL, &failed, &e)) < 0) {
+			fw_fail(&e, r, "set up a private mount namespace for", "diff");
 			goto child_fail;
 		}
 		snprintf(lower, sizeof(lower), "%s/lower", FWRUN_MNT_DIR);

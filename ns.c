@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: MIT */
-/* The process model of doc/design.md, "Isolation"; see ns.h for the picture. */
+/* The process model of PRODUCT.md §3; see ns.h for the picture. */
 #include "ns.h"
 #include "fault.h"
+#include "overlay.h"
 
 #include <fcntl.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <poll.h>
 #include <pthread.h>
 #include <sched.h>
@@ -182,7 +184,7 @@ static int make_link(int dfd, const char *name, const char *target, struct fw_er
 	return 0;
 }
 
-/* The least /dev a firmware's init needs (doc/design.md, "Isolation", 3). Device nodes are
+/* The least /dev a firmware's init needs (PRODUCT.md §3.3). Device nodes are
  * made with mknod (we are real root); the console is the pty slave bound
  * from the host, or a link to pid 1's stdout when there is no pty. Called
  * with umask 0: the modes are those written here. */
@@ -510,6 +512,47 @@ static int hook(struct child *c, enum fw_step step)
 	return plan->hook(step, plan->hook_data, &c->e);
 }
 
+int ns_private_scratch(int flags, const char *names, ns_step_cb done, void *data,
+		       enum fw_step *failed, struct fw_error *e)
+{
+	int r;
+
+	*failed = STEP_UNSHARE;
+	if (FW_FAULT(UNSHARE) || unshare(flags) < 0)
+		return fw_fail(e, errno, "unshare namespaces", names);
+	*failed = STEP_NONE;
+	if (done && (r = done(STEP_UNSHARE, data)) != 0)
+		return r;
+	/* Before any mount: nothing mounted here may reach the host, and
+	 * everything mounted here goes with the namespace. */
+	*failed = STEP_PRIVATE;
+	if (FW_FAULT(MAKE_PRIVATE) || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+		return fw_fail(e, errno, "make private", "/");
+	*failed = STEP_NONE;
+	if (done && (r = done(STEP_PRIVATE, data)) != 0)
+		return r;
+	/* All instances share this directory: each covers it with its own
+	 * tmpfs, seen only in its own mount namespace. */
+	*failed = STEP_RUNDIR;
+	if (FW_FAULT(SCRATCH_TMPFS) || mount("fwrun", FWRUN_MNT_DIR, "tmpfs", 0, "mode=0755") < 0)
+		return fw_fail(e, errno, "mount tmpfs on", FWRUN_MNT_DIR);
+	*failed = STEP_NONE;
+	return 0;
+}
+
+/* After unshare: a step for -v; once / is private, the supervisor may go
+ * on with the network (the thread's namespaces exist). */
+static int setup_step_done(enum fw_step step, void *data)
+{
+	struct child *c = data;
+
+	if (step == STEP_PRIVATE)
+		return send_msg(c->ns->setup_sock, MSG_READY, STEP_PRIVATE,
+				(pid_t)syscall(SYS_gettid), NULL) < 0 ? -1 : 0;
+	child_step_done(c, step);
+	return 0;
+}
+
 /* Everything up to pid 1 running INIT: 0 once it does (SPAWNED sent, the
  * thread back in the host namespaces), -1 when a step failed (reported) or
  * the supervisor stopped talking. */
@@ -522,27 +565,14 @@ static int setup(const struct ns_instance *ns)
 	const char *work = plan->upper ? plan->work : WORK_DIR;
 	struct ns_msg m;
 
-	if (FW_FAULT(UNSHARE) ||
-	    unshare(CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET | CLONE_SYSVSEM) < 0) {
-		fw_fail(&c.e, errno, "unshare namespaces", "mnt, uts, ipc, net");
-		return child_fail(&c, STEP_UNSHARE);
-	}
-	child_step_done(&c, STEP_UNSHARE);
-	/* Before any mount: nothing mounted here may reach the host, and
-	 * everything mounted here goes with the namespace. */
-	if (FW_FAULT(MAKE_PRIVATE) || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) {
-		fw_fail(&c.e, errno, "make private", "/");
-		return child_fail(&c, STEP_PRIVATE);
-	}
-	if (send_msg(sock, MSG_READY, STEP_PRIVATE, (pid_t)syscall(SYS_gettid), NULL) < 0)
+	enum fw_step failed;
+	int r = ns_private_scratch(CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET |
+				   CLONE_SYSVSEM, "mnt, uts, ipc, net", setup_step_done, &c,
+				   &failed, &c.e);
+	if (r < 0 && failed != STEP_NONE)
+		return child_fail(&c, failed);
+	if (r != 0)
 		return -1;
-
-	/* All instances share this directory: each covers it with its own
-	 * tmpfs, seen only in its own mount namespace. */
-	if (FW_FAULT(SCRATCH_TMPFS) || mount("fwrun", FWRUN_MNT_DIR, "tmpfs", 0, "mode=0755") < 0) {
-		fw_fail(&c.e, errno, "mount tmpfs on", FWRUN_MNT_DIR);
-		return child_fail(&c, STEP_RUNDIR);
-	}
 	if (mkdir_p1(LOWER_DIR, 0755, &c.e) < 0 || mkdir_p1(MERGED_DIR, 0755, &c.e) < 0)
 		return child_fail(&c, STEP_RUNDIR);
 	if (!plan->upper && (mkdir_p1(UPPER_DIR, 0755, &c.e) < 0 ||

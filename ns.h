@@ -36,7 +36,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "overlay.h"
+#include "rootfs.h"
 #include "rundir.h"
 #include "util.h"
 
@@ -61,6 +61,22 @@ enum fw_step {
 };
 
 const char *fw_step_name(enum fw_step step);
+
+/* Called by ns_private_scratch() when STEP_UNSHARE and STEP_PRIVATE are
+ * done; a nonzero return stops it there. */
+typedef int (*ns_step_cb)(enum fw_step done, void *data);
+
+/* Put the calling thread in a mount namespace of its own with fwrun's
+ * scratch tmpfs: unshare(flags) (CLONE_NEWNS and whatever else the caller
+ * needs, named by names in errors), / made MS_REC|MS_PRIVATE (nothing
+ * mounted here reaches the host, all of it goes with the namespace), then a
+ * tmpfs on FWRUN_MNT_DIR, which every run and --diff covers with its own.
+ * The setup thread starts with it, and --diff's child. done may be NULL.
+ * Returns 0; -errno with e filled and *failed the step that failed
+ * (STEP_UNSHARE, STEP_PRIVATE, STEP_RUNDIR); or done's nonzero return,
+ * with *failed STEP_NONE. */
+int ns_private_scratch(int flags, const char *names, ns_step_cb done, void *data,
+		       enum fw_step *failed, struct fw_error *e);
 
 /* Called inside the namespaces at STEP_PRE_PIVOT (fwrun.c wires AppArmor's
  * exec label here, so this module does not know it). Return 0 or

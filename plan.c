@@ -12,30 +12,6 @@
 #include "caps.h"
 #include "events.h"
 
-/* Is path (which may not exist yet) inside the directory dir? Resolved
- * through the nearest existing ancestor of path, so symlinks cannot hide it. */
-static bool path_within(const char *path, const char *dir)
-{
-	char rdir[PATH_MAX], probe[PATH_MAX], rprobe[PATH_MAX];
-
-	if (!realpath(dir, rdir))
-		return false;
-	fw_strlcpy(probe, path, sizeof(probe));
-	while (!realpath(probe, rprobe)) {
-		char *slash = strrchr(probe, '/');
-		if (!slash)
-			return realpath(".", rprobe) && path_within(rprobe, rdir);
-		if (slash == probe) {
-			strcpy(rprobe, "/");
-			break;
-		}
-		*slash = '\0';
-	}
-	size_t n = strlen(rdir);
-	return strcmp(rdir, "/") == 0 ||
-	       (strncmp(rprobe, rdir, n) == 0 && (rprobe[n] == '/' || rprobe[n] == '\0'));
-}
-
 int plan_probe(const struct fwrun_opts *o, struct fwrun_facts *f, struct fw_error *e)
 {
 	struct state_paths *st;
@@ -51,7 +27,7 @@ int plan_probe(const struct fwrun_opts *o, struct fwrun_facts *f, struct fw_erro
 	/* The firmware tree never changes: not even by our own state. */
 	if (!o->ephemeral && f->rootfs.kind == ROOTFS_DIR && (st = malloc(sizeof(*st)))) {
 		if (state_paths(st, o->state_dir, o->name) == 0)
-			f->state_in_rootfs = path_within(st->dir, o->rootfs);
+			f->state_in_rootfs = state_path_within(st->dir, o->rootfs);
 		free(st);
 	}
 	return fd;

@@ -27,7 +27,8 @@
 #include "console.h"
 #include "fwrun.h"
 #include "netsetup.h"
-#include "overlay.h"
+#include "rootfs.h"
+#include "state.h"
 #include "supervise.h"
 
 /* What the probes found: the planner's only input besides the options. */

@@ -178,7 +178,6 @@ static int run_start(struct run *r)
 static int prepare_state(struct run *r)
 {
 	const struct fwrun_plan *p = r->p;
-	char abs[PATH_MAX];
 	bool earlier_boot;
 	int rc;
 
@@ -196,21 +195,7 @@ static int prepare_state(struct run *r)
 		fprintf(stderr, "fwrun: the last run on %s was in an earlier boot of this host, "
 			"and its writes are not synced at its end: if the host crashed soon "
 			"after, some may be missing (--reset starts over)\n", p->state.dir);
-	/* Remember the image for --diff (rewritten only when it changes). */
-	char recorded[PATH_MAX];
-	if (realpath(p->rootfs, abs) &&
-	    (state_read_rootfs(&p->state, recorded, sizeof(recorded)) < 0 ||
-	     strcmp(recorded, abs) != 0)) {
-		char tmp[PATH_MAX + 8];
-		snprintf(tmp, sizeof(tmp), "%s.tmp", p->state.rootfs);
-		int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
-		if (fd >= 0) {
-			bool ok = fw_write_all(fd, abs, strlen(abs)) >= 0;
-			close(fd);
-			if (!ok || rename(tmp, p->state.rootfs) < 0)
-				unlink(tmp);
-		}
-	}
+	state_record_rootfs(&p->state, p->rootfs);
 	return 0;
 }
 

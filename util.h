@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <sys/types.h>
 #include <unistd.h>
 
 /* What failed, on what, and why: filled by modules, printed by fwrun.c as
@@ -56,6 +57,10 @@ int fw_lock_at(int dfd, const char *name, char *holder, size_t holder_size);
 void fw_unlock_at(int dfd, const char *name, int fd);
 /* Replace the content of a lock file we hold (its holder's record). */
 int fw_lock_write(int fd, const char *text);
+
+/* "a FIFO", "a symlink", ... for what is not a regular file or directory
+ * in messages ("not a regular file" for anything else). */
+const char *fw_file_type_name(mode_t mode);
 
 uint64_t fw_now_ns(void);	/* CLOCK_MONOTONIC */
 

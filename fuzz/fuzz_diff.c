@@ -24,7 +24,7 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
-#include "../overlay.h"
+#include "../state.h"
 #include "fuzz.h"
 
 #define MAX_OPS 48

@@ -3,7 +3,7 @@
  * what it was given and its answer is self-consistent. */
 #include <errno.h>
 
-#include "../overlay.h"
+#include "../rootfs.h"
 #include "fuzz.h"
 
 static bool same(const struct rootfs_info *a, const struct rootfs_info *b)

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
-/* The pure half of overlay.c, no root needed: rootfs detection on crafted
- * headers (and on real images where the mkfs tools are installed), probing
- * files that are not images, overlay option escaping and its exact overflow
- * boundary, state paths, and the classification of upper entries. */
+/* The pure halves of rootfs.c, overlay.c and state.c, no root needed:
+ * rootfs detection on crafted headers (and on real images where the mkfs
+ * tools are installed), probing files that are not images, overlay option
+ * escaping and its exact overflow boundary, state paths, and the
+ * classification of upper entries. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -19,6 +20,8 @@
 #include <unistd.h>
 
 #include "overlay.h"
+#include "rootfs.h"
+#include "state.h"
 
 /* ---- crafted headers ---- */
 

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
-/* The applying half of overlay.c on real images: needs root (tests skip,
- * saying so, otherwise; the lock and state dir checks run for anyone).
+/* The applying halves of rootfs.c, overlay.c and state.c on real images:
+ * needs root (tests skip, saying so, otherwise; the lock and state dir
+ * checks run for anyone).
  *
  * Mounting happens in forked children that first unshare(CLONE_NEWNS) and
  * make / MS_REC|MS_PRIVATE, so nothing reaches the host's mount table: the
@@ -30,6 +31,8 @@
 
 #include "fault.h"
 #include "overlay.h"
+#include "rootfs.h"
+#include "state.h"
 
 static char tmp[64];		/* mktemp -d /tmp/fwt.XXXXXX */
 static bool images_ok;

@@ -1,0 +1,117 @@
+/* SPDX-License-Identifier: MIT */
+/* The instance's state: its directory (upper/, work/, lock, and the record
+ * of the rootfs last run there), the locks that let one run use it at a
+ * time, --reset, and the diff of the runs so far (--diff).
+ *
+ * Pure half (no root, unit-tested): state_paths(), state_same_boot(),
+ * diff_classify(), diff_letter().
+ * Applying half: state_prepare(), state_lock(), state_reset(),
+ * instance_lock(), diff_walk() and the rest. */
+#ifndef FWRUN_STATE_H
+#define FWRUN_STATE_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "rundir.h"
+#include "util.h"
+
+/* The instance's state directory. */
+struct state_paths {
+	char dir[PATH_MAX];	/* --state-dir or /var/lib/fwrun/NAME */
+	char upper[PATH_MAX];	/* dir/upper */
+	char work[PATH_MAX];	/* dir/work */
+	char lock[PATH_MAX];	/* dir/lock */
+	char rootfs[PATH_MAX];	/* dir/rootfs: the image last run here, for --diff */
+};
+
+#define FWRUN_STATE_ROOT "/var/lib/fwrun"
+
+/* Build the paths; state_dir may be NULL (then FWRUN_STATE_ROOT/name).
+ * Returns 0 or -ENAMETOOLONG. */
+int state_paths(struct state_paths *p, const char *state_dir, const char *name);
+
+/* Create dir (0700, parents as needed), upper/ and work/; refuse a state dir
+ * or upper/work that is a symlink or not a directory. */
+int state_prepare(const struct state_paths *p, struct fw_error *e);
+
+/* Take the instance lock (flock on dir/lock, O_NOFOLLOW|O_CLOEXEC; our pid
+ * and the host's boot id written in it). Returns the lock fd to keep open for
+ * the run; -EBUSY when another fwrun holds it (e->subject names the state
+ * dir, e->hint its pid).
+ * With the lock held, it removes the kernel's scratch dir work/work and in
+ * it the last run's volatile marker (see overlay_options()). Removing the
+ * marker is safe when that run was in this boot:
+ * nothing the host has not written yet can have been lost. *earlier_boot is
+ * set when the marker was left in an earlier boot: if the host crashed then,
+ * the end of that run's writes may be missing; the caller says so. */
+int state_lock(const struct state_paths *p, bool *earlier_boot, struct fw_error *e);
+
+/* Remove work/work and the volatile marker in it that a run's overlay left
+ * (a restart within this run: nothing can have been lost). Call it with the
+ * lock held. */
+int state_clear_workdir(const struct state_paths *p, struct fw_error *e);
+
+/* The last run's record in a lock ("PID BOOT_ID\n"): is it from boot? */
+bool state_same_boot(const char *record, const char *boot);
+
+/* One instance name runs once at a time, whatever its state dir (and with
+ * --ephemeral too): a lock per name in FWRUN_INSTANCE_DIR, held for the run.
+ * Returns the fd, or -EBUSY naming the holder's pid in the hint. The caller
+ * has made /run/fwrun. */
+int instance_lock(const char *name, struct fw_error *e);
+/* Release it and remove its file: a run leaves nothing in /run/fwrun. */
+void instance_unlock(const char *name, int fd);
+
+/* Empty upper/ and work/ (never following symlinks, not crossing mounts:
+ * a mount found below them is an error, EBUSY). Call it with the lock held.
+ * A missing upper/ or work/ is already empty. */
+int state_reset(const struct state_paths *p, struct fw_error *e);
+
+/* Is path (which may not exist yet) inside the directory dir? Resolved
+ * through the nearest existing ancestor of path, so symlinks cannot hide it:
+ * a state dir inside a --rootfs directory would change the firmware tree. */
+bool state_path_within(const char *path, const char *dir);
+
+/* The rootfs last run with this state (dir/rootfs, an absolute path) into
+ * buf, for --diff. 0, or -errno (-ENODATA: the record is empty). */
+int state_read_rootfs(const struct state_paths *p, char *buf, size_t size);
+
+/* Record rootfs (made absolute) in dir/rootfs for --diff, written to
+ * dir/rootfs.tmp and renamed over it, and only when it changed. Best
+ * effort: without the record, --diff asks for --rootfs. Call it with the
+ * lock held. */
+void state_record_rootfs(const struct state_paths *p, const char *rootfs);
+
+/* --diff */
+enum diff_change {
+	DIFF_NONE = 0,		/* an upper dir that only holds changes below it */
+	DIFF_ADDED,
+	DIFF_MODIFIED,
+	DIFF_DELETED,		/* whiteout, or a lower entry hidden by an opaque dir */
+	DIFF_OPAQUE,		/* a dir deleted and made anew: listed as modified,
+				 * its lower children not in upper as deleted */
+};
+
+/* Classify one upper entry. A whiteout is a char device 0/0 (diff_walk()
+ * passes an empty file carrying the trusted.overlay.whiteout xattr as one);
+ * over nothing in lower it changes nothing (DIFF_NONE). opaque:
+ * trusted.overlay.opaque = "y"; in_lower: the same path exists in lower. */
+enum diff_change diff_classify(mode_t mode, dev_t rdev, bool opaque, bool in_lower);
+
+/* Walk upper (physical, one file system) and call cb for every change,
+ * with paths relative to the firmware's root ("/etc/passwd"), sorted by
+ * strcmp. cb gets DIFF_ADDED, DIFF_MODIFIED (also for opaque dirs and a
+ * chmod/chown of a lower dir) or DIFF_DELETED; a nonzero return stops the
+ * walk (a negative one is returned). lower may be NULL (then every
+ * non-whiteout entry counts as added, every whiteout as deleted). */
+typedef int (*diff_cb)(enum diff_change change, const char *path, void *userdata);
+int diff_walk(const char *upper, const char *lower, diff_cb cb, void *userdata,
+	      struct fw_error *e);
+
+/* 'A', 'M', 'D' */
+char diff_letter(enum diff_change change);
+
+#endif
