@@ -553,6 +553,31 @@ static int setup_step_done(enum fw_step step, void *data)
 	return 0;
 }
 
+/* Pid 1 has exec'd INIT, or failed before: tell the supervisor (with the
+ * times of pid 1's own steps for -v) and, once INIT runs, go back to the
+ * host namespaces, where this thread waits until the init is reaped. */
+static int init_spawned(struct child *c, pid_t pid)
+{
+	int sock = c->ns->setup_sock;
+
+	if (c->ns->plan->report_steps) {
+		if (c->init_started_ns)
+			send_msg_at(sock, MSG_STEP, STEP_FORK_INIT, 0, NULL, c->init_started_ns);
+		if (c->init_ready_ns)
+			send_msg_at(sock, MSG_STEP, STEP_INIT_SETUP, 0, NULL, c->init_ready_ns);
+	}
+	if (c->init_failed != STEP_NONE) {
+		send_msg(sock, MSG_ERROR, c->init_failed, pid, &c->e);
+		return -1;
+	}
+	if (go_home(c->ns->home, &c->e) < 0) {
+		send_msg(sock, MSG_ERROR, STEP_FORK_INIT, pid, &c->e);
+		return -1;
+	}
+	send_msg(sock, MSG_SPAWNED, STEP_EXEC, pid, NULL);
+	return 0;
+}
+
 /* Everything up to pid 1 running INIT: 0 once it does (SPAWNED sent, the
  * thread back in the host namespaces), -1 when a step failed (reported) or
  * the supervisor stopped talking. */
@@ -626,22 +651,7 @@ static int setup(const struct ns_instance *ns)
 		fw_fail(&c.e, (int)-pid, "fork", plan->argv[0]);
 		return child_fail(&c, STEP_FORK_INIT);
 	}
-	if (plan->report_steps) {
-		if (c.init_started_ns)
-			send_msg_at(sock, MSG_STEP, STEP_FORK_INIT, 0, NULL, c.init_started_ns);
-		if (c.init_ready_ns)
-			send_msg_at(sock, MSG_STEP, STEP_INIT_SETUP, 0, NULL, c.init_ready_ns);
-	}
-	if (c.init_failed != STEP_NONE) {
-		send_msg(sock, MSG_ERROR, c.init_failed, pid, &c.e);
-		return -1;
-	}
-	if (go_home(ns->home, &c.e) < 0) {
-		send_msg(sock, MSG_ERROR, STEP_FORK_INIT, pid, &c.e);
-		return -1;
-	}
-	send_msg(sock, MSG_SPAWNED, STEP_EXEC, pid, NULL);
-	return 0;
+	return init_spawned(&c, pid);
 }
 
 static void *setup_thread(void *arg)

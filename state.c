@@ -541,6 +541,41 @@ static int diff_hidden(struct diff_ctx *c, int ufd, int lfd, const char *rel)
 	return r;
 }
 
+/* What upper entry name (st: its lstat) says, against lower (lfd, or -1):
+ * *lst gets the lower entry's lstat and *in_lower whether there is one. */
+static enum diff_change diff_entry(const struct diff_ctx *c, int ufd, int lfd, const char *name,
+				   const struct stat *st, bool hidden, struct stat *lst,
+				   bool *in_lower)
+{
+	mode_t mode = st->st_mode;
+	dev_t rdev = st->st_rdev;
+
+	/* Newer overlayfs can also mark a whiteout with an xattr on an
+	 * empty regular file: read it as the 0/0 device it stands for. */
+	if (S_ISREG(mode) && st->st_size == 0 &&
+	    has_xattr(ufd, name, false, "trusted.overlay.whiteout", NULL)) {
+		mode = S_IFCHR;
+		rdev = makedev(0, 0);
+	}
+	bool whiteout = S_ISCHR(mode) && rdev == makedev(0, 0);
+	*in_lower = lfd >= 0 && fstatat(lfd, name, lst, AT_SYMLINK_NOFOLLOW) == 0;
+	if (whiteout && !c->have_lower)
+		*in_lower = true;	/* cannot check: trust the whiteout */
+	bool is_dir = S_ISDIR(mode);
+	bool opaque = is_dir && has_xattr(ufd, name, true, "trusted.overlay.opaque", "y");
+	/* Below an opaque dir, a lower dir is hidden whole; a dir over a
+	 * lower non-dir replaced it, whatever its xattrs say. */
+	if (is_dir && *in_lower && (hidden || !S_ISDIR(lst->st_mode)))
+		opaque = true;
+
+	enum diff_change ch = diff_classify(mode, rdev, opaque, *in_lower);
+	if (ch == DIFF_NONE && is_dir && *in_lower &&
+	    ((lst->st_mode ^ st->st_mode) & 07777 || lst->st_uid != st->st_uid ||
+	     lst->st_gid != st->st_gid))
+		ch = DIFF_MODIFIED;	/* chmod/chown of a lower dir */
+	return ch;
+}
+
 /* ufd: a directory of upper; lfd: the same directory in lower or -1;
  * rel: its path in the firmware ("" for the root); hidden: an ancestor is
  * opaque, so lower entries below count as replaced, not merged. */
@@ -575,31 +610,8 @@ static int diff_dir(struct diff_ctx *c, int ufd, int lfd, const char *rel, bool 
 		if (S_ISDIR(st.st_mode) && is_mount_root(ufd, name, c->dev))
 			continue;	/* another file system mounted here: not ours */
 
-		mode_t mode = st.st_mode;
-		dev_t rdev = st.st_rdev;
-		/* Newer overlayfs can also mark a whiteout with an xattr on an
-		 * empty regular file: read it as the 0/0 device it stands for. */
-		if (S_ISREG(mode) && st.st_size == 0 &&
-		    has_xattr(ufd, name, false, "trusted.overlay.whiteout", NULL)) {
-			mode = S_IFCHR;
-			rdev = makedev(0, 0);
-		}
-		bool whiteout = S_ISCHR(mode) && rdev == makedev(0, 0);
-		bool in_lower = lfd >= 0 && fstatat(lfd, name, &lst, AT_SYMLINK_NOFOLLOW) == 0;
-		if (whiteout && !c->have_lower)
-			in_lower = true;	/* cannot check: trust the whiteout */
-		bool is_dir = S_ISDIR(mode);
-		bool opaque = is_dir && has_xattr(ufd, name, true, "trusted.overlay.opaque", "y");
-		/* Below an opaque dir, a lower dir is hidden whole; a dir over a
-		 * lower non-dir replaced it, whatever its xattrs say. */
-		if (is_dir && in_lower && (hidden || !S_ISDIR(lst.st_mode)))
-			opaque = true;
-
-		enum diff_change ch = diff_classify(mode, rdev, opaque, in_lower);
-		if (ch == DIFF_NONE && is_dir && in_lower &&
-		    ((lst.st_mode ^ st.st_mode) & 07777 || lst.st_uid != st.st_uid ||
-		     lst.st_gid != st.st_gid))
-			ch = DIFF_MODIFIED;	/* chmod/chown of a lower dir */
+		bool in_lower, is_dir = S_ISDIR(st.st_mode);
+		enum diff_change ch = diff_entry(c, ufd, lfd, name, &st, hidden, &lst, &in_lower);
 		if (ch != DIFF_NONE &&
 		    (r = diff_add(c, ch == DIFF_OPAQUE ? DIFF_MODIFIED : ch, child)) < 0)
 			break;
