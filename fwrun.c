@@ -325,11 +325,10 @@ enum fwrun_parse_result fwrun_parse(struct fwrun_opts *o, int argc, char **argv,
 			o->diff = true;
 			break;
 		case OPT_DRY_RUN:
-			if (optarg && strcmp(optarg, "text") && strcmp(optarg, "json"))
+			if (plan_parse_format(optarg, &o->dry_run_json) < 0)
 				return usage_error(e, "option --dry-run", optarg,
 						   "use text or json");
 			o->dry_run = true;
-			o->dry_run_json = optarg && !strcmp(optarg, "json");
 			break;
 		case OPT_APPARMOR:
 			if (aa_mode_parse(optarg, &o->apparmor) < 0)

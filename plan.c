@@ -82,6 +82,12 @@ void plan_free(struct fwrun_plan *p)
 
 /* ---- --dry-run as text ---- */
 
+int plan_parse_format(const char *format, bool *json)
+{
+	*json = format && strcmp(format, "json") == 0;
+	return !format || *json || strcmp(format, "text") == 0 ? 0 : -EINVAL;
+}
+
 static void print_net_text(FILE *f, const struct net_spec *n, const char *name)
 {
 	char a[64], h[64], vh[IFNAMSIZ];

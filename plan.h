@@ -82,6 +82,10 @@ int plan_build(struct fwrun_plan *p, const struct fwrun_opts *o, const struct fw
 	       struct fw_error *e);
 void plan_free(struct fwrun_plan *p);
 
+/* --dry-run[=FORMAT]: FORMAT NULL or "text" (*json false), "json" (true);
+ * -EINVAL for anything else. */
+int plan_parse_format(const char *format, bool *json);
+
 /* --dry-run: the plan as text (one "key: value" line a fact, as fwrun(8)
  * shows) or as one JSON object (--dry-run=json). 0, or -EIO when f fails. */
 int plan_print_text(FILE *f, const struct fwrun_plan *p);

@@ -207,7 +207,7 @@ static void test_borrow_and_give_back(void **state)
 	int ns = new_netns();
 
 	state_of(&p, X("fwtnone"), false, X("fwtnt0:fwtnin0:10.9.0.2/24"),
-		 X("fwtnva:fwtnin1:fd00:9::2/64"), NULL);
+		 X("fwtnva:fwtnin1:fd00:9::2/64"), (const char *)NULL);
 	run_ok(net_validate(&p, &e), &e);
 	assert_true(p.links[0].host_flags & IFF_UP);
 	assert_false(p.links[1].host_flags & IFF_UP);
@@ -245,7 +245,7 @@ static void test_missing_tap(void **state)
 	(void)state;
 	need_root();
 	int ns = new_netns();
-	state_of(&p, X("fwtntwo"), false, X("fwtnnew0:eth7"), NULL);
+	state_of(&p, X("fwtntwo"), false, X("fwtnnew0:eth7"), (const char *)NULL);
 	run_ok(net_validate(&p, &e), &e);
 	assert_int_equal(p.links[0].host_ifindex, 0);
 	run_ok(net_prepare(&p, &e), &e);
@@ -272,7 +272,7 @@ static void test_missing_tap(void **state)
 	close(ns);
 
 	/* created, then failed before the move */
-	state_of(&p, X("fwtntwo"), false, X("fwtnnew1"), NULL);
+	state_of(&p, X("fwtntwo"), false, X("fwtnnew1"), (const char *)NULL);
 	run_ok(net_validate(&p, &e), &e);
 	run_ok(net_prepare(&p, &e), &e);
 	assert_int_equal(sh("ip link show fwtnnew1 >/dev/null"), 0);
@@ -291,7 +291,7 @@ static void test_veth(void **state)
 	(void)state;
 	need_root();
 	int ns = new_netns(), ns2 = new_netns();
-	state_of(&p, X("fwtnveth"), true, NULL);
+	state_of(&p, X("fwtnveth"), true, (const char *)NULL);
 	run_ok(net_validate(&p, &e), &e);
 	assert_string_equal(p.veth_host_name, X("fw-fwtnveth"));
 	run_ok(net_prepare(&p, &e), &e);
@@ -299,7 +299,7 @@ static void test_veth(void **state)
 	run_ok(net_move_in(&p, ns, &e), &e);
 	run_ok(net_inside(&p, ns, &e), &e);
 
-	state_of(&q, X("fwtnveth-second-long"), true, NULL);
+	state_of(&q, X("fwtnveth-second-long"), true, (const char *)NULL);
 	run_ok(net_validate(&q, &e), &e);
 	run_ok(net_prepare(&q, &e), &e);
 	assert_int_not_equal(q.veth_n, p.veth_n);
@@ -309,7 +309,7 @@ static void test_veth(void **state)
 
 	/* another run may not borrow a running instance's host end */
 	struct net_state r;
-	state_of(&r, X("fwtnthief"), false, X("fw-fwtnveth"), NULL);
+	state_of(&r, X("fwtnthief"), false, X("fw-fwtnveth"), (const char *)NULL);
 	assert_int_equal(net_validate(&r, &e), -EBUSY);
 	assert_non_null(strstr(e.hint, X("'fwtnveth'")));
 	net_restore(&r, -1, &e);
@@ -345,7 +345,7 @@ static void test_veth(void **state)
 		assert_false(!strncmp(rec, mine, strlen(mine)));
 	}
 	assert_int_equal(p.veth_lock_fd, -1);
-	state_of(&q, X("fwtnveth"), true, NULL);
+	state_of(&q, X("fwtnveth"), true, (const char *)NULL);
 	run_ok(net_validate(&q, &e), &e);
 	run_ok(net_prepare(&q, &e), &e);
 	assert_true(q.veth_n >= 0);
@@ -366,11 +366,11 @@ static void test_refusals(void **state)
 	int ns = new_netns();
 
 	/* in use by another running instance */
-	state_of(&p, X("fwtnbusy1"), false, X("fwtnb0"), NULL);
+	state_of(&p, X("fwtnbusy1"), false, X("fwtnb0"), (const char *)NULL);
 	run_ok(net_validate(&p, &e), &e);
 	run_ok(net_prepare(&p, &e), &e);
 	run_ok(net_move_in(&p, ns, &e), &e);
-	state_of(&q, X("fwtnbusy2"), false, X("fwtnb0"), NULL);
+	state_of(&q, X("fwtnbusy2"), false, X("fwtnb0"), (const char *)NULL);
 	assert_int_equal(net_validate(&q, &e), -EBUSY);
 	assert_string_equal(e.subject, X("fwtnb0"));
 	assert_non_null(strstr(e.hint, X("fwtnbusy1")));
@@ -380,7 +380,7 @@ static void test_refusals(void **state)
 	/* the host's default-route interface: refused, and untouched */
 	FILE *f = popen("ip route show default | sed -n 's/.* dev \\([^ ]*\\).*/\\1/p' | head -1", "r");
 	if (f && fscanf(f, "%15s", dev) == 1) {
-		state_of(&p, X("fwtndef"), false, dev, NULL);
+		state_of(&p, X("fwtndef"), false, dev, (const char *)NULL);
 		assert_int_equal(net_validate(&p, &e), -EPERM);
 		assert_string_equal(e.subject, dev);
 		assert_non_null(strstr(e.hint, "--force-default-route"));
@@ -393,7 +393,7 @@ static void test_refusals(void **state)
 		pclose(f);
 
 	/* lo cannot be borrowed */
-	state_of(&p, X("fwtnlo"), false, X("lo:fwtnlo"), NULL);
+	state_of(&p, X("fwtnlo"), false, X("lo:fwtnlo"), (const char *)NULL);
 	assert_int_equal(net_validate(&p, &e), -EINVAL);
 	run_ok(net_restore(&p, -1, &e), &e);
 	close(ns);
@@ -415,7 +415,7 @@ static void test_killed(void **state)
 	assert_true(pid >= 0);
 	if (pid == 0) {
 		int ns = new_netns();
-		state_of(&p, X("fwtnkilled"), false, X("fwtnk0"), NULL);
+		state_of(&p, X("fwtnkilled"), false, X("fwtnk0"), (const char *)NULL);
 		if (net_validate(&p, &e) < 0 || net_prepare(&p, &e) < 0 ||
 		    net_move_in(&p, ns, &e) < 0)
 			_exit(1);
@@ -431,13 +431,13 @@ static void test_killed(void **state)
 	kill(pid, SIGKILL);
 	waitpid(pid, NULL, 0);
 
-	state_of(&p, X("fwtnnext"), false, X("fwtnk0"), NULL);
+	state_of(&p, X("fwtnnext"), false, X("fwtnk0"), (const char *)NULL);
 	assert_int_equal(net_validate(&p, &e), -ENODEV);
 	assert_string_equal(e.subject, X("fwtnk0"));
 	assert_non_null(strstr(e.hint, "killed"));
 	net_restore(&p, -1, &e);
 	/* said once: the next run goes on and makes a tap */
-	state_of(&p, X("fwtnnext"), false, X("fwtnk0"), NULL);
+	state_of(&p, X("fwtnnext"), false, X("fwtnk0"), (const char *)NULL);
 	run_ok(net_validate(&p, &e), &e);
 	assert_int_equal(p.links[0].host_ifindex, 0);
 	run_ok(net_restore(&p, -1, &e), &e);
@@ -462,7 +462,7 @@ static void test_frame_path(void **state)
 	assert_int_equal(ioctl(tfd, TUNSETIFF, &ifr), 0);
 	int ns = new_netns();
 
-	state_of(&p, X("fwtnframe"), false, X("fwtnfp0:eth1:10.9.7.2/24"), NULL);
+	state_of(&p, X("fwtnframe"), false, X("fwtnfp0:eth1:10.9.7.2/24"), (const char *)NULL);
 	run_ok(net_validate(&p, &e), &e);
 	assert_false(p.links[0].created);
 	run_ok(net_prepare(&p, &e), &e);

@@ -185,6 +185,21 @@ static void dry_run_json(void **state)
 	free(out);
 }
 
+static void dry_run_formats(void **state)
+{
+	bool json = true;
+	(void)state;
+
+	assert_int_equal(plan_parse_format(NULL, &json), 0);
+	assert_false(json);
+	assert_int_equal(plan_parse_format("text", &json), 0);
+	assert_false(json);
+	assert_int_equal(plan_parse_format("json", &json), 0);
+	assert_true(json);
+	assert_int_equal(plan_parse_format("JSON", &json), -EINVAL);
+	assert_int_equal(plan_parse_format("", &json), -EINVAL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -194,6 +209,7 @@ int main(void)
 		cmocka_unit_test(plan_refuses_state_in_rootfs),
 		cmocka_unit_test(dry_run_text),
 		cmocka_unit_test(dry_run_json),
+		cmocka_unit_test(dry_run_formats),
 	};
 	int r = cmocka_run_group_tests_name("plan", tests, NULL, NULL);
 	plan_free(&plan);
