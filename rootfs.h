@@ -58,8 +58,10 @@ int rootfs_probe(const char *path, struct rootfs_info *info, struct fw_error *e)
 int loop_attach(int image_fd, char *devpath, size_t devpath_size, struct fw_error *e);
 
 /* How long loop_attach() goes on while others take the devices it tries:
- * part of what bounds a start (fwrun(8)). */
-#define LOOP_ATTACH_TIMEOUT_NS (10ULL * 1000 * 1000 * 1000)
+ * part of what bounds a start (fwrun(8)). With 500 runs started at once on
+ * 2 CPUs the slowest took 7 s to attach and mount (bench/herd): a busy host
+ * must not fail a start, a stuck one is reported. */
+#define LOOP_ATTACH_TIMEOUT_NS (30ULL * 1000 * 1000 * 1000)
 
 /* The calls loop_attach() makes on the loop devices, in a table so that a
  * unit test can put a control device in their place on which every attach
