@@ -257,10 +257,6 @@ int rootfs_probe(const char *path, struct rootfs_info *info, struct fw_error *e)
 	return fw_take_fd(&fd);
 }
 
-/* Each round one of the processes racing for the same free device wins,
- * so this bounds the number of concurrent attachers we outlast. */
-#define LOOP_ATTACH_TRIES 32
-
 /* LOOP_SET_FD + LOOP_SET_STATUS64, for kernels before 5.8. The device is
  * read-only because the backing fd is. Returns 0, -EBUSY (taken: try another
  * device) or another -errno. */
@@ -281,61 +277,197 @@ static int loop_attach_legacy(int loop_fd, int image_fd, const struct loop_info6
 	}
 }
 
+/* Losers of a race for the lowest free device take one at random among
+ * the next spread indices above it, spread doubling with each loss: a herd
+ * of N racers is spread over distinct devices in about log2(N / 8) rounds. */
+#define LOOP_SPREAD_MIN 8
+#define LOOP_SPREAD_MAX 1024
+/* Where no device can be added (LOOP_CTL_ADD refused), losers wait a random
+ * time below 100 us << losses, at most 20 ms, and ask again. */
+#define LOOP_BACKOFF_BASE_NS (100ULL * 1000)
+#define LOOP_BACKOFF_MAX_NS (20ULL * 1000 * 1000)
+
+static uint64_t next_random(uint64_t *x)
+{
+	/* xorshift64: spreading racers needs no better */
+	*x ^= *x << 13;
+	*x ^= *x >> 7;
+	*x ^= *x << 17;
+	return *x;
+}
+
+int loop_claim(const struct loop_ops *ops, void *ctx, uint64_t deadline_ns, uint64_t seed,
+	       int *nr_out, enum loop_stage *stage)
+{
+	uint64_t rnd = seed ? seed : 1;
+	uint64_t spread = LOOP_SPREAD_MIN;
+	bool can_add = true;
+	int base = -1, losses = 0, r;
+
+	for (;;) {
+		int nr;
+		if (losses == 0 || !can_add) {
+			*stage = LOOP_FIND;
+			if ((nr = base = ops->get_free(ctx)) < 0)
+				return nr;
+		} else {
+			/* Lost the lowest free device to others: the herd is
+			 * there. Take one beyond it, made if missing. */
+			nr = base + 1 + (int)(next_random(&rnd) % spread);
+			if (spread < LOOP_SPREAD_MAX)
+				spread *= 2;
+		}
+		*nr_out = nr;
+		*stage = LOOP_OPEN;
+		int fd = ops->open(ctx, nr);
+		if ((fd == -ENOENT || fd == -ENXIO) && losses > 0 && can_add) {
+			r = ops->add(ctx, nr);
+			if (r >= 0 || r == -EEXIST)
+				fd = ops->open(ctx, nr);
+			else
+				can_add = false;	/* not here: back off instead */
+		}
+		if (fd >= 0) {
+			*stage = LOOP_ATTACH;
+			r = ops->configure(ctx, fd);
+			if (r == 0)
+				return fd;
+			ops->close(ctx, fd);
+			if (r != -EBUSY)
+				return r;	/* not a race: no use trying again */
+		} else if (fd == -ENOENT || fd == -ENXIO) {
+			/* Removed (LOOP_CTL_REMOVE), or its node not there yet. */
+			r = fd;
+		} else {
+			return fd;
+		}
+
+		losses++;
+		uint64_t now = ops->now_ns(ctx);
+		if (now >= deadline_ns) {
+			*stage = LOOP_ATTACH;
+			return r;
+		}
+		if (!can_add) {
+			uint64_t cap = LOOP_BACKOFF_BASE_NS << (losses < 8 ? losses : 8);
+			if (cap > LOOP_BACKOFF_MAX_NS)
+				cap = LOOP_BACKOFF_MAX_NS;
+			uint64_t ns = 1 + next_random(&rnd) % cap;
+			ops->sleep_ns(ctx, ns < deadline_ns - now ? ns : deadline_ns - now);
+		}
+	}
+}
+
+/* The real control device, and the image to attach. */
+struct loop_sys {
+	int ctl;			/* /dev/loop-control */
+	int image_fd;
+	bool legacy;			/* no LOOP_CONFIGURE: kernel < 5.8 */
+	struct loop_config cfg;
+};
+
+static int sys_get_free(void *ctx)
+{
+	struct loop_sys *s = ctx;
+	int nr = ioctl(s->ctl, LOOP_CTL_GET_FREE);
+	return nr < 0 ? -errno : nr;
+}
+
+static int sys_add(void *ctx, int nr)
+{
+	struct loop_sys *s = ctx;
+	int r = ioctl(s->ctl, LOOP_CTL_ADD, nr);
+	return r < 0 ? -errno : r;
+}
+
+static int sys_open(void *ctx, int nr)
+{
+	char path[32];
+	(void)ctx;
+
+	snprintf(path, sizeof(path), "/dev/loop%d", nr);
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	return fd < 0 ? -errno : fd;
+}
+
+static int sys_configure(void *ctx, int fd)
+{
+	struct loop_sys *s = ctx;
+
+	if (!s->legacy) {
+		if (!FW_FAULT(LOOP_ATTACH) && ioctl(fd, LOOP_CONFIGURE, &s->cfg) == 0)
+			return 0;
+		if (errno != EINVAL && errno != ENOTTY)
+			return -errno;	/* EBUSY: another process took it first */
+		s->legacy = true;
+	}
+	return loop_attach_legacy(fd, s->image_fd, &s->cfg.info);
+}
+
+static void sys_close(void *ctx, int fd)
+{
+	(void)ctx;
+	close(fd);
+}
+
+static uint64_t sys_now_ns(void *ctx)
+{
+	(void)ctx;
+	return fw_now_ns();
+}
+
+static void sys_sleep_ns(void *ctx, uint64_t ns)
+{
+	(void)ctx;
+	nanosleep(&(struct timespec){ .tv_sec = (time_t)(ns / 1000000000),
+				      .tv_nsec = (long)(ns % 1000000000) }, NULL);
+}
+
+static const struct loop_ops loop_sys_ops = {
+	.get_free = sys_get_free, .add = sys_add, .open = sys_open,
+	.configure = sys_configure, .close = sys_close,
+	.now_ns = sys_now_ns, .sleep_ns = sys_sleep_ns,
+};
+
 int loop_attach(int image_fd, char *devpath, size_t devpath_size, struct fw_error *e)
 {
-	struct loop_config cfg = { .fd = (uint32_t)image_fd };
+	struct loop_sys s = { .image_fd = image_fd };	/* legacy: loop-attach:EINVAL in tests */
 	char self[64];
 
-	cfg.info.lo_flags = LO_FLAGS_READ_ONLY | LO_FLAGS_AUTOCLEAR;
+	s.cfg.fd = (uint32_t)image_fd;
+	s.cfg.info.lo_flags = LO_FLAGS_READ_ONLY | LO_FLAGS_AUTOCLEAR;
 	/* What losetup -a shows: the image's path, as far as it fits. */
 	snprintf(self, sizeof(self), "/proc/self/fd/%d", image_fd);
-	ssize_t n = readlink(self, (char *)cfg.info.lo_file_name, LO_NAME_SIZE - 1);
+	ssize_t n = readlink(self, (char *)s.cfg.info.lo_file_name, LO_NAME_SIZE - 1);
 	if (n < 0)
-		cfg.info.lo_file_name[0] = '\0';
+		s.cfg.info.lo_file_name[0] = '\0';
 
 	_cleanup_close_ int ctl = open("/dev/loop-control", O_RDWR | O_CLOEXEC | O_NOCTTY);
 	if (ctl < 0)
 		return fw_fail_hint(e, errno, "open", "/dev/loop-control",
 				    errno == ENOENT ? "is the loop module loaded?" : NULL);
+	s.ctl = ctl;
 
-	bool legacy = false;	/* loop-attach:EINVAL in the test build */
-	int r = -EBUSY;
-	for (int tries = 0; tries < LOOP_ATTACH_TRIES; tries++) {
-		int nr = ioctl(ctl, LOOP_CTL_GET_FREE);
-		if (nr < 0)
-			return fw_fail(e, errno, "find a free loop device with", "/dev/loop-control");
-		if ((size_t)snprintf(devpath, devpath_size, "/dev/loop%d", nr) >= devpath_size)
-			return fw_fail(e, ENAMETOOLONG, "name loop device", "");
-
-		_cleanup_close_ int lfd = open(devpath, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-		if (lfd < 0) {
-			/* Removed (LOOP_CTL_REMOVE) or its node not there yet. */
-			r = -errno;
-			if (errno == ENOENT || errno == ENXIO)
-				continue;
-			return fw_fail(e, errno, "open loop device", devpath);
-		}
-
-		if (!legacy) {
-			if (!FW_FAULT(LOOP_ATTACH) && ioctl(lfd, LOOP_CONFIGURE, &cfg) == 0)
-				return fw_take_fd(&lfd);
-			r = -errno;
-			if (errno == EBUSY)	/* another process took it first */
-				continue;
-			if (errno != EINVAL && errno != ENOTTY)
-				break;
-			legacy = true;	/* no LOOP_CONFIGURE: kernel < 5.8 */
-		}
-		r = loop_attach_legacy(lfd, image_fd, &cfg.info);
-		if (r == 0)
-			return fw_take_fd(&lfd);
-		if (r != -EBUSY)
-			break;
+	uint64_t now = fw_now_ns();
+	enum loop_stage stage;
+	int nr = -1;
+	int fd = loop_claim(&loop_sys_ops, &s, now + LOOP_ATTACH_TIMEOUT_NS,
+			    now ^ (uint64_t)getpid() << 32, &nr, &stage);
+	snprintf(devpath, devpath_size, "/dev/loop%d", nr);
+	if (fd >= 0)
+		return fd;
+	switch (stage) {
+	case LOOP_FIND:
+		return fw_fail(e, fd, "find a free loop device with", "/dev/loop-control");
+	case LOOP_OPEN:
+		return fw_fail(e, fd, "open loop device", devpath);
+	case LOOP_ATTACH:
+		break;
 	}
-	if (r == -EBUSY)
+	if (fd == -EBUSY)
 		return fw_fail_hint(e, EBUSY, "attach loop device", devpath,
 				    "other processes kept taking the free loop devices");
-	return fw_fail(e, -r, "attach loop device", devpath);
+	return fw_fail(e, fd, "attach loop device", devpath);
 }
 
 /* Remount one bind mount read-only, keeping its nosuid/nodev/noexec/atime

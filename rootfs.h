@@ -50,11 +50,49 @@ int rootfs_detect(const unsigned char *buf, size_t len, struct rootfs_info *info
 int rootfs_probe(const char *path, struct rootfs_info *info, struct fw_error *e);
 
 /* Attach an image fd read-only with autoclear to a free loop device:
- * LOOP_CONFIGURE first, LOOP_SET_FD + LOOP_SET_STATUS64 where it is missing,
- * a bounded retry when another process takes the free device first.
+ * LOOP_CONFIGURE first, LOOP_SET_FD + LOOP_SET_STATUS64 where it is missing.
+ * Others attaching at the same time never make it fail: it tries again
+ * (loop_claim()) until LOOP_ATTACH_TIMEOUT_NS has passed.
  * Returns the loop device fd (O_CLOEXEC) and its path in devpath. The device
  * is detached by the kernel when that fd and the mount are gone. */
 int loop_attach(int image_fd, char *devpath, size_t devpath_size, struct fw_error *e);
+
+/* How long loop_attach() goes on while others take the devices it tries:
+ * part of what bounds a start (fwrun(8)). With 500 runs started at once on
+ * 2 CPUs the slowest took 7 s to attach and mount (bench/herd): a busy host
+ * must not fail a start, a stuck one is reported. */
+#define LOOP_ATTACH_TIMEOUT_NS (30ULL * 1000 * 1000 * 1000)
+
+/* The calls loop_attach() makes on the loop devices, in a table so that a
+ * unit test can put a control device in their place on which every attach
+ * races. Each returns what the call does, -errno on failure. */
+struct loop_ops {
+	int (*get_free)(void *ctx);	/* LOOP_CTL_GET_FREE: the lowest free index */
+	int (*add)(void *ctx, int nr);	/* LOOP_CTL_ADD: nr; -EEXIST if there */
+	int (*open)(void *ctx, int nr);	/* /dev/loopNR read-only: an fd */
+	int (*configure)(void *ctx, int fd);	/* attach the image: 0; -EBUSY
+						 * when another took it first */
+	void (*close)(void *ctx, int fd);
+	uint64_t (*now_ns)(void *ctx);	/* CLOCK_MONOTONIC */
+	void (*sleep_ns)(void *ctx, uint64_t ns);
+};
+
+/* Where loop_claim() failed: finding, opening or attaching a device. */
+enum loop_stage { LOOP_FIND, LOOP_OPEN, LOOP_ATTACH };
+
+/* Find a free loop device and attach the image to it (ops->configure).
+ * The lowest free one first (LOOP_CTL_GET_FREE, which every racer is
+ * handed at once); having lost it to another, one at random among the
+ * next few above it, made with LOOP_CTL_ADD where missing, over a range
+ * that doubles with each loss, so that racers spread over devices of their
+ * own. Where no device can be added, it asks for the lowest free one again
+ * after a random pause. A device taken first (EBUSY) or gone (ENOENT,
+ * ENXIO) is no failure until deadline_ns; any other error is. seed spreads
+ * the random choices. Returns the device's fd (its index in *nr), or
+ * -errno with *stage saying where it failed (and *nr the device tried). */
+int loop_claim(const struct loop_ops *ops, void *ctx, uint64_t deadline_ns, uint64_t seed,
+	       int *nr, enum loop_stage *stage);
+
 
 /* Mount the rootfs read-only on target: an image through a fresh loop device
  * (ext3/4 with "noload", never replaying a journal), a directory as a
