@@ -6,6 +6,7 @@
 
 #include <arpa/inet.h>
 #include <ctype.h>
+#include <dirent.h>
 #include <fcntl.h>
 #include <linux/if_link.h>
 #include <linux/if_tun.h>
@@ -196,9 +197,72 @@ int net_veth_default(unsigned n, struct net_addr *host, struct net_addr *fw)
 	memset(fw, 0, sizeof(*fw));
 	host->family = fw->family = AF_INET;
 	host->prefix = fw->prefix = 24;
-	host->u.v4.s_addr = htonl(0x0aca0000u | (n << 8) | 254);
-	fw->u.v4.s_addr = htonl(0x0aca0000u | (n << 8) | 1);
+	uint32_t net = 0x0a000000u | ((NET_VETH_FIRST_A + n / 256) << 16) | ((n % 256) << 8);
+	host->u.v4.s_addr = htonl(net | 254);
+	fw->u.v4.s_addr = htonl(net | 1);
 	return 0;
+}
+
+int net_veth_subnet_of(const struct net_addr *a)
+{
+	if (a->family != AF_INET)
+		return -1;
+	uint32_t v = ntohl(a->u.v4.s_addr);
+	unsigned hi = v >> 24, second = (v >> 16) & 0xff, third = (v >> 8) & 0xff;
+	if (hi != 10 || second < NET_VETH_FIRST_A)
+		return -1;
+	return (int)((second - NET_VETH_FIRST_A) * 256 + third);
+}
+
+static bool bit_get(const uint8_t *map, unsigned n)
+{
+	return map[n / 8] & (1u << (n % 8));
+}
+
+static void bit_set(uint8_t *map, unsigned n)
+{
+	map[n / 8] = (uint8_t)(map[n / 8] | (1u << (n % 8)));
+}
+
+void net_veth_alloc_init(struct net_veth_alloc *a)
+{
+	memset(a, 0, sizeof(*a));
+}
+
+void net_veth_alloc_file(struct net_veth_alloc *a, const char *name)
+{
+	unsigned n = 0;
+	const char *c = name + 5;
+
+	/* "veth-N": N in decimal, no sign, no leading zero, in range */
+	if (strncmp(name, "veth-", 5) || !*c || (c[0] == '0' && c[1]) || strlen(c) > 5)
+		return;
+	for (; *c; c++) {
+		if (*c < '0' || *c > '9')
+			return;
+		n = n * 10 + (unsigned)(*c - '0');
+	}
+	if (n < NET_VETH_SUBNETS)
+		bit_set(a->has_file, n);
+}
+
+void net_veth_alloc_route(struct net_veth_alloc *a, const struct net_addr *dst)
+{
+	int n = net_veth_subnet_of(dst);
+	if (n >= 0 && dst->prefix >= 24)
+		bit_set(a->routed, (unsigned)n);
+}
+
+int net_veth_alloc_next(struct net_veth_alloc *a)
+{
+	for (; a->pass < 2; a->pass++, a->next = 0) {
+		while (a->next < NET_VETH_SUBNETS) {
+			unsigned n = a->next++;
+			if (!bit_get(a->routed, n) && bit_get(a->has_file, n) == (a->pass == 1))
+				return (int)n;
+		}
+	}
+	return -1;
 }
 
 int net_veth_gateway(const struct net_addr *fw, struct net_addr *host)
@@ -470,6 +534,32 @@ int net_req_getroute_dump(void *buf, size_t size, uint32_t seq, int family)
 	if (rtm)
 		rtm->rtm_family = (unsigned char)family;
 	return nl_msg_end(&m);
+}
+
+int net_route_dst(const void *msg, struct net_addr *dst)
+{
+	const struct nlmsghdr *nlh = msg;
+	const struct nlattr *tb[RTA_MAX + 1];
+
+	memset(dst, 0, sizeof(*dst));
+	if (nlh->nlmsg_type != RTM_NEWROUTE ||
+	    nlh->nlmsg_len < NLMSG_HDRLEN + sizeof(struct rtmsg))
+		return 0;
+	const struct rtmsg *rtm = NLMSG_DATA(nlh);
+	size_t alen = rtm->rtm_family == AF_INET ? 4 : rtm->rtm_family == AF_INET6 ? 16 : 0;
+	if (!alen || rtm->rtm_dst_len > alen * 8)
+		return 0;
+	(void)nl_parse(nlh, sizeof(*rtm), tb, RTA_MAX);
+	if (rtm->rtm_dst_len) {
+		/* A prefix without its address, or a short one: not a route
+		 * we can place. */
+		if (!tb[RTA_DST] || nl_attr_len(tb[RTA_DST]) != alen)
+			return 0;
+		memcpy(dst->u.raw, nl_attr_data(tb[RTA_DST]), alen);
+	}
+	dst->family = rtm->rtm_family;
+	dst->prefix = rtm->rtm_dst_len;
+	return 1;
 }
 
 int net_route_default_oifs(const void *msg, int *oifs, size_t max)
@@ -832,7 +922,9 @@ int net_validate(struct net_state *st, struct fw_error *e)
 	r = nl_open(&nl);
 	if (r < 0)
 		return fw_fail(e, r, "open a netlink socket", "NETLINK_ROUTE");
-	r = default_route_oifs(&nl, &routes);
+	/* The default-route check is the --tap's: --veth alone skips it. */
+	routes.n = 0;
+	r = st->spec.ntaps ? default_route_oifs(&nl, &routes) : 0;
 	if (r < 0)
 		return fw_fail(e, r, "read the host's routes", "");
 
@@ -922,6 +1014,71 @@ static int tap_create(const char *name)
 	return 0;
 }
 
+static int route_dst_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct net_addr dst;
+
+	if (net_route_dst(nlh, &dst))
+		net_veth_alloc_route(data, &dst);
+	return 0;
+}
+
+/* What the allocation knows before any lock: the lock files there are
+ * (one directory read) and the host's IPv4 routes, all tables. */
+static int veth_alloc_view(struct nl_sock *nl, struct net_veth_alloc *a, struct fw_error *e)
+{
+	NL_ALIGNED char req[TX_SIZE];
+	struct dirent *de;
+	int r;
+
+	net_veth_alloc_init(a);
+	int dfd = state_dir_open();
+	if (dfd < 0)
+		return fw_fail(e, dfd, "lock", NET_STATE_DIR);
+	DIR *d = fdopendir(dfd);
+	if (!d) {
+		r = -errno;
+		close(dfd);
+		return fw_fail(e, r, "lock", NET_STATE_DIR);
+	}
+	while ((de = readdir(d)))
+		net_veth_alloc_file(a, de->d_name);
+	closedir(d);
+	r = rtnl_talk(nl, req, net_req_getroute_dump(req, sizeof(req), next_seq(), AF_INET),
+		      route_dst_cb, a);
+	return r < 0 ? fw_fail(e, r, "read the host's routes", "") : 0;
+}
+
+/* The lowest default subnet neither another fwrun holds nor the host
+ * routes: its lock taken and our record in it. */
+static int veth_allocate(struct net_state *st, struct nl_sock *nl, struct fw_error *e)
+{
+	struct net_veth_alloc a;
+	char rec[256], name[16];
+	int n, r;
+
+	r = veth_alloc_view(nl, &a, e);
+	if (r < 0)
+		return r;
+	while ((n = net_veth_alloc_next(&a)) >= 0) {
+		snprintf(name, sizeof(name), "veth-%d", n);
+		r = lock_take(name, NULL, 0);
+		if (r == -EBUSY)
+			continue;	/* taken since the directory read */
+		if (r < 0)
+			return fw_fail(e, r, "lock", NET_STATE_DIR);
+		st->veth_lock_fd = r;
+		st->veth_n = n;
+		net_veth_default((unsigned)n, &st->veth_host, &st->veth_fw);
+		snprintf(rec, sizeof(rec), "%ld %s veth 1 0\n", (long)getpid(), st->instance);
+		record_write(r, rec);
+		return 0;
+	}
+	return fw_fail_hint(e, EBUSY, "allocate a --veth subnet", "10.202.0.0-10.255.255.255",
+			    "all its /24 subnets are in use or routed on the host: "
+			    "give --veth=ADDR/PREFIX");
+}
+
 int net_prepare(struct net_state *st, struct fw_error *e)
 {
 	char rec[256];
@@ -935,23 +1092,9 @@ int net_prepare(struct net_state *st, struct fw_error *e)
 		return fw_fail(e, r, "open a netlink socket", "NETLINK_ROUTE");
 
 	if (st->spec.veth && !st->spec.veth_addr_given) {
-		for (unsigned n = 0; n < NET_VETH_SUBNETS && st->veth_lock_fd < 0; n++) {
-			char name[16];
-			snprintf(name, sizeof(name), "veth-%u", n);
-			r = lock_take(name, rec, sizeof(rec));
-			if (r == -EBUSY)
-				continue;
-			if (r < 0)
-				return fw_fail(e, r, "lock", NET_STATE_DIR);
-			st->veth_lock_fd = r;
-			st->veth_n = (int)n;
-			net_veth_default(n, &st->veth_host, &st->veth_fw);
-			snprintf(rec, sizeof(rec), "%ld %s veth 1 0\n", (long)getpid(), st->instance);
-			record_write(r, rec);
-		}
-		if (st->veth_lock_fd < 0)
-			return fw_fail_hint(e, EBUSY, "allocate a --veth subnet", "10.202.0.0/16",
-					    "all 256 are in use: give --veth=ADDR/PREFIX");
+		r = veth_allocate(st, &nl, e);
+		if (r < 0)
+			return r;
 	}
 
 	for (size_t i = 0; i < st->spec.ntaps; i++) {

@@ -48,7 +48,11 @@
 #define NET_MAX_TAPS 16
 #define NET_VETH_INNER "eth0"		/* the firmware end of --veth */
 #define NET_VETH_PREFIX "fw-"		/* host end: fw-NAME, or fw-NAM-hhhhh */
-#define NET_VETH_SUBNETS 256		/* N in 10.202.N.0/24 */
+/* --veth's default subnets: N in 0..NET_VETH_SUBNETS-1 is 10.A.B.0/24 with
+ * A = 202 + N / 256, B = N % 256: firmwared's 10.202.N.0/24 for the first
+ * 256, then on through 10.203.0.0/24 ... 10.255.255.0/24. */
+#define NET_VETH_FIRST_A 202
+#define NET_VETH_SUBNETS ((256 - NET_VETH_FIRST_A) * 256)	/* 13824 */
 /* Per-interface and per-subnet lock files, held for the run. */
 #define NET_STATE_DIR FWRUN_NET_DIR
 
@@ -94,9 +98,37 @@ int net_parse_tap(const char *spec, struct net_tap_spec *t, struct fw_error *e);
  * result would not be a valid interface name. */
 int net_veth_host_name(const char *instance, char out[IFNAMSIZ]);
 
-/* Default --veth addressing for subnet n: host 10.202.n.254/24, firmware
- * 10.202.n.1/24. -EINVAL if n >= NET_VETH_SUBNETS. */
+/* Default --veth addressing for subnet n (see NET_VETH_SUBNETS): host
+ * 10.A.B.254/24, firmware 10.A.B.1/24. -EINVAL if n >= NET_VETH_SUBNETS. */
 int net_veth_default(unsigned n, struct net_addr *host, struct net_addr *fw);
+
+/* The default subnet N that holds the IPv4 address a, or -1. */
+int net_veth_subnet_of(const struct net_addr *a);
+
+/* What the choice of a default --veth subnet knows before it takes a lock:
+ * which N have a lock file in NET_STATE_DIR (held, or left by a killed run)
+ * and which the host routes itself. Candidates come lowest first: those
+ * without a lock file, then those with one (a killed run's is free again);
+ * a routed one never. A herd of runs then mostly takes the first free N
+ * after one directory read rather than one lock attempt per running
+ * instance. */
+struct net_veth_alloc {
+	uint8_t has_file[(NET_VETH_SUBNETS + 7) / 8];
+	uint8_t routed[(NET_VETH_SUBNETS + 7) / 8];
+	unsigned pass, next;
+};
+
+void net_veth_alloc_init(struct net_veth_alloc *a);
+/* A name found in NET_STATE_DIR: "veth-N" marks N as having a lock file;
+ * any other name is ignored. */
+void net_veth_alloc_file(struct net_veth_alloc *a, const char *name);
+/* A route of the host to dst: a default subnet that holds it with a prefix
+ * as long as its own or longer (an address, a network inside it) is never
+ * a candidate. A broader route (a VPN's 10.0.0.0/8, a default route) is
+ * not in the way: the /24 is more specific, as any connected network. */
+void net_veth_alloc_route(struct net_veth_alloc *a, const struct net_addr *dst);
+/* The next N to try, or -1 when none is left. */
+int net_veth_alloc_next(struct net_veth_alloc *a);
 
 /* The host (gateway) address for --veth=ADDR/PREFIX (ADDR is the firmware's):
  * IPv4 the last usable address of the subnet (.254 in a /24), or the first
@@ -189,6 +221,11 @@ int net_req_dellink(void *buf, size_t size, uint32_t seq, int ifindex);
 int net_req_default_route(void *buf, size_t size, uint32_t seq, int ifindex,
 			  const struct net_addr *gw);
 int net_req_getroute_dump(void *buf, size_t size, uint32_t seq, int family);
+
+/* From one RTM_NEWROUTE message of any table: its destination (address and
+ * prefix length; 0.0.0.0/0 or ::/0 for a default route). 1 when filled, 0
+ * for any other message. */
+int net_route_dst(const void *nlh, struct net_addr *dst);
 
 /* From one RTM_NEWROUTE message: if it is a default route of the main table,
  * store its output interfaces (RTA_OIF, multipath next hops) in oifs and

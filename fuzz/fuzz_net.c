@@ -6,7 +6,8 @@
  * Input: NUL-separated strings. The first selects what the rest is:
  * byte 0 % 3 == 0: each string a --tap spec, plus the last one as --veth=;
  *           == 1: each string a CIDR, an interface name, an instance name;
- *           == 2: the bytes after the first are one netlink route message. */
+ *           == 2: the bytes after the first are one netlink route message
+ *                 (its default-route interfaces, its destination). */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <linux/netlink.h>
@@ -148,6 +149,19 @@ static void route(const uint8_t *data, size_t size)
 	nlh->nlmsg_type = RTM_NEWROUTE;
 	int r = net_route_default_oifs(nlh, oifs, FW_ARRAY_SIZE(oifs));
 	FUZZ_ASSERT(r >= 0 && (size_t)r <= FW_ARRAY_SIZE(oifs));
+	/* its destination, as the --veth allocation reads every route */
+	struct net_addr dst;
+	if (net_route_dst(nlh, &dst)) {
+		FUZZ_ASSERT(dst.family == AF_INET || dst.family == AF_INET6);
+		check_addr(&dst);
+		struct net_veth_alloc a;
+		net_veth_alloc_init(&a);
+		net_veth_alloc_route(&a, &dst);
+		int n = net_veth_alloc_next(&a);
+		FUZZ_ASSERT(n >= 0 && n < NET_VETH_SUBNETS);
+	} else {
+		FUZZ_ASSERT(dst.family == 0);
+	}
 	free(nlh);
 }
 

@@ -205,7 +205,30 @@ static void test_veth_addresses(void **state)
 	check_addr(&fw, "10.202.7.1/24");
 	assert_int_equal(net_veth_default(255, &host, &fw), 0);
 	check_addr(&fw, "10.202.255.1/24");
-	assert_int_equal(net_veth_default(256, &host, &fw), -EINVAL);
+	/* past firmwared's 256: on through 10.203.0.0/24 ... 10.255.255.0/24 */
+	assert_int_equal(net_veth_default(256, &host, &fw), 0);
+	check_addr(&host, "10.203.0.254/24");
+	check_addr(&fw, "10.203.0.1/24");
+	assert_int_equal(net_veth_default(257, &host, &fw), 0);
+	check_addr(&fw, "10.203.1.1/24");
+	assert_int_equal(net_veth_default(NET_VETH_SUBNETS - 1, &host, &fw), 0);
+	check_addr(&host, "10.255.255.254/24");
+	check_addr(&fw, "10.255.255.1/24");
+	assert_int_equal(net_veth_default(NET_VETH_SUBNETS, &host, &fw), -EINVAL);
+	assert_int_equal(NET_VETH_SUBNETS, 13824);
+	/* and back */
+	for (unsigned n = 0; n < NET_VETH_SUBNETS; n += 97) {
+		assert_int_equal(net_veth_default(n, &host, &fw), 0);
+		assert_int_equal(net_veth_subnet_of(&host), (int)n);
+		assert_int_equal(net_veth_subnet_of(&fw), (int)n);
+	}
+	struct net_addr x;
+	assert_int_equal(net_parse_cidr("10.201.255.1/24", &x), 0);
+	assert_int_equal(net_veth_subnet_of(&x), -1);
+	assert_int_equal(net_parse_cidr("11.202.0.1/24", &x), 0);
+	assert_int_equal(net_veth_subnet_of(&x), -1);
+	assert_int_equal(net_parse_cidr("::ffff:10.202.0.1/120", &x), 0);
+	assert_int_equal(net_veth_subnet_of(&x), -1);
 
 	static const struct {
 		const char *fw, *gw;
@@ -328,6 +351,88 @@ static void test_spec(void **state)
 	}
 	assert_int_equal(net_spec_add_tap(&p, "tapx", &e), -E2BIG);
 	assert_int_equal(net_spec_check(&p, &e), 0);
+}
+
+static void route_to(struct net_veth_alloc *a, const char *cidr)
+{
+	struct net_addr dst;
+	assert_int_equal(net_parse_cidr(cidr, &dst), 0);
+	net_veth_alloc_route(a, &dst);
+}
+
+/* The order in which a run tries the default subnets. */
+static void test_veth_alloc(void **state)
+{
+	struct net_veth_alloc a;
+
+	(void)state;
+	/* nothing there: 0, 1, 2... every one of them once */
+	net_veth_alloc_init(&a);
+	for (int n = 0; n < NET_VETH_SUBNETS; n++)
+		assert_int_equal(net_veth_alloc_next(&a), n);
+	assert_int_equal(net_veth_alloc_next(&a), -1);
+	assert_int_equal(net_veth_alloc_next(&a), -1);
+
+	/* lock files (held, or left by a killed run): tried after the others */
+	net_veth_alloc_init(&a);
+	net_veth_alloc_file(&a, "veth-0");
+	net_veth_alloc_file(&a, "veth-2");
+	net_veth_alloc_file(&a, "veth-300");
+	net_veth_alloc_file(&a, "veth-13823");
+	/* not ours: ignored */
+	static const char *const other[] = { "veth-", "veth-x", "veth-1x", "veth-01",
+					     "veth--1", "veth-13824", "veth-999999",
+					     "if-veth-1", "Veth-1", "if-fw-drone", ".", ".." };
+	for (size_t i = 0; i < FW_ARRAY_SIZE(other); i++)
+		net_veth_alloc_file(&a, other[i]);
+	assert_int_equal(net_veth_alloc_next(&a), 1);
+	assert_int_equal(net_veth_alloc_next(&a), 3);
+	int n, last = 3, count = 2;
+	while ((n = net_veth_alloc_next(&a)) >= 0 && n > last) {
+		assert_true(n != 300 && n != 13823);
+		last = n;
+		count++;
+	}
+	assert_int_equal(last, NET_VETH_SUBNETS - 2);
+	assert_int_equal(count, NET_VETH_SUBNETS - 4);
+	/* then those with a file, lowest first */
+	assert_int_equal(n, 0);
+	assert_int_equal(net_veth_alloc_next(&a), 2);
+	assert_int_equal(net_veth_alloc_next(&a), 300);
+	assert_int_equal(net_veth_alloc_next(&a), 13823);
+	assert_int_equal(net_veth_alloc_next(&a), -1);
+
+	/* the host's own routes: a network or an address inside a subnet
+	 * takes it out; a broader route does not */
+	net_veth_alloc_init(&a);
+	route_to(&a, "10.202.0.0/24");		/* the same network */
+	route_to(&a, "10.202.1.77/32");		/* an address in it */
+	route_to(&a, "10.202.2.128/25");	/* a part of it */
+	route_to(&a, "10.202.4.0/23");		/* broader: 4 and 5 stay */
+	route_to(&a, "10.0.0.0/8");		/* a VPN's */
+	route_to(&a, "0.0.0.0/0");		/* the default route */
+	route_to(&a, "10.201.3.0/24");		/* outside */
+	route_to(&a, "10.203.0.1/32");		/* 256 */
+	route_to(&a, "fd00::/64");
+	net_veth_alloc_file(&a, "veth-3");
+	assert_int_equal(net_veth_alloc_next(&a), 4);
+	assert_int_equal(net_veth_alloc_next(&a), 5);
+	for (n = 6; n < 256; n++)
+		assert_int_equal(net_veth_alloc_next(&a), n);
+	assert_int_equal(net_veth_alloc_next(&a), 257);	/* 256 routed */
+	while ((n = net_veth_alloc_next(&a)) > 3)
+		;
+	assert_int_equal(n, 3);	/* a file, not routed: tried last */
+	assert_int_equal(net_veth_alloc_next(&a), -1);
+
+	/* everything routed: nothing to try */
+	net_veth_alloc_init(&a);
+	for (int i = 0; i < NET_VETH_SUBNETS; i++) {
+		struct net_addr h, f;
+		net_veth_default((unsigned)i, &h, &f);
+		net_veth_alloc_route(&a, &f);
+	}
+	assert_int_equal(net_veth_alloc_next(&a), -1);
 }
 
 /* --- requests, parsed back */
@@ -553,6 +658,69 @@ static void test_req_veth(void **state)
 		assert_int_equal(net_req_newveth(buf, s, 3, "fw-drone", "eth0", 9), -ENOBUFS);
 }
 
+/* A route as a dump brings it: RTM_NEWROUTE, a destination prefix. */
+static int route_msg(void *buf, size_t size, int family, unsigned dst_len, const char *dst,
+		     size_t dst_bytes)
+{
+	struct nl_msg m;
+	struct rtmsg *rtm = nl_msg_start(&m, buf, size, RTM_NEWROUTE, 0, 1, sizeof(*rtm));
+	unsigned char raw[16];
+
+	assert_non_null(rtm);
+	rtm->rtm_family = (unsigned char)family;
+	rtm->rtm_dst_len = (unsigned char)dst_len;
+	rtm->rtm_table = RT_TABLE_LOCAL;
+	if (dst) {
+		assert_int_equal(inet_pton(family, dst, raw), 1);
+		nl_put(&m, RTA_DST, raw, dst_bytes);
+	}
+	nl_put_u32(&m, RTA_OIF, 3);
+	return nl_msg_end(&m);
+}
+
+static void test_route_dst(void **state)
+{
+	NL_ALIGNED char buf[256];
+	struct net_addr d;
+	char text[64];
+
+	(void)state;
+	/* any table, any type: the destination and its prefix */
+	assert_true(route_msg(buf, sizeof(buf), AF_INET, 24, "10.202.7.0", 4) > 0);
+	assert_int_equal(net_route_dst(buf, &d), 1);
+	assert_true(net_format_cidr(&d, text, sizeof(text)) > 0);
+	assert_string_equal(text, "10.202.7.0/24");
+	assert_true(route_msg(buf, sizeof(buf), AF_INET, 32, "10.203.0.9", 4) > 0);
+	assert_int_equal(net_route_dst(buf, &d), 1);
+	assert_int_equal(net_veth_subnet_of(&d), 256);
+	assert_true(route_msg(buf, sizeof(buf), AF_INET6, 64, "fd00:1::", 16) > 0);
+	assert_int_equal(net_route_dst(buf, &d), 1);
+	assert_true(net_format_cidr(&d, text, sizeof(text)) > 0);
+	assert_string_equal(text, "fd00:1::/64");
+	/* a default route: no RTA_DST */
+	assert_true(route_msg(buf, sizeof(buf), AF_INET, 0, NULL, 0) > 0);
+	assert_int_equal(net_route_dst(buf, &d), 1);
+	assert_int_equal(d.family, AF_INET);
+	assert_int_equal(d.prefix, 0);
+	/* not placeable: a prefix without its address, a short address, a
+	 * prefix too long, another family, another message */
+	assert_true(route_msg(buf, sizeof(buf), AF_INET, 24, NULL, 0) > 0);
+	assert_int_equal(net_route_dst(buf, &d), 0);
+	assert_int_equal(d.family, 0);
+	assert_true(route_msg(buf, sizeof(buf), AF_INET, 24, "10.202.7.0", 3) > 0);
+	assert_int_equal(net_route_dst(buf, &d), 0);
+	assert_true(route_msg(buf, sizeof(buf), AF_INET, 33, "10.202.7.0", 4) > 0);
+	assert_int_equal(net_route_dst(buf, &d), 0);
+	assert_true(route_msg(buf, sizeof(buf), AF_PACKET, 0, NULL, 0) > 0);
+	assert_int_equal(net_route_dst(buf, &d), 0);
+	assert_true(route_msg(buf, sizeof(buf), AF_INET, 24, "10.202.7.0", 4) > 0);
+	((struct nlmsghdr *)buf)->nlmsg_type = RTM_DELROUTE;
+	assert_int_equal(net_route_dst(buf, &d), 0);
+	((struct nlmsghdr *)buf)->nlmsg_type = RTM_NEWROUTE;
+	((struct nlmsghdr *)buf)->nlmsg_len = NLMSG_HDRLEN + 4;	/* cut short */
+	assert_int_equal(net_route_dst(buf, &d), 0);
+}
+
 /* The padding after a string attribute is zero, not whatever the buffer
  * held (the library used before nl.c left it as it was; found by make
  * valgrind: stack bytes went to the kernel). */
@@ -672,10 +840,12 @@ int main(void)
 		cmocka_unit_test(test_veth_name),
 		cmocka_unit_test(test_veth_addresses),
 		cmocka_unit_test(test_spec),
+		cmocka_unit_test(test_veth_alloc),
 		cmocka_unit_test(test_req_getlink_move_up_del),
 		cmocka_unit_test(test_req_addr),
 		cmocka_unit_test(test_req_veth),
 		cmocka_unit_test(test_req_route),
+		cmocka_unit_test(test_route_dst),
 		cmocka_unit_test(test_req_padding),
 		cmocka_unit_test(test_req_small),
 	};
