@@ -9,6 +9,7 @@
 #   make valgrind        the unit tests under valgrind
 #   make hardening       all three, plus check SANITIZE=1 (CI; FUZZ_SECONDS=60)
 #   make install / uninstall   PREFIX=/usr/local DESTDIR=
+#   make deb             the Debian package, in $(B)/deb/ (tools/mkdeb)
 #   V=1 shows the commands, WERROR=1 turns warnings into errors (CI)
 #   make FAULTS=1 B=build-fault   the test build with fault points (fault.h);
 #                        make check builds it in $(B)-fault for t-faults.sh
@@ -17,6 +18,14 @@ PREFIX ?= /usr/local
 SBINDIR ?= $(PREFIX)/sbin
 MANDIR ?= $(PREFIX)/share/man
 BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+
+# The version is written in one place, debian/changelog's top entry (dch -v):
+# --version, the profile's header, the installed man page and the package
+# take it from there (test/integration/t-pkg-build.sh checks all four).
+VERSION := $(shell sed -n '1s/^[^(]*(\([^)]*\)).*/\1/p' debian/changelog)
+ifeq ($(VERSION),)
+$(error cannot read the version from debian/changelog)
+endif
 
 CC ?= cc
 PKG_CONFIG ?= pkg-config
@@ -44,6 +53,7 @@ endif
 CFLAGS ?= -O2 -g
 FW_CFLAGS := -std=gnu11 $(WARN) -D_GNU_SOURCE -D_FORTIFY_SOURCE=2 \
 	-fstack-protector-strong -fPIE $(SAN_FLAGS) $(FAULT_FLAGS) \
+	-DFWRUN_VERSION='"$(VERSION)"' $(CPPFLAGS) \
 	$(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null) $(TEST_CFLAGS)
 FW_LDFLAGS := -pie -Wl,-z,relro,-z,now $(SAN_FLAGS) $(LDFLAGS)
 LIBS := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
@@ -104,7 +114,7 @@ $(B)/libfwrun.a: $(LIB_OBJS)
 	@echo "  AR      $@"
 	$(Q)rm -f $@ && $(AR) rcs $@ $^
 
-$(B)/%.o: %.c $(wildcard *.h) | $(B)
+$(B)/%.o: %.c $(wildcard *.h) debian/changelog | $(B)
 	@echo "  CC      $<"
 	$(Q)$(CC) $(FW_CFLAGS) $(CFLAGS) -MMD -c -o $@ $<
 
@@ -142,12 +152,13 @@ FUZZ_CC ?= clang
 FB ?= $(B)/fuzz
 FUZZ_SECONDS ?= 10
 FUZZ_CFLAGS := -std=gnu11 -D_GNU_SOURCE -g -O1 -fno-omit-frame-pointer \
+	-DFWRUN_VERSION='"$(VERSION)"' \
 	-fsanitize=address,undefined -fno-sanitize-recover=undefined \
 	$(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 FUZZ_SRCS := $(wildcard fuzz/fuzz_*.c)
 FUZZ_BINS := $(FUZZ_SRCS:fuzz/%.c=$(FB)/%)
 
-$(FB)/obj/%.o: %.c $(wildcard *.h) | $(FB)/obj
+$(FB)/obj/%.o: %.c $(wildcard *.h) debian/changelog | $(FB)/obj
 	@echo "  CC      $< (fuzz)"
 	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
 
@@ -181,19 +192,26 @@ demo: fwrun
 
 install: fwrun
 	install -D -m 0755 $(B)/fwrun $(DESTDIR)$(SBINDIR)/fwrun
-	install -D -m 0644 man/fwrun.8 $(DESTDIR)$(MANDIR)/man8/fwrun.8
+	install -d $(DESTDIR)$(MANDIR)/man8
+	sed '1,/^\.TH/s/"fwrun [^"]*"/"fwrun $(VERSION)"/' man/fwrun.8 >$(DESTDIR)$(MANDIR)/man8/fwrun.8
+	chmod 0644 $(DESTDIR)$(MANDIR)/man8/fwrun.8
 	install -D -m 0644 completions/fwrun.bash $(DESTDIR)$(BASHCOMPDIR)/fwrun
 
 uninstall:
 	rm -f $(DESTDIR)$(SBINDIR)/fwrun $(DESTDIR)$(MANDIR)/man8/fwrun.8 \
 		$(DESTDIR)$(BASHCOMPDIR)/fwrun
 
+# dpkg-buildpackage -us -uc -b in a copy of the tree: the .deb and the
+# .changes land in $(B)/deb/, the tree itself is left as it is.
+deb:
+	$(Q)tools/mkdeb $(B)/deb
+
 clean:
 	rm -rf build build-asan build-fault build-asan-fault build-fuzz build-valgrind fwrun
 
 FORCE:
 
-.PHONY: all fwrun fault-build unit check demo install uninstall clean fuzz fuzz-build \
+.PHONY: all fwrun fault-build unit check demo install uninstall deb clean fuzz fuzz-build \
 	analyze valgrind hardening
 
 -include $(wildcard $(B)/*.d)
