@@ -895,10 +895,88 @@ static int refuse_link(const struct net_state *st, const struct link_info *li,
 	return 0;
 }
 
+/* One --tap, before anything is touched: not a loopback or the uplink,
+ * not borrowed by another run (its lock taken for this one, a killed run's
+ * record read), there, or else creatable as a tap. */
+static int validate_tap(struct net_state *st, size_t i, struct nl_sock *nl,
+			const struct oif_set *routes, struct fw_error *e)
+{
+	struct net_link *l = &st->links[i];
+	const struct net_tap_spec *t = &st->spec.taps[i];
+	char name[IFNAMSIZ + 3];
+	struct link_info li;
+	char rec[256];
+	int r;
+
+	/* What no lock changes comes first: a loopback or the uplink is
+	 * refused as such, whoever else looks at it. */
+	if (rtnl_getlink(nl, t->ifname, 0, &li) == 0) {
+		r = refuse_link(st, &li, routes, t->ifname, e);
+		if (r < 0)
+			return r;
+	}
+
+	snprintf(name, sizeof(name), "if-%s", t->ifname);
+	r = lock_take(name, rec, sizeof(rec));
+	if (r == -EBUSY)
+		return busy(e, "borrow interface", t->ifname, rec);
+	if (r < 0)
+		return fw_fail(e, r, "lock", NET_STATE_DIR);
+	l->lock_fd = r;
+	if (rec[0]) {
+		r = stale_record(nl, l, t->ifname, rec, e);
+		if (r < 0)
+			return r;
+	}
+
+	r = rtnl_getlink(nl, t->ifname, 0, &li);
+	if (r == -ENODEV) {
+		l->host_ifindex = 0;	/* net_prepare() makes a tap */
+		if (access("/dev/net/tun", R_OK | W_OK) < 0)
+			return fw_fail_hint(e, errno, "create tap", t->ifname,
+					    "no such interface, and no /dev/net/tun to make one");
+		return 0;
+	}
+	if (r < 0)
+		return fw_fail(e, r, "look up interface", t->ifname);
+	r = refuse_link(st, &li, routes, t->ifname, e);
+	if (r < 0)
+		return r;
+	l->host_ifindex = li.ifindex;
+	l->host_flags = li.flags;
+	fw_strlcpy(l->kind, li.kind, sizeof(l->kind));
+	return 0;
+}
+
+/* --veth's host end: ours for the run (a --tap of another run must not
+ * take it, nor another instance of the same name make it), and not there. */
+static int validate_veth(struct net_state *st, struct nl_sock *nl, struct fw_error *e)
+{
+	struct link_info li;
+	char name[IFNAMSIZ + 3], rec[256];
+	int r;
+
+	snprintf(name, sizeof(name), "if-%s", st->veth_host_name);
+	r = lock_take(name, rec, sizeof(rec));
+	if (r == -EBUSY)
+		return busy(e, "create veth", st->veth_host_name, rec);
+	if (r < 0)
+		return fw_fail(e, r, "lock", NET_STATE_DIR);
+	st->veth_if_lock_fd = r;
+	snprintf(rec, sizeof(rec), "%ld %s veth 1 0\n", (long)getpid(), st->instance);
+	record_write(r, rec);
+	r = rtnl_getlink(nl, st->veth_host_name, 0, &li);
+	if (r == 0)
+		return fw_fail_hint(e, EEXIST, "create veth", st->veth_host_name,
+				    "is another fwrun with this instance name running?");
+	if (r != -ENODEV)
+		return fw_fail(e, r, "look up interface", st->veth_host_name);
+	return 0;
+}
+
 int net_validate(struct net_state *st, struct fw_error *e)
 {
 	struct oif_set routes;
-	char rec[256];
 	int r;
 
 	if (st->spec.veth && net_veth_host_name(st->instance, st->veth_host_name) < 0)
@@ -929,72 +1007,11 @@ int net_validate(struct net_state *st, struct fw_error *e)
 		return fw_fail(e, r, "read the host's routes", "");
 
 	for (size_t i = 0; i < st->spec.ntaps; i++) {
-		struct net_link *l = &st->links[i];
-		const struct net_tap_spec *t = &st->spec.taps[i];
-		char name[IFNAMSIZ + 3];
-		struct link_info li;
-
-		/* What no lock changes comes first: a loopback or the uplink is
-		 * refused as such, whoever else looks at it. */
-		if (rtnl_getlink(&nl, t->ifname, 0, &li) == 0) {
-			r = refuse_link(st, &li, &routes, t->ifname, e);
-			if (r < 0)
-				return r;
-		}
-
-		snprintf(name, sizeof(name), "if-%s", t->ifname);
-		r = lock_take(name, rec, sizeof(rec));
-		if (r == -EBUSY)
-			return busy(e, "borrow interface", t->ifname, rec);
-		if (r < 0)
-			return fw_fail(e, r, "lock", NET_STATE_DIR);
-		l->lock_fd = r;
-		if (rec[0]) {
-			r = stale_record(&nl, l, t->ifname, rec, e);
-			if (r < 0)
-				return r;
-		}
-
-		r = rtnl_getlink(&nl, t->ifname, 0, &li);
-		if (r == -ENODEV) {
-			l->host_ifindex = 0;	/* net_prepare() makes a tap */
-			if (access("/dev/net/tun", R_OK | W_OK) < 0)
-				return fw_fail_hint(e, errno, "create tap", t->ifname,
-						    "no such interface, and no /dev/net/tun to make one");
-			continue;
-		}
-		if (r < 0)
-			return fw_fail(e, r, "look up interface", t->ifname);
-		r = refuse_link(st, &li, &routes, t->ifname, e);
+		r = validate_tap(st, i, &nl, &routes, e);
 		if (r < 0)
 			return r;
-		l->host_ifindex = li.ifindex;
-		l->host_flags = li.flags;
-		fw_strlcpy(l->kind, li.kind, sizeof(l->kind));
 	}
-
-	if (st->spec.veth) {
-		struct link_info li;
-		char name[IFNAMSIZ + 3];
-		/* The host end is ours for the run: a --tap of another run must
-		 * not take it, nor another instance of the same name make it. */
-		snprintf(name, sizeof(name), "if-%s", st->veth_host_name);
-		r = lock_take(name, rec, sizeof(rec));
-		if (r == -EBUSY)
-			return busy(e, "create veth", st->veth_host_name, rec);
-		if (r < 0)
-			return fw_fail(e, r, "lock", NET_STATE_DIR);
-		st->veth_if_lock_fd = r;
-		snprintf(rec, sizeof(rec), "%ld %s veth 1 0\n", (long)getpid(), st->instance);
-		record_write(r, rec);
-		r = rtnl_getlink(&nl, st->veth_host_name, 0, &li);
-		if (r == 0)
-			return fw_fail_hint(e, EEXIST, "create veth", st->veth_host_name,
-					    "is another fwrun with this instance name running?");
-		if (r != -ENODEV)
-			return fw_fail(e, r, "look up interface", st->veth_host_name);
-	}
-	return 0;
+	return st->spec.veth ? validate_veth(st, &nl, e) : 0;
 }
 
 static int tap_create(const char *name)
@@ -1249,6 +1266,64 @@ static void keep_first(int *first, struct fw_error *e, int r, const char *what,
 		*first = fw_fail(e, r, what, subject);
 }
 
+/* One --tap at the end of the run, in reverse: ours deleted, a borrowed one
+ * moved back (up again if it was), its lock released (its record kept when
+ * it is not back, for the next run to read). Errors go to first/e. */
+static void restore_tap(struct net_state *st, size_t i, struct nl_sock *nl, int *first,
+			struct fw_error *e)
+{
+	struct net_link *l = &st->links[i];
+	const struct net_tap_spec *t = &st->spec.taps[i];
+	int r;
+
+	if (l->moved && st->inner_nl.fd < 0) {
+		keep_first(first, e, -EBADF, "move back to the host", t->ifname);
+	} else if (l->moved && l->created) {
+		/* Ours: delete it where it is. */
+		r = FW_FAULT_ERR(NET_DELETE) ?: del_link(&st->inner_nl, l->inner_ifindex);
+		keep_first(first, e, r, "delete tap", t->ifname);
+		if (r == 0)
+			l->moved = l->created = false;
+	} else if (l->moved) {
+		/* Once more on a failure: a virtual interface left in
+		 * there dies with the namespace. */
+		for (int tries = 0; tries < 2; tries++) {
+			r = FW_FAULT_ERR(NET_GIVE_BACK) ?:
+			    move_link(&st->inner_nl, l->inner_ifindex, st->host_netns_fd,
+				      t->ifname);
+			if (r == 0)
+				break;
+		}
+		keep_first(first, e, r, "move back to the host", t->ifname);
+		if (r == 0) {
+			l->moved = false;
+			if ((l->host_flags & IFF_UP) && nl->fd >= 0) {
+				struct link_info li;
+				r = rtnl_getlink(nl, t->ifname, 0, &li);
+				if (r == 0)
+					r = set_up(nl, li.ifindex, true);
+				keep_first(first, e, r, "bring up", t->ifname);
+			}
+		}
+	} else if (l->created && nl->fd >= 0) {
+		/* Made, then the run failed before the move. */
+		r = del_link(nl, l->host_ifindex);
+		keep_first(first, e, r, "delete tap", t->ifname);
+		if (r == 0)
+			l->created = false;
+	}
+	if (l->lock_fd >= 0) {
+		/* Left as is when the interface is not back: the next
+		 * run reads it. */
+		bool back = l->recorded && !l->moved && !l->created;
+		char name[IFNAMSIZ + 3];
+		if (back)
+			record_write(l->lock_fd, "");
+		snprintf(name, sizeof(name), "if-%s", t->ifname);
+		lock_release(name, &l->lock_fd, !back && l->recorded);
+	}
+}
+
 int net_restore(struct net_state *st, int netns_fd, struct fw_error *e)
 {
 	uint64_t t0 = fw_now_ns();
@@ -1267,56 +1342,8 @@ int net_restore(struct net_state *st, int netns_fd, struct fw_error *e)
 			}
 	}
 
-	for (size_t i = st->spec.ntaps; i-- > 0;) {
-		struct net_link *l = &st->links[i];
-		const struct net_tap_spec *t = &st->spec.taps[i];
-		if (l->moved && st->inner_nl.fd < 0) {
-			keep_first(&first, e, -EBADF, "move back to the host", t->ifname);
-		} else if (l->moved && l->created) {
-			/* Ours: delete it where it is. */
-			r = FW_FAULT_ERR(NET_DELETE) ?: del_link(&st->inner_nl, l->inner_ifindex);
-			keep_first(&first, e, r, "delete tap", t->ifname);
-			if (r == 0)
-				l->moved = l->created = false;
-		} else if (l->moved) {
-			/* Once more on a failure: a virtual interface left in
-			 * there dies with the namespace. */
-			for (int tries = 0; tries < 2; tries++) {
-				r = FW_FAULT_ERR(NET_GIVE_BACK) ?:
-				    move_link(&st->inner_nl, l->inner_ifindex, st->host_netns_fd,
-					      t->ifname);
-				if (r == 0)
-					break;
-			}
-			keep_first(&first, e, r, "move back to the host", t->ifname);
-			if (r == 0) {
-				l->moved = false;
-				if ((l->host_flags & IFF_UP) && nl.fd >= 0) {
-					struct link_info li;
-					r = rtnl_getlink(&nl, t->ifname, 0, &li);
-					if (r == 0)
-						r = set_up(&nl, li.ifindex, true);
-					keep_first(&first, e, r, "bring up", t->ifname);
-				}
-			}
-		} else if (l->created && nl.fd >= 0) {
-			/* Made, then the run failed before the move. */
-			r = del_link(&nl, l->host_ifindex);
-			keep_first(&first, e, r, "delete tap", t->ifname);
-			if (r == 0)
-				l->created = false;
-		}
-		if (l->lock_fd >= 0) {
-			/* Left as is when the interface is not back: the next
-			 * run reads it. */
-			bool back = l->recorded && !l->moved && !l->created;
-			char name[IFNAMSIZ + 3];
-			if (back)
-				record_write(l->lock_fd, "");
-			snprintf(name, sizeof(name), "if-%s", t->ifname);
-			lock_release(name, &l->lock_fd, !back && l->recorded);
-		}
-	}
+	for (size_t i = st->spec.ntaps; i-- > 0;)
+		restore_tap(st, i, &nl, &first, e);
 
 	if (st->veth_created && nl.fd >= 0) {
 		struct link_info li;
