@@ -1,4 +1,5 @@
 # SPDX-License-Identifier: MIT
+# shellcheck shell=bash
 # Sourced by t-pkg-*.sh after lib.sh: the Debian package under test.
 #   DEB_DIR               where make deb leaves it ($B/deb)
 #   pkg_version           the version, from debian/changelog's top entry
