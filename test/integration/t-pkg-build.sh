@@ -1,7 +1,8 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
-# fwt: no-root
-# make deb builds fwrun_VERSION_ARCH.deb (issue 17): lintian finds no error
+# make deb builds fwrun_VERSION_ARCH.deb on a fresh Debian 12 (issue 17):
+# in a cached debootstrap root holding build-essential and the
+# Build-Depends only, without network (pkg.sh). lintian finds no error
 # and no warning (overrides carry their reasons); the package holds the
 # binary, fwrun(8), the bash completion and the AppArmor profile, which is
 # exactly what the packaged binary's --print-profile prints; Depends come
@@ -10,6 +11,7 @@
 # profile's header.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/pkg.sh"
+need_root
 need_fwrun
 need_cmd lintian apparmor_parser
 

@@ -32,7 +32,7 @@ need_fs overlay
 deb=$(pkg_deb) || exit 1
 log "package: $deb"
 
-rootfs=$(pkg_rootfs "$deb") || exit 1
+rootfs=$(pkg_run_root "$deb") || exit 1
 log "root: $rootfs"
 
 # --- what goes in: the .deb, the demo firmware, the script run inside -------
