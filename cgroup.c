@@ -678,19 +678,22 @@ static int v2_controllers(const struct cg_instance *cg, const struct cg_hier *hi
 	char want[64] = "", path[PATH_MAX + 32], have[256];
 
 	/* memory and pids always (accounting, and a systemd inside gets
-	 * them), cpu only for --cpus: it changes how the siblings share CPU */
-	snprintf(want, sizeof(want), "+memory +pids%s", o->cpu_quota_us ? " +cpu" : "");
-	snprintf(path, sizeof(path), "%s/cgroup.subtree_control", hi->own);
-	if (fw_write_file(path, want) < 0) {
-		int err = errno;
-		if (wants_limits(o))
-			return fw_fail_hint(e, err, "enable the memory, pids, cpu controllers in",
-					    path, err == EBUSY ?
-					    "cgroup v2 lets no cgroup with processes have "
-					    "controllers: start fwrun in a cgroup of its own, "
-					    "e.g. systemd-run --scope -p Delegate=yes fwrun ..." :
-					    "does the host offer them to fwrun's cgroup?");
-		/* no limits asked: run without accounting rather than not at all */
+	 * them), cpu only for --cpus: it changes how the siblings share CPU.
+	 * On a hybrid host the v1 hierarchies have them: nothing to enable. */
+	if (cg->host.mode == CG_MODE_V2) {
+		snprintf(want, sizeof(want), "+memory +pids%s", o->cpu_quota_us ? " +cpu" : "");
+		snprintf(path, sizeof(path), "%s/cgroup.subtree_control", hi->own);
+		if (FW_FAULT("cgroup-controllers") || fw_write_file(path, want) < 0) {
+			int err = errno;
+			/* no limit asked: run without accounting rather than not at all */
+			if (wants_limits(o))
+				return fw_fail_hint(e, err, "enable the controllers for the limits in",
+						    path, err == EBUSY ?
+						    "cgroup v2 gives no controllers to a cgroup with "
+						    "processes: start fwrun in a cgroup of its own, e.g. "
+						    "systemd-run --scope -p Delegate=yes fwrun ..." :
+						    "does the host offer memory, pids, cpu to fwrun's cgroup?");
+		}
 	}
 	snprintf(path, sizeof(path), "%s/cgroup.controllers", dir);
 	if (read_text(path, have, sizeof(have)) <= 0)
@@ -726,6 +729,8 @@ static int set_limits(const struct cg_instance *cg, const struct cg_hier *hi, co
 	char v[64];
 	const char *file = NULL;
 
+	if (hi->v2 && cg->host.mode != CG_MODE_V2)
+		return 0;	/* hybrid: the v1 hierarchies hold the controllers */
 	if (hi->v2) {
 		if (o->memory_max) {
 			cg_format_max(v, sizeof(v), o->memory_max);

@@ -25,6 +25,7 @@ static const struct {
 	{ "net-lock", "sup: flock an interface or subnet lock in /run/fwrun/net (net_validate, net_prepare)" },
 	{ "net-tap-create", "sup: create a missing --tap (TUNSETIFF, net_prepare)" },
 	{ "cgroup-mkdir", "sup: create the instance's cgroup fwrun-NAME (cg_create)" },
+	{ "cgroup-controllers", "sup: v2 only, enable memory, pids (cpu) in fwrun's own cgroup (cg_create)" },
 	{ "cgroup-devices", "sup: v1 devices.deny/devices.allow of the instance's cgroup (cg_create)" },
 	{ "cgroup-bpf", "sup: load the v2 device program (cg_create)" },
 	{ "cgroup-open", "sup: open payload/cgroup.procs for pid 1 (cg_create)" },

@@ -50,6 +50,10 @@ enum {
 	OPT_RESTART_ON_REBOOT,
 	OPT_STATUS_FD,
 	OPT_SETENV,
+	OPT_MEMORY_MAX,
+	OPT_PIDS_MAX,
+	OPT_CPUS,
+	OPT_DEVICE,
 };
 
 static const struct option long_options[] = {
@@ -80,6 +84,10 @@ static const struct option long_options[] = {
 	{ "tap", required_argument, NULL, OPT_TAP },
 	{ "veth", optional_argument, NULL, OPT_VETH },
 	{ "force-default-route", no_argument, NULL, OPT_FORCE_DEFAULT_ROUTE },
+	{ "memory-max", required_argument, NULL, OPT_MEMORY_MAX },
+	{ "pids-max", required_argument, NULL, OPT_PIDS_MAX },
+	{ "cpus", required_argument, NULL, OPT_CPUS },
+	{ "device", required_argument, NULL, OPT_DEVICE },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -113,6 +121,12 @@ static const char usage_text[] =
 "      --cap-drop CAP       also cut CAP from the bounding set (repeatable;\n"
 "                           CAP as in capabilities(7), CAP_ optional, or ALL)\n"
 "      --cap-add CAP        keep CAP, which the default set would cut\n"
+"      --device PATH[:rwm]  pass the host device node PATH (under /dev) in: made\n"
+"                           in the firmware's /dev, let through its cgroup's\n"
+"                           device allowlist (default rwm; repeatable)\n"
+"      --memory-max SIZE    limit the firmware's memory (512M, 2G; no swap)\n"
+"      --pids-max N         limit its number of processes and threads\n"
+"      --cpus N             limit its CPU time to N CPUs (0.5, 2)\n"
 "\n"
 "Network (the firmware always gets its own namespace, with lo up):\n"
 "      --tap IF[:INNER[:ADDR/PREFIX]]\n"
@@ -392,6 +406,28 @@ enum fwrun_parse_result fwrun_parse(struct fwrun_opts *o, int argc, char **argv,
 			o->status_fd = (int)fd;
 			break;
 		}
+		case OPT_MEMORY_MAX:
+			if ((r = cg_parse_size(optarg, &o->cgroup.memory_max)) < 0)
+				return usage_error(e, "--memory-max", optarg, r == -ERANGE ?
+						   "at least 1M, and a 64-bit number" :
+						   "use bytes or K, M, G, T (512M, 1.5G)");
+			break;
+		case OPT_PIDS_MAX:
+			if ((r = cg_parse_pids(optarg, &o->cgroup.pids_max)) < 0)
+				return usage_error(e, "--pids-max", optarg, "use 1 to 4194304");
+			break;
+		case OPT_CPUS:
+			if ((r = cg_parse_cpus(optarg, &o->cgroup.cpu_quota_us)) < 0)
+				return usage_error(e, "--cpus", optarg, "use a number of CPUs, "
+						   "0.01 to 4096 (0.5, 2)");
+			break;
+		case OPT_DEVICE:
+			if ((r = cg_parse_device(&o->cgroup, optarg)) < 0)
+				return usage_error(e, "--device", optarg, r == -E2BIG ?
+						   "given more than 32 times" :
+						   "use PATH[:ACCESS], PATH under /dev/ without "
+						   "'..', ACCESS of r, w, m");
+			break;
 		case OPT_SETENV:
 			if (fwrun_setenv_valid(optarg) < 0)
 				return usage_error(e, "--setenv", optarg,
@@ -494,6 +530,7 @@ struct run {
 	struct aa_plan aa;	/* AppArmor decision, then what was loaded */
 	uint64_t cap_drop;	/* cut from the bounding set */
 	struct net_plan net;
+	struct cg_instance cg;	/* the instance's cgroup */
 	struct fw_error e;
 };
 
@@ -761,6 +798,8 @@ static void print_plan(const struct run *run)
 	printf("apparmor:   %s\n", line);
 	caps_format(run->cap_drop, line, sizeof(line));
 	printf("caps:       cut from the bounding set: %s\n", line);
+	cg_describe(&run->cg, line, sizeof(line));
+	printf("cgroup:     %s\n", line);
 	print_life_plan(run);
 }
 
@@ -843,6 +882,29 @@ static void emit_exited(const struct run *run, const struct events_exited *ev)
 		events_emit(run->o->status_fd, line, n);
 }
 
+/* The whole firmware's peak memory and CPU time, from its cgroup, for the
+ * exited event and -v; an OOM kill is said even without -v. */
+static void report_usage(const struct run *run, struct events_exited *ev)
+{
+	struct cg_stats st;
+
+	cg_stats(&run->cg, &st);
+	ev->has_memory_peak = st.has_memory_peak;
+	ev->memory_peak = st.memory_peak;
+	ev->has_cpu = st.has_cpu;
+	ev->cpu_usec = st.cpu_ns / 1000;
+	ev->has_oom = st.has_oom;
+	ev->oom_kills = st.oom_kills;
+	if (st.oom_kills && run->o->verbosity > FWRUN_QUIET)
+		fprintf(stderr, "fwrun: the firmware ran out of memory: the OOM killer killed "
+			"%" PRIu64 " of its processes%s\n", st.oom_kills,
+			ev->reason == EVENTS_SIGNAL && WTERMSIG(ev->wstatus) == SIGKILL ?
+			", its init among them" : "");
+	if (run->o->verbosity >= FWRUN_VERBOSE && (st.has_memory_peak || st.has_cpu))
+		fprintf(stderr, "fwrun: firmware used %.1f MiB of memory at most, %.3f s of CPU\n",
+			(double)st.memory_peak / (1024.0 * 1024), (double)st.cpu_ns / 1e9);
+}
+
 static int run_firmware(const struct fwrun_opts *o)
 {
 	/* Not on the stack: zeroing its 24 KiB there (paths of PATH_MAX) would
@@ -865,7 +927,8 @@ static int run_firmware(const struct fwrun_opts *o)
 	run.rootfs_fd = rootfs_probe(o->rootfs, &run.rootfs, &run.e);
 	if (run.rootfs_fd < 0)
 		goto fail;
-	if (decide_protection(&run) < 0)
+	if (decide_protection(&run) < 0 ||
+	    cg_plan_host(&run.cg, &o->cgroup, o->name, &run.e) < 0)
 		goto fail;
 	if (o->dry_run) {
 		if (plan_state(&run) < 0)
@@ -905,6 +968,9 @@ static int run_firmware(const struct fwrun_opts *o)
 		.console_fd = con.slave,
 		.console_path = con.master >= 0 ? con.slave_path : NULL,
 		.report_steps = o->verbosity >= FWRUN_VERBOSE,
+		.cgroup = &run.cg.join,
+		.devices = run.cg.opts.devices,
+		.ndevices = run.cg.opts.ndevices,
 		.hook = container_hook,
 		.hook_data = &run,
 	};
@@ -925,6 +991,9 @@ static int run_firmware(const struct fwrun_opts *o)
 			goto fail;
 		if (run_no == 1 ? prepare_state(&run) < 0 :
 		    !o->ephemeral && state_clear_workdir(&run.state, &run.e) < 0)
+			goto fail;
+		/* Under the name's lock; kept across reboots (one account). */
+		if (run_no == 1 && cg_create(&run.cg, &run.e) < 0)
 			goto fail;
 		/* The network while it goes on: it starts pid 1 only after
 		 * ns_start_init()'s word. */
@@ -988,9 +1057,13 @@ static int run_firmware(const struct fwrun_opts *o)
 			say(&con, msg);
 	}
 	status = res.status;
-	emit_exited(&run, &(struct events_exited){
-		.run = run_no, .status = status, .reason = res.reason, .wstatus = res.wstatus,
-	});
+	{
+		struct events_exited ev = {
+			.run = run_no, .status = status, .reason = res.reason, .wstatus = res.wstatus,
+		};
+		report_usage(&run, &ev);
+		emit_exited(&run, &ev);
+	}
 	goto out;
 fail:
 	console_close(&con);
@@ -1008,6 +1081,13 @@ fail:
 out:
 	console_close(&con);
 	ns_abort(&run.ns);
+	/* The init is reaped: its cgroup empties as its namespace dies. */
+	struct fw_error ce = { 0 };
+	if (cg_remove(&run.cg, &ce) < 0) {
+		print_error(&ce);
+		if (status == 0)
+			status = FWRUN_EXIT_FAILURE;
+	}
 	/* Interfaces back before the namespace goes: its fd keeps it alive. */
 	struct fw_error ne = { 0 };
 	if (net_restore(&run.net, run.ns.netns_fd, &ne) < 0) {

@@ -271,6 +271,16 @@ _host_state() {
 		ip netns list 2>/dev/null | awk -v p="$PFX" 'index($1, p) == 1 { print $1 }' |
 			LC_ALL=C sort
 	fi
+	echo "# cgroups fwrun-$PFX*"
+	fwt_cgroups
+}
+
+# The instance cgroups of our runs (fwrun-$PFX*), in every hierarchy, as
+# paths under /sys/fs/cgroup; what fwrun made below them is not listed.
+fwt_cgroups() {
+	[ ${#PFX} -gt 3 ] || return 0
+	find /sys/fs/cgroup -maxdepth 8 -type d -name "fwrun-$PFX*" -prune 2>/dev/null |
+		LC_ALL=C sort
 }
 
 host_snapshot() { _host_state >"$1"; }
@@ -434,6 +444,10 @@ cleanup() {
 	# The instance locks of our fwruns that were SIGKILLed (a test's names
 	# all start with its $PFX; the processes are gone by now).
 	[ ${#PFX} -gt 3 ] && rm -f /run/fwrun/instances/"$PFX"*
+	# Their cgroups (empty once the processes above are gone), deepest first.
+	fwt_cgroups | while IFS= read -r i; do
+		find "$i" -depth -type d -exec rmdir {} + 2>/dev/null
+	done
 	# Mounts left under $T in the host namespace (deepest first), then loop
 	# devices backed by our files.
 	awk -v t="$T" '{ d = $2; gsub(/\\040/, " ", d) } index(d, t) == 1 { print d }' \
