@@ -467,6 +467,7 @@ int cg_plan_host(struct cg_instance *cg, const struct cg_opts *o, const char *in
 	for (size_t i = 0; i < CG_HIER_MAX; i++)
 		cg->join.procs_fd[i] = -1;
 	snprintf(cg->name, sizeof(cg->name), CG_PREFIX "%s", instance);
+	snprintf(cg->supervisor, sizeof(cg->supervisor), CG_PREFIX "supervisor.%d", (int)getpid());
 	if ((r = read_text("/proc/self/cgroup", text, sizeof(text))) < 0)
 		return fw_fail(e, -r, "read", "/proc/self/cgroup");
 	if (cg_parse_self(text, &cg->host) < 0)
@@ -497,11 +498,13 @@ static bool wants_limits(const struct cg_opts *o)
 	return o->memory_max || o->pids_max || o->cpu_quota_us;
 }
 
+/* OWN/name[/sub]; truncated to "" (which no call can use) when too long. */
 static void dir_of(char *buf, size_t size, const struct cg_hier *hi, const char *name,
 		   const char *sub)
 {
-	snprintf(buf, size, "%s%s%s%s%s", hi->own, strcmp(hi->own, "/") ? "/" : "", name,
-		 sub ? "/" : "", sub ? sub : "");
+	if ((size_t)snprintf(buf, size, "%s%s%s%s%s", hi->own, strcmp(hi->own, "/") ? "/" : "",
+			     name, sub ? "/" : "", sub ? sub : "") >= size)
+		buf[0] = '\0';
 }
 
 static int write_at(const char *dir, const char *file, const char *text)
@@ -669,37 +672,85 @@ static int attach_device_program(const char *dir, const struct cg_opts *o, struc
 	return 0;
 }
 
-/* v2: the controllers for fwrun-NAME from its parent (our own cgroup), and
- * all it gets passed on to payload. */
-static int v2_controllers(const struct cg_instance *cg, const struct cg_hier *hi,
-			  const char *dir, struct fw_error *e)
+/* Does our own cgroup hold our process alone? Then it was made for this
+ * run (systemd-run --scope -p Delegate=yes fwrun ...). */
+static bool alone_in(const char *own)
+{
+	char path[PATH_MAX + 32], text[256], me[24];
+
+	snprintf(path, sizeof(path), "%s/cgroup.procs", own);
+	snprintf(me, sizeof(me), "%d\n", (int)getpid());
+	return read_text(path, text, sizeof(text)) > 0 && strcmp(text, me) == 0;
+}
+
+/* v2: memory and pids for the instance (accounting, and a systemd inside
+ * gets them), cpu only for --cpus (it changes how the siblings share CPU),
+ * enabled in our own cgroup. The rule of no internal processes refuses that
+ * while it holds processes; when it holds fwrun alone, fwrun moves itself
+ * into a leaf below it first (as nspawn's supervisor does), and back at the
+ * end. Elsewhere the limits are refused with a hint; without a limit asked
+ * the run goes on without the accounting. */
+static int v2_own_controllers(struct cg_instance *cg, const struct cg_hier *hi,
+			      struct fw_error *e)
 {
 	const struct cg_opts *o = &cg->opts;
-	char want[64] = "", path[PATH_MAX + 32], have[256];
+	char want[64], path[PATH_MAX + 32], leaf[PATH_MAX + 32];
 
-	/* memory and pids always (accounting, and a systemd inside gets
-	 * them), cpu only for --cpus: it changes how the siblings share CPU.
-	 * On a hybrid host the v1 hierarchies have them: nothing to enable. */
-	if (cg->host.mode == CG_MODE_V2) {
-		snprintf(want, sizeof(want), "+memory +pids%s", o->cpu_quota_us ? " +cpu" : "");
-		snprintf(path, sizeof(path), "%s/cgroup.subtree_control", hi->own);
-		if (FW_FAULT("cgroup-controllers") || fw_write_file(path, want) < 0) {
-			int err = errno;
-			/* no limit asked: run without accounting rather than not at all */
-			if (wants_limits(o))
-				return fw_fail_hint(e, err, "enable the controllers for the limits in",
-						    path, err == EBUSY ?
-						    "cgroup v2 gives no controllers to a cgroup with "
-						    "processes: start fwrun in a cgroup of its own, e.g. "
-						    "systemd-run --scope -p Delegate=yes fwrun ..." :
-						    "does the host offer memory, pids, cpu to fwrun's cgroup?");
+	snprintf(want, sizeof(want), "+memory +pids%s", o->cpu_quota_us ? " +cpu" : "");
+	snprintf(path, sizeof(path), "%s/cgroup.subtree_control", hi->own);
+	int r = FW_FAULT("cgroup-controllers") ? -errno : fw_write_file(path, want);
+	if (r == -EBUSY && strcmp(hi->own, "/") && alone_in(hi->own)) {
+		dir_of(leaf, sizeof(leaf), hi, cg->supervisor, NULL);
+		if (mkdir(leaf, 0755) == 0 || errno == EEXIST) {
+			if (write_at(leaf, "cgroup.procs", "0") == 0) {
+				cg->self_moved = true;
+				r = fw_write_file(path, want);
+			} else {
+				rmdir(leaf);
+			}
 		}
 	}
+	if (r == 0) {
+		fw_strlcpy(cg->enabled, want, sizeof(cg->enabled));
+		return 0;
+	}
+	if (!wants_limits(o))
+		return 0;
+	return fw_fail_hint(e, -r, "enable the controllers for the limits in", path, r == -EBUSY ?
+			    "cgroup v2 gives no controllers to a cgroup with other processes: "
+			    "start fwrun in a cgroup of its own, e.g. "
+			    "systemd-run --scope -p Delegate=yes fwrun ..." :
+			    "does the host offer memory, pids, cpu to fwrun's cgroup?");
+}
+
+/* Undo v2_own_controllers: disable what we enabled (the controllers' state
+ * of our own cgroup as it was) and go back into it. */
+static void v2_own_restore(struct cg_instance *cg, const struct cg_hier *hi)
+{
+	char path[PATH_MAX + 32], leaf[PATH_MAX + 32];
+
+	if (!cg->self_moved)
+		return;
+	for (char *p = cg->enabled; (p = strchr(p, '+')); p++)
+		*p = '-';
+	snprintf(path, sizeof(path), "%s/cgroup.subtree_control", hi->own);
+	(void)fw_write_file(path, cg->enabled);
+	if (write_at(hi->own, "cgroup.procs", "0") == 0) {
+		dir_of(leaf, sizeof(leaf), hi, cg->supervisor, NULL);
+		rmdir(leaf);
+		cg->self_moved = false;
+	}
+}
+
+/* v2: every controller fwrun-NAME got, passed on to payload. */
+static int v2_delegate(const char *dir, struct fw_error *e)
+{
+	char path[PATH_MAX + 32], have[256], pass[300] = "";
+	size_t len = 0;
+
 	snprintf(path, sizeof(path), "%s/cgroup.controllers", dir);
 	if (read_text(path, have, sizeof(have)) <= 0)
 		return 0;
-	char pass[300] = "";
-	size_t len = 0;
 	for (char *save = NULL, *c = strtok_r(have, " \n", &save); c;
 	     c = strtok_r(NULL, " \n", &save))
 		len += (size_t)snprintf(pass + len, sizeof(pass) - len, "%s+%s", len ? " " : "", c);
@@ -792,7 +843,9 @@ static int create_one(struct cg_instance *cg, size_t i, struct fw_error *e)
 		return fw_fail(e, errno, "create cgroup", dir);
 	cg->created[i] = true;
 	if (hi->v2) {
-		if ((r = v2_controllers(cg, hi, dir, e)) < 0)
+		if (cg->host.mode == CG_MODE_V2 && (r = v2_own_controllers(cg, hi, e)) < 0)
+			return r;
+		if ((r = v2_delegate(dir, e)) < 0)
 			return r;
 		/* also on a hybrid host, beside devices.allow: the kernel asks
 		 * both, and the unified tree's program is the one that stays
@@ -833,9 +886,12 @@ static void remove_all(struct cg_instance *cg, int wait_ms)
 			cg->join.procs_fd[i] = -1;
 		}
 	cg->join.n = 0;
-	for (size_t i = 0; i < cg->host.nhier; i++)
+	for (size_t i = 0; i < cg->host.nhier; i++) {
 		if (cg->created[i] && remove_one(&cg->host.hier[i], cg->name, wait_ms) == 0)
 			cg->created[i] = false;
+		if (cg->host.hier[i].v2 && !cg->created[i])
+			v2_own_restore(cg, &cg->host.hier[i]);
+	}
 }
 
 int cg_create(struct cg_instance *cg, struct fw_error *e)
@@ -897,6 +953,30 @@ static bool read_u64(const char *path, const char *key, uint64_t *v)
 	return true;
 }
 
+/* v1 counts an OOM kill in the victim's cgroup only (v2 counts it all the
+ * way up): the sum over dir and every cgroup below it. */
+static bool sum_oom_kills(const char *dir, int depth, uint64_t *sum)
+{
+	char path[PATH_MAX + 32];
+	uint64_t v;
+	bool any;
+
+	snprintf(path, sizeof(path), "%s/memory.oom_control", dir);
+	any = read_u64(path, "oom_kill", &v);
+	if (any)
+		*sum += v;
+	DIR *d = depth < 16 ? opendir(dir) : NULL;
+	if (!d)
+		return any;
+	struct dirent *de;
+	while ((de = readdir(d)))
+		if (de->d_type == DT_DIR && strcmp(de->d_name, ".") && strcmp(de->d_name, "..") &&
+		    (size_t)snprintf(path, sizeof(path), "%s/%s", dir, de->d_name) < sizeof(path))
+			any |= sum_oom_kills(path, depth + 1, sum);
+	closedir(d);
+	return any;
+}
+
 void cg_stats(const struct cg_instance *cg, struct cg_stats *st)
 {
 	char dir[PATH_MAX], path[PATH_MAX + 32];
@@ -923,7 +1003,7 @@ void cg_stats(const struct cg_instance *cg, struct cg_stats *st)
 		if (all_in("memory", hi->controllers)) {
 			st->has_memory_peak = read_u64(AT("memory.max_usage_in_bytes"), NULL,
 						       &st->memory_peak);
-			st->has_oom = read_u64(AT("memory.oom_control"), "oom_kill", &st->oom_kills);
+			st->has_oom = sum_oom_kills(dir, 0, &st->oom_kills);
 		}
 		if (all_in("cpuacct", hi->controllers))
 			st->has_cpu = read_u64(AT("cpuacct.usage"), NULL, &st->cpu_ns);

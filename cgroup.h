@@ -22,8 +22,11 @@
  * parent offers are enabled in fwrun-NAME's cgroup.subtree_control (payload
  * gets them: a systemd inside enables them further down once it has moved
  * itself out of its root) and, for the limits, in OWN's: the v2 rule of no
- * internal processes makes that fail where OWN holds processes (fwrun
- * itself, its shell): then only the limits are refused, with a hint. The
+ * internal processes makes that fail where OWN holds processes. Where OWN
+ * holds fwrun alone (a scope made for it: systemd-run --scope -p
+ * Delegate=yes), fwrun moves itself into OWN/fwrun-supervisor.PID for the
+ * run; where it holds others too (a login shell), only the limits are
+ * refused, with a hint, and the rest works without the accounting. The
  * device allowlist is a BPF_PROG_TYPE_CGROUP_DEVICE program, which needs no
  * controller.
  * cgroup v1 / hybrid: the same two directories in every mounted hierarchy,
@@ -169,6 +172,9 @@ struct cg_instance {
 	struct cg_opts opts;		/* a copy, its devices resolved */
 	struct cg_host host;
 	char name[80];			/* "fwrun-NAME" */
+	char supervisor[48];		/* "fwrun-supervisor.PID": v2, fwrun's own leaf */
+	bool self_moved;		/* fwrun moved itself into it */
+	char enabled[64];		/* controllers we enabled in our own cgroup */
 	bool created[CG_HIER_MAX];	/* fwrun-NAME made in hier[i] */
 	struct cg_join join;
 	uint64_t create_ns;		/* what cg_create took, for -v */

@@ -275,6 +275,15 @@ _host_state() {
 	fwt_cgroups
 }
 
+# next_run_clears_cgroups ROOTFS WHAT: after a SIGKILLed fwrun, its cgroups
+# may stay until the next run of any name removes them (fwrun(8)): run one
+# and check none of ours is left.
+next_run_clears_cgroups() {
+	"$FWRUN" -q --rootfs "$1" --name "$PFX-next" --ephemeral -- /sbin/boxinit exit 0 \
+		</dev/null >/dev/null 2>&1 || fail "${2:-}: the run after the SIGKILL failed"
+	assert_eq "" "$(fwt_cgroups)" "${2:-}: cgroups left after the next run"
+}
+
 # The instance cgroups of our runs (fwrun-$PFX*), in every hierarchy, as
 # paths under /sys/fs/cgroup; what fwrun made below them is not listed.
 fwt_cgroups() {

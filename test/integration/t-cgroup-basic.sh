@@ -24,6 +24,8 @@ LOOP=$(losetup -f --show "$T/disk.img") || die "losetup failed"
 at_exit "losetup -d $LOOP"
 LMAJ=$((0x$(stat -c %t "$LOOP"))) LMIN=$((0x$(stat -c %T "$LOOP")))
 host_snapshot "$T/host.before"
+# Where a broken fwrun would let the firmware's cgroup land: removed anyway.
+at_exit "find /sys/fs/cgroup -maxdepth 8 -depth -type d -name '$PFX-inner' -exec rmdir {} + 2>/dev/null"
 
 # The firmware's side: a busybox shell script, one "key=value" line per check.
 cat >"$T/root/check.sh" <<EOF
@@ -36,14 +38,14 @@ mkdir -p /tmp/cg
 if grep -q ' - cgroup2 ' /proc/1/mountinfo 2>/dev/null || grep -q '^0::' /proc/self/cgroup; then
 	if mount -t cgroup2 none /tmp/cg; then
 		echo "v2-procs=\$(sort -n /tmp/cg/cgroup.procs | tr '\n' ' ')"
-		mkdir /tmp/cg/fwt-inner && echo "v2-mkdir=ok"
+		mkdir /tmp/cg/$PFX-inner && echo "v2-mkdir=ok"
 		echo "v2-up=\$(ls /tmp/cg/.. | grep -c fwrun-)"
 		umount /tmp/cg
 	fi
 fi
 if mount -t cgroup -o pids none /tmp/cg 2>/dev/null; then
 	echo "v1-procs=\$(sort -n /tmp/cg/cgroup.procs | tr '\n' ' ')"
-	mkdir /tmp/cg/fwt-inner && echo "v1-mkdir=ok"
+	mkdir /tmp/cg/$PFX-inner && echo "v1-mkdir=ok"
 	umount /tmp/cg
 fi
 if mount -t cgroup -o devices none /tmp/cg 2>/dev/null; then
@@ -84,10 +86,10 @@ while IFS=: read -r id ctl path; do
 	esac
 done <"/proc/$INIT/cgroup"
 # What the firmware made lands inside its payload, not in the host's tree.
-made=$(find /sys/fs/cgroup -maxdepth 8 -type d -name fwt-inner 2>/dev/null)
-[ -n "$made" ] || fail "the firmware's fwt-inner cgroup is nowhere"
+made=$(find /sys/fs/cgroup -maxdepth 8 -type d -name $PFX-inner 2>/dev/null)
+[ -n "$made" ] || fail "the firmware's $PFX-inner cgroup is nowhere"
 for d in $made; do
-	assert_match "/fwrun-$N/payload/fwt-inner\$" "$d" "where the firmware's cgroup landed"
+	assert_match "/fwrun-$N/payload/$PFX-inner\$" "$d" "where the firmware's cgroup landed"
 done
 kill -TERM "$FWPID"
 wait_fwrun "$FWPID" 20
