@@ -204,6 +204,12 @@ int events_format_exited(char *buf, size_t size, const struct events_exited *x)
 	}
 	if (x->error)
 		add_string(&l, "error", x->error);
+	if (x->has_memory_peak)
+		add(&l, ",\"memory_peak\":%llu", (unsigned long long)x->memory_peak);
+	if (x->has_cpu)
+		add(&l, ",\"cpu_usec\":%llu", (unsigned long long)x->cpu_usec);
+	if (x->has_oom)
+		add(&l, ",\"oom_kills\":%llu", (unsigned long long)x->oom_kills);
 	return finish(&l);
 }
 

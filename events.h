@@ -4,7 +4,8 @@
  *   {"event":"started","run":1,"pid":4242,"supervisor_pid":4200,
  *    "namespaces":{"mnt":4026532301,"uts":...,"ipc":...,"net":...,"pid":...}}
  *   {"event":"restarting","run":1,"reason":"reboot"}
- *   {"event":"exited","run":1,"status":0,"reason":"exit","code":0}
+ *   {"event":"exited","run":1,"status":0,"reason":"exit","code":0,
+ *    "memory_peak":31457280,"cpu_usec":52000,"oom_kills":0}
  *   {"event":"exited","run":1,"status":137,"reason":"signal","signal":"KILL"}
  *   {"event":"exited","status":125,"reason":"setup-error","error":"fwrun: ..."}
  *
@@ -53,6 +54,11 @@ struct events_exited {
 	int wstatus;			/* the init's wait status, when reason is not
 					 * setup-error: gives "code" or "signal" */
 	const char *error;		/* setup-error message, may be NULL */
+	/* The whole firmware, from its cgroup; written where known */
+	bool has_memory_peak, has_cpu, has_oom;
+	uint64_t memory_peak;		/* bytes */
+	uint64_t cpu_usec;		/* user + system */
+	uint64_t oom_kills;		/* processes the OOM killer took */
 };
 
 /* JSON string body for s (no quotes): '"' '\\' and control characters

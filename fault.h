@@ -54,6 +54,16 @@
 	  "sup: flock an interface or subnet lock in /run/fwrun/net (net_validate, net_prepare)") \
 	X(NET_TAP_CREATE, "net-tap-create", \
 	  "sup: create a missing --tap (TUNSETIFF, net_prepare)") \
+	X(CGROUP_MKDIR, "cgroup-mkdir", \
+	  "sup: create the instance's cgroup fwrun-NAME (cg_create)") \
+	X(CGROUP_CONTROLLERS, "cgroup-controllers", \
+	  "sup: v2 only, enable memory, pids (cpu) in fwrun's own cgroup (cg_create)") \
+	X(CGROUP_DEVICES, "cgroup-devices", \
+	  "sup: v1 devices.deny/devices.allow of the instance's cgroup (cg_create)") \
+	X(CGROUP_BPF, "cgroup-bpf", \
+	  "sup: load the v2 device program (cg_create)") \
+	X(CGROUP_OPEN, "cgroup-open", \
+	  "sup: open payload/cgroup.procs for pid 1 (cg_create)") \
 	X(CONSOLE_OPEN, "console-open", \
 	  "sup: open the pty master (console_open)") \
 	X(SETUP_SOCKET, "setup-socket", \
@@ -116,6 +126,10 @@
 	  "setup: unshare the pid namespace") \
 	X(FORK_INIT, "fork-init", \
 	  "setup: fork pid 1") \
+	X(CGROUP_JOIN, "cgroup-join", \
+	  "init: write 0 to payload/cgroup.procs (cg_enter)") \
+	X(CGROUP_UNSHARE, "cgroup-unshare", \
+	  "init: unshare the cgroup namespace (cg_enter)") \
 	X(INIT_SETSID, "init-setsid", \
 	  "init: setsid") \
 	X(INIT_CONSOLE, "init-console", \

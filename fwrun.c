@@ -53,6 +53,10 @@ enum {
 	OPT_RESTART_ON_REBOOT,
 	OPT_STATUS_FD,
 	OPT_SETENV,
+	OPT_MEMORY_MAX,
+	OPT_PIDS_MAX,
+	OPT_CPUS,
+	OPT_DEVICE,
 };
 
 static const struct option long_options[] = {
@@ -83,6 +87,10 @@ static const struct option long_options[] = {
 	{ "tap", required_argument, NULL, OPT_TAP },
 	{ "veth", optional_argument, NULL, OPT_VETH },
 	{ "force-default-route", no_argument, NULL, OPT_FORCE_DEFAULT_ROUTE },
+	{ "memory-max", required_argument, NULL, OPT_MEMORY_MAX },
+	{ "pids-max", required_argument, NULL, OPT_PIDS_MAX },
+	{ "cpus", required_argument, NULL, OPT_CPUS },
+	{ "device", required_argument, NULL, OPT_DEVICE },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -116,6 +124,12 @@ static const char usage_text[] =
 "      --cap-drop CAP       also cut CAP from the bounding set (repeatable;\n"
 "                           CAP as in capabilities(7), CAP_ optional, or ALL)\n"
 "      --cap-add CAP        keep CAP, which the default set would cut\n"
+"      --device PATH[:rwm]  pass the host device node PATH (under /dev) in: made\n"
+"                           in the firmware's /dev, let through its cgroup's\n"
+"                           device allowlist (default rwm; repeatable)\n"
+"      --memory-max SIZE    limit the firmware's memory (512M, 2G; no swap)\n"
+"      --pids-max N         limit its number of processes and threads\n"
+"      --cpus N             limit its CPU time to N CPUs (0.5, 2)\n"
 "\n"
 "Network (the firmware always gets its own namespace, with lo up):\n"
 "      --tap IF[:INNER[:ADDR/PREFIX]]\n"
@@ -398,6 +412,28 @@ enum fwrun_parse_result fwrun_parse(struct fwrun_opts *o, int argc, char **argv,
 			o->status_fd = (int)fd;
 			break;
 		}
+		case OPT_MEMORY_MAX:
+			if ((r = cg_parse_size(optarg, &o->cgroup.memory_max)) < 0)
+				return usage_error(e, "--memory-max", optarg, r == -ERANGE ?
+						   "at least 1M, and a 64-bit number" :
+						   "use bytes or K, M, G, T (512M, 1.5G)");
+			break;
+		case OPT_PIDS_MAX:
+			if ((r = cg_parse_pids(optarg, &o->cgroup.pids_max)) < 0)
+				return usage_error(e, "--pids-max", optarg, "use 1 to 4194304");
+			break;
+		case OPT_CPUS:
+			if ((r = cg_parse_cpus(optarg, &o->cgroup.cpu_quota_us)) < 0)
+				return usage_error(e, "--cpus", optarg, "use a number of CPUs, "
+						   "0.01 to 4096 (0.5, 2)");
+			break;
+		case OPT_DEVICE:
+			if ((r = cg_parse_device(&o->cgroup, optarg)) < 0)
+				return usage_error(e, "--device", optarg, r == -E2BIG ?
+						   "given more than 32 times" :
+						   "use PATH[:ACCESS], PATH under /dev/ without "
+						   "'..', ACCESS of r, w, m");
+			break;
 		case OPT_SETENV:
 			if (fwrun_setenv_valid(optarg) < 0)
 				return usage_error(e, "--setenv", optarg,

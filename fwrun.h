@@ -8,6 +8,7 @@
 
 #include "aa.h"
 #include "caps.h"
+#include "cgroup.h"
 #include "netsetup.h"
 #include "supervise.h"
 #include "util.h"
@@ -46,6 +47,7 @@ struct fwrun_opts {
 	const char *aa_profile;		/* --profile NAME, NULL: fwrun's own */
 	struct caps_spec caps;		/* --cap-drop / --cap-add */
 	struct net_spec net;		/* --tap, --veth, --force-default-route */
+	struct cg_opts cgroup;		/* --memory-max, --pids-max, --cpus, --device */
 	/* life cycle (console.h, supervise.h, events.h) */
 	enum console_mode console;	/* --console */
 	struct supervise_opts life;	/* --stop-signal, --kill-after, --timeout */

@@ -56,7 +56,7 @@ static const char *const step_names[STEP_COUNT] = {
 	[STEP_PIVOT] = "switch root",
 	[STEP_UNSHARE_PID] = "unshare pid namespace",
 	[STEP_FORK_INIT] = "fork pid 1",
-	[STEP_INIT_SETUP] = "pid 1 session and console",
+	[STEP_INIT_SETUP] = "pid 1 cgroup, session and console",
 	[STEP_EXEC] = "exec init",
 };
 
@@ -164,7 +164,7 @@ static int mkdir_p1(const char *path, mode_t mode, struct fw_error *e)
 /* Made relative to the new /dev (dfd); the error names the whole path. */
 static int dev_fail(struct fw_error *e, int err, const char *what, const char *name)
 {
-	char path[64];
+	char path[192];	/* DEV_DIR + a --device path */
 
 	snprintf(path, sizeof(path), DEV_DIR "/%s", name);
 	return fw_fail(e, err, what, path);
@@ -181,6 +181,26 @@ static int make_link(int dfd, const char *name, const char *target, struct fw_er
 {
 	if (symlinkat(target, dfd, name) < 0)
 		return dev_fail(e, errno, "create symlink", name);
+	return 0;
+}
+
+/* A --device node, at its host path under the new /dev (parents made),
+ * with the host node's mode. One of the defaults given again is fine. */
+static int make_passed_node(int dfd, const struct cg_device *d, struct fw_error *e)
+{
+	char name[sizeof(d->path)];
+	const char *rel = d->path + 5;	/* past "/dev/" (cg_parse_device) */
+
+	fw_strlcpy(name, rel, sizeof(name));
+	for (char *slash = strchr(name, '/'); slash; slash = strchr(slash + 1, '/')) {
+		*slash = '\0';
+		if (mkdirat(dfd, name, 0755) < 0 && errno != EEXIST)
+			return dev_fail(e, errno, "create directory", name);
+		*slash = '/';
+	}
+	if (mknodat(dfd, name, (d->type == 'b' ? S_IFBLK : S_IFCHR) | (d->mode & 0777),
+		    makedev(d->major, d->minor)) < 0 && errno != EEXIST)
+		return dev_fail(e, errno, "create device node", name);
 	return 0;
 }
 
@@ -227,6 +247,10 @@ static int populate_dev(const struct ns_plan *plan, struct fw_error *e)
 	if (FW_FAULT(DEV_SHM) ||
 	    mount("shm", DEV_DIR "/shm", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777") < 0)
 		return fw_fail(e, errno, "mount tmpfs on", DEV_DIR "/shm");
+
+	for (size_t i = 0; i < plan->ndevices; i++)
+		if ((r = make_passed_node(dfd, &plan->devices[i], e)) < 0)
+			return r;
 
 	if (plan->console_path) {
 		int fd = openat(dfd, "console",
@@ -405,6 +429,10 @@ INIT_STACK_CODE static int run_init(void *arg)
 		init_fail(c, STEP_INIT_SETUP, 125);
 	}
 
+	/* Into the instance's cgroup, and a cgroup namespace rooted there,
+	 * before anything of the firmware runs. */
+	if (plan->cgroup && cg_enter(plan->cgroup, &c->e) < 0)
+		init_fail(c, STEP_INIT_SETUP, 125);
 	if (FW_FAULT(INIT_SETSID) || setsid() < 0) {
 		fw_fail(&c->e, errno, "start a session for", plan->argv[0]);
 		init_fail(c, STEP_INIT_SETUP, 125);

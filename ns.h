@@ -36,6 +36,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "cgroup.h"
 #include "rootfs.h"
 #include "rundir.h"
 #include "util.h"
@@ -55,7 +56,7 @@ enum fw_step {
 	STEP_PIVOT,
 	STEP_UNSHARE_PID,
 	STEP_FORK_INIT,
-	STEP_INIT_SETUP,	/* pid 1 before exec: session, console, fds */
+	STEP_INIT_SETUP,	/* pid 1 before exec: cgroup, session, console, fds */
 	STEP_EXEC,
 	STEP_COUNT,
 };
@@ -98,6 +99,12 @@ struct ns_plan {
 	const char *console_link;	/* /dev/console is a symlink to this
 					 * (NULL: /dev/null) */
 	bool report_steps;		/* send each step's end time (-v) */
+	/* pid 1 joins these cgroups and unshares a cgroup namespace rooted
+	 * there (cg_enter), first thing; filled by the supervisor before
+	 * ns_start_init(). NULL or none open: pid 1 stays in fwrun's. */
+	const struct cg_join *cgroup;
+	const struct cg_device *devices;	/* --device: nodes made in /dev */
+	size_t ndevices;
 	ns_hook hook;
 	void *hook_data;
 };

@@ -24,6 +24,10 @@ int plan_probe(const struct fwrun_opts *o, struct fwrun_facts *f, struct fw_erro
 	f->aa_kernel_enabled = aa_kernel_enabled(&aa_env_system);
 	f->cap_last = caps_last_cap();
 	f->stdin_tty = isatty(STDIN_FILENO);
+	if (cg_plan_host(&f->cgroup, &o->cgroup, o->name, e) < 0) {
+		close(fd);
+		return -1;
+	}
 	/* The firmware tree never changes: not even by our own state. */
 	if (!o->ephemeral && f->rootfs.kind == ROOTFS_DIR && (st = malloc(sizeof(*st)))) {
 		if (state_paths(st, o->state_dir, o->name) == 0)
@@ -51,6 +55,7 @@ int plan_build(struct fwrun_plan *p, const struct fwrun_opts *o, const struct fw
 		return r;
 	p->aa_notice = !p->aa.confine && o->apparmor == AA_MODE_AUTO &&
 		       o->verbosity > FWRUN_QUIET;
+	p->cgroup = f->cgroup;
 
 	r = state_paths(&p->state, o->state_dir, o->name);
 	if (r < 0)
@@ -144,6 +149,8 @@ int plan_print_text(FILE *f, const struct fwrun_plan *p)
 	fprintf(f, "apparmor:   %s\n", line);
 	caps_format(p->cap_drop, line, sizeof(line));
 	fprintf(f, "caps:       cut from the bounding set: %s\n", line);
+	cg_describe(&p->cgroup, line, sizeof(line));
+	fprintf(f, "cgroup:     %s\n", line);
 
 	fprintf(f, "init:      ");
 	for (char **a = p->argv; *a; a++)
@@ -241,6 +248,36 @@ static void json_net(FILE *f, const struct net_spec *n, const char *name)
 	fprintf(f, "}}");
 }
 
+/* A limit, or null when there is none. */
+static void json_limit(FILE *f, const char *key, uint64_t v)
+{
+	if (v)
+		fprintf(f, ",\"%s\":%llu", key, (unsigned long long)v);
+	else
+		fprintf(f, ",\"%s\":null", key);
+}
+
+static void json_cgroup(FILE *f, const struct cg_instance *cg)
+{
+	char line[1024];
+
+	cg_describe(cg, line, sizeof(line));
+	json_str(f, ",\"cgroup\":{", "summary", line);
+	json_limit(f, "memory_max", cg->opts.memory_max);
+	json_limit(f, "pids_max", cg->opts.pids_max);
+	json_limit(f, "cpu_quota_us", cg->opts.cpu_quota_us);
+	fprintf(f, ",\"devices\":[");
+	for (size_t i = 0; i < cg->opts.ndevices; i++) {
+		const struct cg_device *d = &cg->opts.devices[i];
+		json_str(f, i ? ",{" : "{", "path", d->path);
+		snprintf(line, sizeof(line), "%s%s%s", d->access & CG_ACC_READ ? "r" : "",
+			 d->access & CG_ACC_WRITE ? "w" : "", d->access & CG_ACC_MKNOD ? "m" : "");
+		json_str(f, ",", "access", line);
+		fputc('}', f);
+	}
+	fprintf(f, "]}");
+}
+
 int plan_print_json(FILE *f, const struct fwrun_plan *p)
 {
 	char line[1024];
@@ -282,6 +319,7 @@ int plan_print_json(FILE *f, const struct fwrun_plan *p)
 		json_val(f, caps_name(c) ? caps_name(c) : num);
 	}
 	fputc(']', f);
+	json_cgroup(f, &p->cgroup);
 	json_strv(f, ",\"init\":{", "argv", (const char *const *)p->argv);
 	json_strv(f, ",", "env", p->envp);
 	fputc('}', f);

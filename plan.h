@@ -24,6 +24,7 @@
 #include <stdio.h>
 
 #include "aa.h"
+#include "cgroup.h"
 #include "console.h"
 #include "fwrun.h"
 #include "netsetup.h"
@@ -38,6 +39,9 @@ struct fwrun_facts {
 	int cap_last;			/* caps_last_cap() */
 	bool stdin_tty;			/* isatty(0) */
 	bool state_in_rootfs;		/* the state dir resolves inside a --rootfs dir */
+	struct cg_instance cgroup;	/* cg_plan_host(): the host's hierarchies,
+					 * where the instance's cgroup goes, --device
+					 * nodes looked up */
 };
 
 /* The namespaces the setup thread unshares, in order; the pid namespace comes
@@ -58,6 +62,7 @@ struct fwrun_plan {
 	struct aa_plan aa;		/* the decision (load: AA_LOAD_NONE) */
 	uint64_t cap_drop;		/* cut from the bounding set */
 	bool aa_notice;			/* say once the init runs that AppArmor is off */
+	struct cg_instance cgroup;	/* its cgroup: limits, device allowlist */
 	/* the network */
 	struct net_spec net;
 	/* the init */

@@ -3,6 +3,9 @@
 #include "run.h"
 
 #include <errno.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <sys/wait.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
@@ -22,6 +25,7 @@ struct run {
 	int name_lock_fd;	/* the instance name's */
 	struct aa_plan aa;	/* the plan's decision, then what was loaded */
 	struct net_state net;	/* what was done to the plan's network */
+	struct cg_instance cg;	/* the plan's cgroup, then what was made */
 	struct console con;
 	struct ns_plan nsp;	/* what the setup thread and pid 1 do */
 	struct ns_instance ns;
@@ -164,6 +168,9 @@ static int run_start(struct run *r)
 		.console_fd = r->con.slave,
 		.console_path = r->con.master >= 0 ? r->con.slave_path : NULL,
 		.report_steps = p->verbosity >= FWRUN_VERBOSE,
+		.cgroup = &r->cg.join,
+		.devices = r->cg.opts.devices,
+		.ndevices = r->cg.opts.ndevices,
 		.hook = container_hook,
 		.hook_data = r,
 	};
@@ -211,9 +218,10 @@ static int supervisor_share(struct run *r)
 		return -1;
 	if (net_prepare(&r->net, &r->e) < 0)
 		return -1;
-	if (r->boot == 1)
-		return prepare_state(r);
-	return p->ephemeral ? 0 : state_clear_workdir(&p->state, &r->e);
+	if (r->boot > 1)	/* the same cgroup: one account for the run */
+		return p->ephemeral ? 0 : state_clear_workdir(&p->state, &r->e);
+	/* The cgroup under the name's lock (a killed run's is removed). */
+	return prepare_state(r) < 0 || cg_create(&r->cg, &r->e) < 0 ? -1 : 0;
 }
 
 static int init_failed_status(const struct fw_error *e)
@@ -301,6 +309,29 @@ static int run_between_boots(struct run *r)
 
 /* ---- run_stop() ---- */
 
+/* The whole firmware's peak memory and CPU time, from its cgroup, for the
+ * exited event and -v; an OOM kill is said even without -v. */
+static void report_usage(const struct run *r, struct events_exited *ev)
+{
+	struct cg_stats st;
+
+	cg_stats(&r->cg, &st);
+	ev->has_memory_peak = st.has_memory_peak;
+	ev->memory_peak = st.memory_peak;
+	ev->has_cpu = st.has_cpu;
+	ev->cpu_usec = st.cpu_ns / 1000;
+	ev->has_oom = st.has_oom;
+	ev->oom_kills = st.oom_kills;
+	if (st.oom_kills && r->p->verbosity > FWRUN_QUIET)
+		fprintf(stderr, "fwrun: the firmware ran out of memory: the OOM killer killed "
+			"%" PRIu64 " of its processes%s\n", st.oom_kills,
+			ev->reason == EVENTS_SIGNAL && WTERMSIG(ev->wstatus) == SIGKILL ?
+			", its init among them" : "");
+	if (r->p->verbosity >= FWRUN_VERBOSE && (st.has_memory_peak || st.has_cpu))
+		fprintf(stderr, "fwrun: firmware used %.1f MiB of memory at most, %.3f s of CPU\n",
+			(double)st.memory_peak / (1024.0 * 1024), (double)st.cpu_ns / 1e9);
+}
+
 /* The last word: how the init ended, or what failed. */
 static void say_end(struct run *r, bool failed, int status)
 {
@@ -317,10 +348,12 @@ static void say_end(struct run *r, bool failed, int status)
 	if (supervise_describe(&r->res, msg, sizeof(msg)) > 0 &&
 	    (r->p->verbosity >= FWRUN_NORMAL || r->res.reason == EVENTS_TIMEOUT))
 		say(r, msg);
-	emit_exited(r->p->status_fd, &(struct events_exited){
+	struct events_exited ev = {
 		.run = r->boot, .status = status, .reason = r->res.reason,
 		.wstatus = r->res.wstatus,
-	});
+	};
+	report_usage(r, &ev);
+	emit_exited(r->p->status_fd, &ev);
 }
 
 /* Undo what was done, in reverse; safe after any step failed. Returns the
@@ -331,7 +364,14 @@ static int run_stop(struct run *r, int status)
 
 	console_close(&r->con);
 	ns_abort(&r->ns);
+	/* The init is reaped: its cgroup empties as its namespace dies. */
+	if (cg_remove(&r->cg, &ne) < 0) {
+		fwrun_print_error(&ne);
+		if (status == 0)
+			status = FWRUN_EXIT_FAILURE;
+	}
 	/* Interfaces back before the namespace goes: its fd keeps it alive. */
+	ne = (struct fw_error){ 0 };
 	if (net_restore(&r->net, r->ns.netns_fd, &ne) < 0) {
 		fwrun_print_error(&ne);
 		if (status == 0)
@@ -365,6 +405,7 @@ int run_plan(const struct fwrun_plan *p, int rootfs_fd)
 	r->lock_fd = r->name_lock_fd = -1;
 	r->aa = p->aa;
 	net_state_init(&r->net, &p->net, p->name);
+	r->cg = p->cgroup;
 	console_init(&r->con);
 	ns_instance_init(&r->ns);
 

@@ -8,8 +8,10 @@
  *   ├─ net/                0700        a lock per borrowed interface and per
  *   │                                  --veth subnet, held for the run
  *   │                                  (netsetup.c)
- *   └─ instances/          0700        a lock per instance name, held for
- *                                      the run (state.c)
+ *   ├─ instances/          0700        a lock per instance name, held for
+ *   │                                  the run (state.c)
+ *   └─ cgroup.lock         0600        flock'd while an instance's cgroup is
+ *                                      made or a stale one removed (cgroup.c)
  *
  * Every directory must be a real directory owned by us and writable by
  * nobody else: a symlink planted in /run (by whoever could write there)
@@ -23,6 +25,7 @@
 #define FWRUN_MNT_DIR FWRUN_RUN_DIR "/mnt"
 #define FWRUN_NET_DIR FWRUN_RUN_DIR "/net"
 #define FWRUN_INSTANCE_DIR FWRUN_RUN_DIR "/instances"
+#define FWRUN_CGROUP_LOCK FWRUN_RUN_DIR "/cgroup.lock"
 
 /* Make each directory above that is missing, and check each is ours (a
  * real directory, owned by the effective uid, not group/other-writable).

@@ -271,6 +271,25 @@ _host_state() {
 		ip netns list 2>/dev/null | awk -v p="$PFX" 'index($1, p) == 1 { print $1 }' |
 			LC_ALL=C sort
 	fi
+	echo "# cgroups fwrun-$PFX*"
+	fwt_cgroups
+}
+
+# next_run_clears_cgroups ROOTFS WHAT: after a SIGKILLed fwrun, its cgroups
+# may stay until the next run of any name removes them (fwrun(8)): run one
+# and check none of ours is left.
+next_run_clears_cgroups() {
+	"$FWRUN" -q --rootfs "$1" --name "$PFX-next" --ephemeral -- /sbin/boxinit exit 0 \
+		</dev/null >/dev/null 2>&1 || fail "${2:-}: the run after the SIGKILL failed"
+	assert_eq "" "$(fwt_cgroups)" "${2:-}: cgroups left after the next run"
+}
+
+# The instance cgroups of our runs (fwrun-$PFX*), in every hierarchy, as
+# paths under /sys/fs/cgroup; what fwrun made below them is not listed.
+fwt_cgroups() {
+	[ ${#PFX} -gt 3 ] || return 0
+	find /sys/fs/cgroup -maxdepth 8 -type d -name "fwrun-$PFX*" -prune 2>/dev/null |
+		LC_ALL=C sort
 }
 
 host_snapshot() { _host_state >"$1"; }
@@ -434,6 +453,10 @@ cleanup() {
 	# The instance locks of our fwruns that were SIGKILLed (a test's names
 	# all start with its $PFX; the processes are gone by now).
 	[ ${#PFX} -gt 3 ] && rm -f /run/fwrun/instances/"$PFX"*
+	# Their cgroups (empty once the processes above are gone), deepest first.
+	fwt_cgroups | while IFS= read -r i; do
+		find "$i" -depth -type d -exec rmdir {} + 2>/dev/null
+	done
 	# Mounts left under $T in the host namespace (deepest first), then loop
 	# devices backed by our files.
 	awk -v t="$T" '{ d = $2; gsub(/\\040/, " ", d) } index(d, t) == 1 { print d }' \

@@ -104,6 +104,15 @@ AA=0
 [ "$(cat /sys/module/apparmor/parameters/enabled 2>/dev/null)" = Y ] &&
 	[ -d /sys/kernel/security/apparmor ] && AA=1
 
+# The cgroup points that depend on the host's cgroups: devices.allow needs a
+# v1 devices hierarchy, the controllers are enabled only on pure v2, the
+# device program needs a cgroup2 mount (also hybrid).
+CG_V1_DEVICES=0 CG_V2_PURE=0 CG_V2=0
+grep -q ' - cgroup .*[ ,]devices' /proc/self/mountinfo && CG_V1_DEVICES=1
+grep -q ' - cgroup2 ' /proc/self/mountinfo && CG_V2=1
+[ $CG_V2 = 1 ] && ! grep -q ' - cgroup ' /proc/self/mountinfo && CG_V2_PURE=1
+CGDIR='/sys/fs/cgroup/[^ ]*fwrun-'$PFX-f
+
 LOOPRE='/dev/loop[0-9]+'
 MNT=/run/fwrun/mnt
 # point[:errno[:times]]|config|status|expected "what 'subject'" (ERE) of the
@@ -120,6 +129,11 @@ state-reset|RESET|125|reset '$STATE/upper'
 aa-prepare|FULL|125|read '/sys/kernel/security/apparmor/profiles'
 net-lock|FULL|125|lock '/run/fwrun/net'
 net-tap-create|FULL|125|create tap '$NT'
+cgroup-mkdir|FULL|125|create cgroup '$CGDIR'
+cgroup-controllers|FULL|125|enable the controllers for the limits in '/sys/fs/cgroup[^ ]*/cgroup.subtree_control'
+cgroup-devices|FULL|125|set the device allowlist of '$CGDIR'
+cgroup-bpf|FULL|125|load the device program for '$CGDIR'
+cgroup-open|FULL|125|open '$CGDIR/payload/cgroup.procs'
 console-open|FULL|125|open pty master '/dev/ptmx'
 setup-socket|FULL|125|create socket for 'setup thread'
 setup-thread|FULL|125|start 'setup thread'
@@ -152,6 +166,8 @@ pivot-root|FULL|125|pivot_root to '$MNT/merged'
 caps-drop|FULL|125|cut the capability bounding set of 'the firmware'
 unshare-pid|FULL|125|unshare namespace 'pid'
 fork-init|FULL|125|fork '/sbin/boxinit'
+cgroup-join|FULL|125|join the instance's cgroup 'cgroup.procs'
+cgroup-unshare|FULL|125|unshare namespace 'cgroup'
 init-setsid|FULL|125|start a session for '/sbin/boxinit'
 init-console|FULL|125|attach console to '/sbin/boxinit'
 init-affinity|FULL|125|give back the CPU affinity of '/sbin/boxinit'
@@ -209,6 +225,21 @@ while IFS='|' read -r spec conf want what; do
 		FULL_AA=("${FULL[@]}" --apparmor=on)
 		local_conf=FULL_AA
 	fi
+	unreached=
+	case $point in
+	cgroup-devices) [ $CG_V1_DEVICES = 1 ] || unreached="no v1 devices hierarchy" ;;
+	cgroup-controllers) [ $CG_V2_PURE = 1 ] || unreached="not a pure cgroup v2 host" ;;
+	cgroup-bpf) [ $CG_V2 = 1 ] || unreached="no cgroup2 mount" ;;
+	esac
+	if [ -n "$unreached" ]; then
+		FWRUN_FAULT=$spec run_fwrun "${FULL[@]}" "${INIT[@]}" 3>"$T/status.json"
+		assert_status 0 "$spec: unreached ($unreached)"
+		log "$spec: $unreached: the point is not reached"
+		continue
+	fi
+	# reached only when a limit needs the controllers
+	[ "$point" = cgroup-controllers ] && FULL_LIM=("${FULL[@]}" --pids-max 1000) &&
+		local_conf=FULL_LIM
 	eval "args=(\"\${${local_conf}[@]}\")"
 
 	host_snapshot "$T/host.before"

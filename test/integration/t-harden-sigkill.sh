@@ -182,7 +182,9 @@ if [ -n "$bad" ]; then
 fi
 assert_eq "$TRIALS" "$ok" "trials passed"
 assert_eq "$SUM" "$(sha_of "$T/fw.ext2")" "image sha256 at the end"
-# Loop devices: autoclear releases them once the killed namespace is gone.
+# Loop devices: autoclear releases them once the killed namespace is gone;
+# the cgroups: the next run removes them.
+next_run_clears_cgroups "$T/fw.ext2" "after $TRIALS SIGKILLs"
 host_unchanged "$T/host.before" "after $TRIALS SIGKILLs"
 leftover=$(ls /run/fwrun/mnt 2>/dev/null | grep -F "$PFX" || true)
 assert_eq "" "$leftover" "left in /run/fwrun/mnt"

@@ -33,4 +33,5 @@ done
 ms=$(( ($(date +%s%N) - t0) / 1000000 ))
 [ $gone = 1 ] && [ "$ms" -le 1000 ] || fail "firmware processes still there ${ms} ms after SIGKILL of fwrun: $procs"
 log "firmware gone ${ms} ms after SIGKILL of fwrun"
+next_run_clears_cgroups "$T/fw.ext2" "after SIGKILL of fwrun"
 host_unchanged "$T/before" "after SIGKILL of fwrun"

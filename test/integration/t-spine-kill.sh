@@ -42,6 +42,7 @@ kill_mid_run() {	# LABEL IMAGE
 		for p in $left; do ps -o pid,ppid,stat,cmd -p "$p" | tail -n +2 | sed 's/^/    /'; done
 		kill -KILL $left 2>/dev/null
 	fi
+	next_run_clears_cgroups "$img" "$label"
 	host_unchanged "$T/host.before" "$label: after SIGKILL of fwrun"
 	assert_eq "$sum" "$(sha_of "$img")" "$label: image sha256 after SIGKILL of fwrun"
 	assert_file "$S/upper/data/before-kill" 1 "$label: the upper dir kept the write"

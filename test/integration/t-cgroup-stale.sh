@@ -1,0 +1,40 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+# A SIGKILLed fwrun leaves its cgroups (nothing of fwrun is left to remove
+# them) until the next run of any name, which removes them: empty, and their
+# instance lock held by nobody. A live instance's cgroups are never touched.
+. "$(dirname "$0")/lib.sh"
+need_root
+need_fwrun
+need_fs overlay
+grep -q ' - cgroup2\? ' /proc/self/mountinfo || skip "no cgroup file system mounted"
+
+mk_staging "$T/staging"
+mk_image dir "$T/root"
+host_snapshot "$T/host.before"
+
+start_fwrun a --rootfs "$T/root" --name "$PFX-a" --ephemeral --console=pipe \
+	-- /sbin/boxinit term-exit 0 ready sleep
+A=$FWPID
+start_fwrun b --rootfs "$T/root" --name "$PFX-b" --ephemeral --console=pipe \
+	-- /sbin/boxinit ready sleep
+B=$FWPID
+wait_line "$T/a.out" '^ready=1$' 20 || die "a not ready: $(cat "$T/a.err")"
+wait_line "$T/b.out" '^ready=1$' 20 || die "b not ready: $(cat "$T/b.err")"
+kill -KILL "$B"
+wait "$B" 2>/dev/null
+sleep 0.2
+assert_match "fwrun-$PFX-b" "$(fwt_cgroups)" "the SIGKILLed run's cgroups (nothing removes them yet)"
+
+run_fwrun --rootfs "$T/root" --name "$PFX-c" --ephemeral --console=pipe -- /sbin/boxinit exit 0
+assert_status 0 "the next run, another name"
+left=$(fwt_cgroups)
+assert_nomatch "fwrun-$PFX-b" "$left" "the SIGKILLed run's cgroups after the next run"
+assert_match "fwrun-$PFX-a" "$left" "the live instance's cgroups after the next run"
+assert_nomatch "fwrun-$PFX-c" "$left" "the next run's own cgroups"
+
+kill -TERM "$A"
+wait_fwrun "$A" 20
+assert_status 0 "the live instance, stopped"
+assert_eq "" "$(fwt_cgroups)" "cgroups left once all runs ended"
+host_unchanged "$T/host.before"
