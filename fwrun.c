@@ -23,6 +23,7 @@
 #include "ns.h"
 #include "overlay.h"
 #include "rundir.h"
+#include "sysfilter.h"
 #include "version.h"
 
 enum {
@@ -38,6 +39,7 @@ enum {
 	OPT_APPARMOR,
 	OPT_PROFILE,
 	OPT_PRINT_PROFILE,
+	OPT_SECCOMP,
 	OPT_CAP_DROP,
 	OPT_CAP_ADD,
 	OPT_TAP,
@@ -64,6 +66,7 @@ static const struct option long_options[] = {
 	{ "apparmor", required_argument, NULL, OPT_APPARMOR },
 	{ "profile", required_argument, NULL, OPT_PROFILE },
 	{ "print-profile", no_argument, NULL, OPT_PRINT_PROFILE },
+	{ "seccomp", required_argument, NULL, OPT_SECCOMP },
 	{ "cap-drop", required_argument, NULL, OPT_CAP_DROP },
 	{ "cap-add", required_argument, NULL, OPT_CAP_ADD },
 	{ "console", required_argument, NULL, OPT_CONSOLE },
@@ -110,6 +113,8 @@ static const char usage_text[] =
 "      --profile NAME       confine with this already-loaded profile\n"
 "                           instead of fwrun's own\n"
 "      --print-profile      print fwrun's AppArmor profile and exit\n"
+"      --seccomp=on|off     the syscall filter: EPERM for kexec, modules,\n"
+"                           keyrings, clock setters... (default on)\n"
 "      --cap-drop CAP       also cut CAP from the bounding set (repeatable;\n"
 "                           CAP as in capabilities(7), CAP_ optional, or ALL)\n"
 "      --cap-add CAP        keep CAP, which the default set would cut\n"
@@ -336,6 +341,11 @@ enum fwrun_parse_result fwrun_parse(struct fwrun_opts *o, int argc, char **argv,
 						   "not a usable AppArmor profile name");
 			o->aa_profile = optarg;
 			break;
+		case OPT_SECCOMP:
+			if (strcmp(optarg, "on") && strcmp(optarg, "off"))
+				return usage_error(e, "option --seccomp", optarg, "use on or off");
+			o->no_seccomp = !strcmp(optarg, "off");
+			break;
 		case OPT_PRINT_PROFILE:
 			fputs(aa_profile(), stdout);
 			return FWRUN_PARSE_EXIT_OK;
@@ -493,6 +503,7 @@ struct run {
 	struct ns_instance ns;
 	struct aa_plan aa;	/* AppArmor decision, then what was loaded */
 	uint64_t cap_drop;	/* cut from the bounding set */
+	struct sysfilter filter;	/* built unless --seccomp=off */
 	struct net_plan net;
 	struct fw_error e;
 };
@@ -761,6 +772,8 @@ static void print_plan(const struct run *run)
 	printf("apparmor:   %s\n", line);
 	caps_format(run->cap_drop, line, sizeof(line));
 	printf("caps:       cut from the bounding set: %s\n", line);
+	printf("seccomp:    %s\n", o->no_seccomp ? "off" :
+	       "on: EPERM for kexec, modules, keyrings, clock setters... (fwrun(8))");
 	print_life_plan(run);
 }
 
@@ -789,6 +802,8 @@ static int prepare_protection(struct run *run)
 	 * critical path nothing. It changes nothing for us: fwrun executes
 	 * nothing after the profile's parser above. */
 	if (caps_apply_drop(run->cap_drop, &run->e) < 0)
+		return -1;
+	if (!o->no_seccomp && sysfilter_build(&run->filter, &run->e) < 0)
 		return -1;
 	if (o->verbosity >= FWRUN_VERBOSE) {
 		aa_describe(&run->aa, line, sizeof(line));
@@ -905,6 +920,7 @@ static int run_firmware(const struct fwrun_opts *o)
 		.console_fd = con.slave,
 		.console_path = con.master >= 0 ? con.slave_path : NULL,
 		.report_steps = o->verbosity >= FWRUN_VERBOSE,
+		.seccomp = run.filter.prog.filter ? &run.filter.prog : NULL,
 		.hook = container_hook,
 		.hook_data = &run,
 	};
@@ -1026,6 +1042,7 @@ out:
 	if (run.lock_fd >= 0)
 		close(run.lock_fd);
 	instance_unlock(o->name, run.name_lock_fd);
+	sysfilter_free(&run.filter);
 	return status;
 }
 

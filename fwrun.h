@@ -44,6 +44,7 @@ struct fwrun_opts {
 	enum aa_mode apparmor;		/* --apparmor=auto|on|off */
 	const char *aa_profile;		/* --profile NAME, NULL: fwrun's own */
 	struct caps_spec caps;		/* --cap-drop / --cap-add */
+	bool no_seccomp;		/* --seccomp=off (sysfilter.h) */
 	struct net_plan net;		/* --tap, --veth, --force-default-route */
 	/* life cycle (console.h, supervise.h, events.h) */
 	enum console_mode console;	/* --console */

@@ -36,6 +36,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include <linux/filter.h>
+
 #include "overlay.h"
 #include "rundir.h"
 #include "util.h"
@@ -82,6 +84,8 @@ struct ns_plan {
 	const char *console_link;	/* /dev/console is a symlink to this
 					 * (NULL: /dev/null) */
 	bool report_steps;		/* send each step's end time (-v) */
+	const struct sock_fprog *seccomp;	/* pid 1 installs it just before
+						 * its execve (sysfilter.h); NULL: none */
 	ns_hook hook;
 	void *hook_data;
 };
