@@ -85,7 +85,9 @@ struct ns_plan {
 					 * (NULL: /dev/null) */
 	bool report_steps;		/* send each step's end time (-v) */
 	const struct sock_fprog *seccomp;	/* pid 1 installs it just before
-						 * its execve (sysfilter.h); NULL: none */
+						 * its execve (sysfilter.h); NULL: none.
+						 * Read only by pid 1: what it points
+						 * to may be filled until ns_start_init() */
 	ns_hook hook;
 	void *hook_data;
 };
