@@ -28,6 +28,9 @@
  *   reboot/poweroff   reboot(2), only as pid 1 of a child pid namespace
  *   sysrq             try to open /proc/sysrq-trigger for writing (never
  *                     writes a character)
+ *   mknod PATH b|c MAJ MIN   make a device node: "mknod:PATH=ok|ERRNO"
+ *   mount TYPE SRC DIR OPTS  mount(2) (OPTS "-": none): "mount:DIR=ok|ERRNO"
+ *   read PATH         open and read 512 bytes: "read:PATH=ok|ERRNO"
  *   syscalls          each call the syscall filter denies, with arguments
  *                     that make it harmless when allowed (it then fails
  *                     with another error, or does nothing lasting):
@@ -651,6 +654,24 @@ int main(int argc, char **argv)
 		} else if (!strcmp(c, "sysrq")) {
 			int fd = open("/proc/sysrq-trigger", O_WRONLY | O_CLOEXEC);
 			out("sysrq_open=%s", res(fd));
+			if (fd >= 0)
+				close(fd);
+		} else if (!strcmp(c, "mknod")) {
+			const char *path = ARG(), *kind = ARG();
+			unsigned maj = (unsigned)atoi(ARG()), min = (unsigned)atoi(ARG());
+			mode_t type = !strcmp(kind, "b") ? S_IFBLK : S_IFCHR;
+			out("mknod:%s=%s", path, res(mknod(path, type | 0600, makedev(maj, min))));
+		} else if (!strcmp(c, "mount")) {
+			const char *type = ARG(), *src = ARG(), *dir = ARG(), *opts = ARG();
+			mkdir(dir, 0755);
+			out("mount:%s=%s", dir, res(mount(src, dir, type, 0,
+							 strcmp(opts, "-") ? opts : NULL)));
+		} else if (!strcmp(c, "read")) {
+			const char *path = ARG();
+			char buf[512];
+			int fd = open(path, O_RDONLY | O_CLOEXEC);
+			int r = fd < 0 ? -1 : (int)read(fd, buf, sizeof(buf));
+			out("read:%s=%s", path, res(r));
 			if (fd >= 0)
 				close(fd);
 		} else if (!strcmp(c, "syscalls")) {
