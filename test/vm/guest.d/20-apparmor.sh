@@ -1,5 +1,5 @@
 # AppArmor for real (issue 3): pid 1 of the firmware confined by fwrun's
-# profile, the clock refused by AppArmor alone (--cap-add SYS_TIME), sysrq
+# profile, the clock refused by AppArmor alone (--cap-add SYS_TIME --seccomp=off), sysrq
 # denied, the profile loaded once and reused without a parser run, a
 # replaced profile reloaded (a bad record: test_aa), --apparmor=on/off, --profile; and
 # the costs: a run with the profile loaded vs --apparmor=off, the parser.
@@ -72,10 +72,10 @@ fi
 parser_ms=$(printf '%s\n' "$err" | sed -n 's/.*loaded by apparmor_parser in \([0-9.]*\) ms.*/\1/p')
 [ -f "$state" ] && vm_show "record: $(tr '\n' ' ' <"$state")"
 
-# --- 2. second run, --cap-add SYS_TIME: no parser, and AppArmor alone refuses --
+# --- 2. second run, --cap-add SYS_TIME --seccomp=off: no parser, AppArmor alone refuses
 vm_parser_wrap
 before=$(cat "$state")
-run -v --cap-add SYS_TIME -- /sbin/boxinit report clock sysrq
+run -v --cap-add SYS_TIME --seccomp=off -- /sbin/boxinit report clock sysrq
 calls=$(vm_parser_calls)
 d2=$(pdir)
 if [ $rc -eq 0 ] && [ "$calls" = 0 ] && [ "$d2" = "$d1" ] && [ "$(cat "$state")" = "$before" ] &&
@@ -112,7 +112,7 @@ fi
 run --apparmor=on -- /sbin/boxinit report
 [ $rc -eq 0 ] && [ "$(kv attr.current)" = "fwrun (enforce)" ] &&
 	vm_pass aa.mode-on "--apparmor=on: confined" || { vm_fail aa.mode-on "rc=$rc"; show; }
-run --apparmor=off --cap-add SYS_TIME -- /sbin/boxinit report clock
+run --apparmor=off --cap-add SYS_TIME --seccomp=off -- /sbin/boxinit report clock
 if [ $rc -eq 0 ] && [ "$(kv attr.current)" = unconfined ] && [ "$(kv clock_settime)" = ok ]; then
 	vm_pass aa.mode-off "--apparmor=off: unconfined, and with --cap-add SYS_TIME nothing refuses (clock set to the value just read)"
 else
