@@ -60,8 +60,10 @@ static void test_denied(void **state)
 	};
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
 		const struct sysfilter_rule *r = find(names[i]);
-		if (!r)
+		if (!r) {
 			fail_msg("'%s' is not denied", names[i]);
+			return;
+		}
 		assert_int_equal(r->arg, -1);
 	}
 }
@@ -80,9 +82,17 @@ static void test_allowed(void **state)
 		if (find(names[i]))
 			fail_msg("'%s' is denied", names[i]);
 	/* Only some of these: block nodes and the log's writers. */
-	assert_int_equal(find("mknod")->arg, 1);
-	assert_int_equal(find("mknodat")->arg, 2);
-	assert_int_equal(find("syslog")->arg, 0);
+	static const struct { const char *name; int arg; } some[] = {
+		{ "mknod", 1 }, { "mknodat", 2 }, { "syslog", 0 },
+	};
+	for (size_t i = 0; i < sizeof(some) / sizeof(some[0]); i++) {
+		const struct sysfilter_rule *r = find(some[i].name);
+		if (!r) {
+			fail_msg("'%s' is not filtered", some[i].name);
+			return;
+		}
+		assert_int_equal(r->arg, some[i].arg);
+	}
 }
 
 static void test_build(void **state)
@@ -131,7 +141,8 @@ static bool ia32_works(void)
 	int st;
 
 	if (pid == 0) {
-		signal(SIGSEGV, SIG_DFL);	/* not cmocka's handler */
+		signal(SIGSEGV, SIG_DFL);	/* not cmocka's handlers */
+		signal(SIGILL, SIG_DFL);
 		_exit(int80(20, 0, 0, 0) == getpid() ? 0 : 1);	/* i386 getpid */
 	}
 	return pid > 0 && waitpid(pid, &st, 0) == pid && WIFEXITED(st) && WEXITSTATUS(st) == 0;
@@ -207,13 +218,13 @@ static void run_probes(bool load, int *out)
 		_exit(write(p[1], r, sizeof(r)) == (ssize_t)sizeof(r) ? 0 : 4);
 	}
 	close(p[1]);
+	sysfilter_free(&f);
 	int st;
 	assert_int_equal(waitpid(pid, &st, 0), pid);
 	assert_true(WIFEXITED(st));
 	assert_int_equal(WEXITSTATUS(st), 0);
 	assert_int_equal(read(p[0], out, sizeof(int) * P_COUNT), (ssize_t)(sizeof(int) * P_COUNT));
 	close(p[0]);
-	sysfilter_free(&f);
 	rmdir(dir);
 }
 
@@ -221,6 +232,12 @@ static void test_loaded(void **state)
 {
 	(void)state;
 	int before[P_COUNT], after[P_COUNT];
+	const char *preload = getenv("LD_PRELOAD");
+
+	/* valgrind emulates the calls itself: it has no seccomp() and
+	 * crashes on some of the probes' odd arguments. */
+	if (preload && strstr(preload, "vgpreload"))
+		skip();
 
 	run_probes(false, before);
 	run_probes(true, after);
