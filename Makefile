@@ -29,7 +29,7 @@ endif
 
 CC ?= cc
 PKG_CONFIG ?= pkg-config
-PKGS := libcap-ng libapparmor
+PKGS := libcap-ng libapparmor libseccomp
 
 # Objects go to $(B); a second tree (B=build-asan) can live beside it.
 ifeq ($(SANITIZE),1)
@@ -88,7 +88,8 @@ endif
 # Every module but main.c goes into libfwrun.a, which the tests link. Listed,
 # not globbed: a stray .c left at the top level is never linked in.
 LIB_SRCS := fwrun.c ns.c overlay.c rootfs.c state.c netsetup.c aa.c \
-	cgroup.c caps.c console.c events.c fault.c nl.c plan.c run.c rundir.c supervise.c util.c
+	cgroup.c caps.c console.c events.c fault.c nl.c plan.c run.c rundir.c supervise.c \
+	sysfilter.c util.c
 LIB_OBJS := $(LIB_SRCS:%.c=$(B)/%.o)
 UNIT_SRCS := $(wildcard test/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:test/unit/%.c=$(B)/test/%)

@@ -178,7 +178,48 @@ static const char profile_body[] =
 	"  audit deny /dev/loop[0-9]* w,\n"
 	"\n"
 	"  # Watchdogs: a firmware that opens one and dies reboots the host.\n"
-	"  audit deny /dev/watchdog* rw,\n";
+	"  audit deny /dev/watchdog* rw,\n"
+	"\n"
+	"  # Host-wide sysctls, wherever proc is mounted (but on /, where they\n"
+	"  # would look like sysfs). Writable stay the namespaced ones: net/,\n"
+	"  # fs/mqueue/, kernel.hostname and domainname (UTS), the IPC limits\n"
+	"  # (kernel.shm*, msg*, sem*, auto_msgmni) and kernel.ns_last_pid.\n"
+	"  audit deny /**/sys/[^fkn]*/** w,\n"
+	"  audit deny /**/sys/fs/{[^m]*,m[^q]*}{,/**} w,\n"
+	"  audit deny /**/sys/kernel/{[^adhmns]*,a[^u]*,d[^o]*,h[^o]*,ho[^s]*,m[^s]*,n[^s]*,s[^eh]*,se[^m]*,sh[^m]*}{,/**} w,\n"
+	"\n"
+	"  # sysfs: host devices, block queues, module parameters, the kernel.\n"
+	"  # Writable stay the firmware's own: its virtual network devices and\n"
+	"  # its cgroup (mounted in its cgroup namespace). sysfs is mounted on\n"
+	"  # /sys only, where these rules see it.\n"
+	"  audit deny /sys/[^cdf]*/** w,\n"
+	"  audit deny /sys/dev/** w,\n"
+	"  audit deny /sys/class/{[^n]*,n[^e]*}/** w,\n"
+	"  audit deny /sys/devices/{[^v]*,v[^i]*}/** w,\n"
+	"  audit deny /sys/devices/virtual/{[^n]*,n[^e]*}/** w,\n"
+	"  audit deny /sys/fs/{[^c]*,c[^g]*}/** w,\n"
+	"  audit deny mount fstype=sysfs -> /{[^s]*,s[^y]*,sy[^s]*,sys?*}{,/**},\n"
+	"  audit deny mount fstype=sysfs -> /sys/?*{,/**},\n"
+	"  audit deny mount fstype=proc -> /,\n"
+	"\n"
+	"  # cgroup v1: release_agent is a program the host kernel runs as\n"
+	"  # root; any v1 hierarchy (named ones too) is the host's.\n"
+	"  audit deny /{,**/}release_agent w,\n"
+	"  audit deny mount fstype=cgroup,\n"
+	"\n"
+	"  # Host-wide file systems a firmware has no use for: the kernel's\n"
+	"  # debug and trace knobs, configfs, LSM policy, crash records, EFI\n"
+	"  # variables, and devtmpfs (every host device node).\n"
+	"  audit deny mount fstype=debugfs,\n"
+	"  audit deny mount fstype=tracefs,\n"
+	"  audit deny mount fstype=configfs,\n"
+	"  audit deny mount fstype=securityfs,\n"
+	"  audit deny mount fstype=pstore,\n"
+	"  audit deny mount fstype=efivarfs,\n"
+	"  audit deny mount fstype=devtmpfs,\n"
+	"\n"
+	"  # The host kernel log, written (a node of that name anywhere).\n"
+	"  audit deny /{,**/}kmsg w,\n";
 
 int aa_profile_text(const char *name, char *buf, size_t size)
 {
@@ -201,7 +242,7 @@ int aa_profile_text(const char *name, char *buf, size_t size)
 
 const char *aa_profile(void)
 {
-	static char text[8192];
+	static char text[16384];
 
 	if (!text[0] && aa_profile_text(AA_PROFILE_NAME, text, sizeof(text)) < 0)
 		abort();	/* a constant name in a buffer that fits: cannot happen */

@@ -48,6 +48,8 @@
 	  "sup: --reset empties upper/ (state_reset)") \
 	X(AA_PREPARE, "aa-prepare", \
 	  "sup: profile load or lookup, when confining (aa_prepare)") \
+	X(SECCOMP_BUILD, "seccomp-build", \
+	  "sup: build the syscall filter (sysfilter_build)") \
 	X(CAPS_DROP, "caps-drop", \
 	  "sup: cut fwrun's bounding set before the setup thread starts (caps_apply_drop)") \
 	X(NET_LOCK, "net-lock", \
@@ -136,6 +138,8 @@
 	  "init: the pty as stdio and controlling terminal (pty console)") \
 	X(INIT_AFFINITY, "init-affinity", \
 	  "init: give back the CPU affinity fwrun was given (spawn_init pinned it)") \
+	X(INIT_SECCOMP, "init-seccomp", \
+	  "init: install the syscall filter (sysfilter_load)") \
 	X(EXEC, "exec", \
 	  "init: execve INIT (126; ENOENT: 127)") \
 	X(SETUP_HOME, "setup-home", \

@@ -57,6 +57,7 @@ enum {
 	OPT_PIDS_MAX,
 	OPT_CPUS,
 	OPT_DEVICE,
+	OPT_SECCOMP,
 };
 
 static const struct option long_options[] = {
@@ -91,6 +92,7 @@ static const struct option long_options[] = {
 	{ "pids-max", required_argument, NULL, OPT_PIDS_MAX },
 	{ "cpus", required_argument, NULL, OPT_CPUS },
 	{ "device", required_argument, NULL, OPT_DEVICE },
+	{ "seccomp", required_argument, NULL, OPT_SECCOMP },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -130,6 +132,8 @@ static const char usage_text[] =
 "      --memory-max SIZE    limit the firmware's memory (512M, 2G; no swap)\n"
 "      --pids-max N         limit its number of processes and threads\n"
 "      --cpus N             limit its CPU time to N CPUs (0.5, 2)\n"
+"      --seccomp=on|off     the syscall filter: EPERM for kexec, modules,\n"
+"                           keyrings, clock setters... (default on)\n"
 "\n"
 "Network (the firmware always gets its own namespace, with lo up):\n"
 "      --tap IF[:INNER[:ADDR/PREFIX]]\n"
@@ -433,6 +437,11 @@ enum fwrun_parse_result fwrun_parse(struct fwrun_opts *o, int argc, char **argv,
 						   "given more than 32 times" :
 						   "use PATH[:ACCESS], PATH under /dev/ without "
 						   "'..', ACCESS of r, w, m");
+			break;
+		case OPT_SECCOMP:
+			if (strcmp(optarg, "on") != 0 && strcmp(optarg, "off") != 0)
+				return usage_error(e, "option --seccomp", optarg, "use on or off");
+			o->no_seccomp = strcmp(optarg, "off") == 0;
 			break;
 		case OPT_SETENV:
 			if (fwrun_setenv_valid(optarg) < 0)

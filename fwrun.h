@@ -46,6 +46,7 @@ struct fwrun_opts {
 	enum aa_mode apparmor;		/* --apparmor=auto|on|off */
 	const char *aa_profile;		/* --profile NAME, NULL: fwrun's own */
 	struct caps_spec caps;		/* --cap-drop / --cap-add */
+	bool no_seccomp;		/* --seccomp=off (sysfilter.h) */
 	struct net_spec net;		/* --tap, --veth, --force-default-route */
 	struct cg_opts cgroup;		/* --memory-max, --pids-max, --cpus, --device */
 	/* life cycle (console.h, supervise.h, events.h) */

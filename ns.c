@@ -3,6 +3,7 @@
 #include "ns.h"
 #include "fault.h"
 #include "overlay.h"
+#include "sysfilter.h"
 
 #include <fcntl.h>
 #include <inttypes.h>
@@ -457,6 +458,14 @@ INIT_STACK_CODE static int run_init(void *arg)
 	if (ns->have_cpus && (FW_FAULT(INIT_AFFINITY) ||
 			      sched_setaffinity(0, sizeof(ns->cpus), &ns->cpus) < 0)) {
 		fw_fail(&c->e, errno, "give back the CPU affinity of", plan->argv[0]);
+		init_fail(c, STEP_INIT_SETUP, 125);
+	}
+
+	/* The syscall filter last: nothing of ours runs under it but execve. */
+	if (plan->seccomp && (FW_FAULT(INIT_SECCOMP) ||
+			      (errno = -sysfilter_load(plan->seccomp)) != 0)) {
+		fw_fail_hint(&c->e, errno, "load the syscall filter for", plan->argv[0],
+			     errno == EINVAL ? "no seccomp filters in this kernel? --seccomp=off" : NULL);
 		init_fail(c, STEP_INIT_SETUP, 125);
 	}
 

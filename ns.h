@@ -36,6 +36,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include <linux/filter.h>
+
 #include "cgroup.h"
 #include "rootfs.h"
 #include "rundir.h"
@@ -105,6 +107,10 @@ struct ns_plan {
 	const struct cg_join *cgroup;
 	const struct cg_device *devices;	/* --device: nodes made in /dev */
 	size_t ndevices;
+	const struct sock_fprog *seccomp;	/* pid 1 installs it just before
+						 * its execve (sysfilter.h); NULL: none.
+						 * Read only by pid 1: what it points
+						 * to may be filled until ns_start_init() */
 	ns_hook hook;
 	void *hook_data;
 };

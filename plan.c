@@ -56,6 +56,7 @@ int plan_build(struct fwrun_plan *p, const struct fwrun_opts *o, const struct fw
 	p->aa_notice = !p->aa.confine && o->apparmor == AA_MODE_AUTO &&
 		       o->verbosity > FWRUN_QUIET;
 	p->cgroup = f->cgroup;
+	p->seccomp = !o->no_seccomp;
 
 	r = state_paths(&p->state, o->state_dir, o->name);
 	if (r < 0)
@@ -151,6 +152,8 @@ int plan_print_text(FILE *f, const struct fwrun_plan *p)
 	fprintf(f, "caps:       cut from the bounding set: %s\n", line);
 	cg_describe(&p->cgroup, line, sizeof(line));
 	fprintf(f, "cgroup:     %s\n", line);
+	fprintf(f, "seccomp:    %s\n", p->seccomp ?
+		"on: EPERM for kexec, modules, keyrings, clock setters... (fwrun(8))" : "off");
 
 	fprintf(f, "init:      ");
 	for (char **a = p->argv; *a; a++)
@@ -320,6 +323,7 @@ int plan_print_json(FILE *f, const struct fwrun_plan *p)
 	}
 	fputc(']', f);
 	json_cgroup(f, &p->cgroup);
+	json_bool(f, "seccomp", p->seccomp);
 	json_strv(f, ",\"init\":{", "argv", (const char *const *)p->argv);
 	json_strv(f, ",", "env", p->envp);
 	fputc('}', f);

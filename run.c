@@ -17,6 +17,7 @@
 #include "events.h"
 #include "ns.h"
 #include "rundir.h"
+#include "sysfilter.h"
 
 struct run {
 	const struct fwrun_plan *p;
@@ -26,6 +27,7 @@ struct run {
 	struct aa_plan aa;	/* the plan's decision, then what was loaded */
 	struct net_state net;	/* what was done to the plan's network */
 	struct cg_instance cg;	/* the plan's cgroup, then what was made */
+	struct sysfilter filter;	/* built unless --seccomp=off */
 	struct console con;
 	struct ns_plan nsp;	/* what the setup thread and pid 1 do */
 	struct ns_instance ns;
@@ -171,6 +173,7 @@ static int run_start(struct run *r)
 		.cgroup = &r->cg.join,
 		.devices = r->cg.opts.devices,
 		.ndevices = r->cg.opts.ndevices,
+		.seccomp = p->seccomp ? &r->filter.prog : NULL,
 		.hook = container_hook,
 		.hook_data = r,
 	};
@@ -220,8 +223,11 @@ static int supervisor_share(struct run *r)
 		return -1;
 	if (r->boot > 1)	/* the same cgroup: one account for the run */
 		return p->ephemeral ? 0 : state_clear_workdir(&p->state, &r->e);
-	/* The cgroup under the name's lock (a killed run's is removed). */
-	return prepare_state(r) < 0 || cg_create(&r->cg, &r->e) < 0 ? -1 : 0;
+	/* The cgroup under the name's lock (a killed run's is removed). The
+	 * syscall filter here for free (some 1 ms, the first time in a
+	 * process): pid 1 reads it only after ns_start_init(). */
+	return prepare_state(r) < 0 || cg_create(&r->cg, &r->e) < 0 ||
+	       (p->seccomp && sysfilter_build(&r->filter, &r->e) < 0) ? -1 : 0;
 }
 
 static int init_failed_status(const struct fw_error *e)
@@ -388,6 +394,7 @@ static int run_stop(struct run *r, int status)
 	if (r->lock_fd >= 0)
 		close(r->lock_fd);
 	instance_unlock(r->p->name, r->name_lock_fd);
+	sysfilter_free(&r->filter);
 	return status;
 }
 

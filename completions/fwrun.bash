@@ -8,7 +8,7 @@ _fwrun()
 
 	local opts="--rootfs --name --state-dir --hostname --setenv --ephemeral --reset --diff
 		--dry-run --dry-run=json --console --stop-signal --kill-after --timeout
-		--restart-on-reboot --status-fd --apparmor --profile --print-profile
+		--restart-on-reboot --status-fd --apparmor --profile --print-profile --seccomp
 		--cap-drop --cap-add --tap --veth --veth= --force-default-route
 		--verbose --quiet --help --version -v -q -h"
 
@@ -31,6 +31,10 @@ _fwrun()
 		;;
 	--apparmor)
 		COMPREPLY=($(compgen -W "auto on off" -- "$cur"))
+		return
+		;;
+	--seccomp)
+		COMPREPLY=($(compgen -W "on off" -- "$cur"))
 		return
 		;;
 	--profile)
@@ -85,7 +89,7 @@ _fwrun()
 			init_at=$((i + 1))
 			break
 			;;
-		--rootfs|--name|--state-dir|--hostname|--setenv|--console|--stop-signal|--kill-after|--timeout|--status-fd|--apparmor|--profile|--cap-drop|--cap-add|--tap)
+		--rootfs|--name|--state-dir|--hostname|--setenv|--console|--stop-signal|--kill-after|--timeout|--status-fd|--apparmor|--seccomp|--profile|--cap-drop|--cap-add|--tap)
 			takes_arg=1
 			;;
 		-*)

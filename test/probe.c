@@ -28,6 +28,15 @@
  *   reboot/poweroff   reboot(2), only as pid 1 of a child pid namespace
  *   sysrq             try to open /proc/sysrq-trigger for writing (never
  *                     writes a character)
+ *   mknod PATH b|c MAJ MIN   make a device node: "mknod:PATH=ok|ERRNO"
+ *   mount TYPE SRC DIR OPTS  mount(2) (OPTS "-": none): "mount:DIR=ok|ERRNO"
+ *   read PATH         open and read 512 bytes: "read:PATH=ok|ERRNO"
+ *   syscalls          each call the syscall filter denies, with arguments
+ *                     that make it harmless when allowed (it then fails
+ *                     with another error, or does nothing lasting):
+ *                     "sys.NAME=ok|ERRNO"; "seccomp=" pid 1's Seccomp mode
+ *                     and filter count; keyctl through the i386 and x32
+ *                     ABIs too ("unavailable" when the kernel has no i386)
  *   segv              die of SIGSEGV (a kernel-forced signal kills even a
  *                     pid namespace's init)
  *   echo TEXT         print "echo=TEXT"
@@ -50,6 +59,11 @@
 #include <sys/mount.h>
 #include <sys/reboot.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <sys/timex.h>
+#include <sys/wait.h>
+#include <sched.h>
 #include <sys/time.h>
 #include <sys/utsname.h>
 #include <time.h>
@@ -455,6 +469,107 @@ static void do_reboot(const char *what, int cmd)
 		out("%s=%s", what, errname(errno));
 }
 
+#if defined(__x86_64__)
+/* A call through the i386 ABI (int $0x80) from this 64-bit process. */
+static long int80(long nr, long a, long b, long c)
+{
+	long ret;
+	__asm__ volatile("int $0x80" : "=a"(ret) : "a"(nr), "b"(a), "c"(b), "d"(c)
+			 : "memory", "r8", "r9", "r10", "r11");
+	return ret;
+}
+
+/* Without IA32 emulation int $0x80 is a SIGSEGV and no call at all. */
+static int ia32_works(void)
+{
+	pid_t pid = fork();
+	int st;
+
+	if (pid == 0) {
+		signal(SIGSEGV, SIG_DFL);
+		_exit(int80(20, 0, 0, 0) == getpid() ? 0 : 1);	/* i386 getpid */
+	}
+	return pid > 0 && waitpid(pid, &st, 0) == pid && WIFEXITED(st) && WEXITSTATUS(st) == 0;
+}
+#endif
+
+static void sys_out(const char *name, long r)
+{
+	out("sys.%s=%s", name, r < 0 ? errname(errno) : "ok");
+}
+
+/* Every call here is harmless whether the filter denies it or not. */
+static void do_syscalls(void)
+{
+	ensure_proc();
+	status_fields((const char *const[]){ "Seccomp", "Seccomp_filters", NULL });
+	/* bogus architecture and too many segments: EINVAL past the checks */
+	sys_out("kexec_load", syscall(SYS_kexec_load, 0, 1000, NULL, 0x7ffe0000UL));
+	sys_out("kexec_file_load", syscall(SYS_kexec_file_load, -1, -1, 0, NULL, 0x80000000UL));
+	sys_out("init_module", syscall(SYS_init_module, NULL, 0, ""));
+	sys_out("finit_module", syscall(SYS_finit_module, -1, "", 0));
+	sys_out("delete_module", syscall(SYS_delete_module, "fwrun_probe_none", O_NONBLOCK));
+	/* a handle of the firmware's own /dev, opened again: its own file */
+	struct { unsigned int bytes; int type; unsigned char h[128]; } fh = { .bytes = 128 };
+	int mnt = -1;
+	long r = syscall(SYS_name_to_handle_at, AT_FDCWD, "/dev", &fh, &mnt, 0);
+	sys_out("name_to_handle_at", r);
+	int dfd = open("/dev", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (r < 0) {	/* no handle: make one up, EPERM comes first */
+		fh.bytes = 8;
+		fh.type = 1;
+	}
+	r = syscall(SYS_open_by_handle_at, dfd, &fh, O_RDONLY | O_CLOEXEC);
+	sys_out("open_by_handle_at", r);
+	if (r >= 0)
+		close((int)r);
+	if (dfd >= 0)
+		close(dfd);
+	sys_out("swapon", syscall(SYS_swapon, "/fwrun-probe-none", 0));
+	sys_out("swapoff", syscall(SYS_swapoff, "/fwrun-probe-none"));
+	sys_out("acct", syscall(SYS_acct, "/fwrun-probe-none"));
+	/* the thread keyring's id, not created; an unknown key type; no upcall */
+	sys_out("keyctl", syscall(SYS_keyctl, 0, -1, 0));
+	sys_out("add_key", syscall(SYS_add_key, "fwrun_probe_none", "d", NULL, 0, -1));
+	sys_out("request_key", syscall(SYS_request_key, "user", "fwrun-probe-none", NULL, 0));
+#if defined(__x86_64__)
+	if (ia32_works()) {
+		r = int80(288, 0, -1, 0);	/* i386 keyctl */
+		out("sys.keyctl-i386=%s", r < 0 && r > -4096 ? errname((int)-r) : "ok");
+	} else {
+		out("sys.keyctl-i386=unavailable");
+	}
+	sys_out("keyctl-x32", syscall(0x40000000 | 250, 0, -1, 0));
+#endif
+	sys_out("quotactl", syscall(SYS_quotactl, 0x7fffff00, "/fwrun-probe-none", 0, NULL));
+	/* the clock: to the value just read, never another */
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	sys_out("clock_settime", syscall(SYS_clock_settime, CLOCK_REALTIME, &ts));
+	struct timeval tv;
+	gettimeofday(&tv, NULL);
+	sys_out("settimeofday", syscall(SYS_settimeofday, &tv, NULL));
+	/* console level 0 is out of range; the high bits do not get around it */
+	sys_out("syslog-console-level", syscall(SYS_syslog, (1L << 32) | 8, NULL, 0));
+	sys_out("bpf", syscall(SYS_bpf, -1, NULL, 0));
+	sys_out("perf_event_open", syscall(SYS_perf_event_open, NULL, 0, -1, -1, 0));
+	sys_out("userfaultfd", syscall(SYS_userfaultfd, 0x7fff0000));
+	sys_out("iopl", syscall(SYS_iopl, 0));	/* to level 0: nothing */
+	sys_out("ioperm", syscall(SYS_ioperm, 0, 0, 0));
+	sys_out("lookup_dcookie", syscall(SYS_lookup_dcookie, 0, NULL, 0));
+	/* block node of an unused loop minor, never opened */
+	sys_out("mknod-block", mknod("/tmp/.fwrun-probe-blk", S_IFBLK | 0600, makedev(7, 250)));
+	unlink("/tmp/.fwrun-probe-blk");
+	/* allowed */
+	sys_out("mknod-fifo", mknod("/tmp/.fwrun-probe-fifo", S_IFIFO | 0600, 0));
+	unlink("/tmp/.fwrun-probe-fifo");
+	struct timex tx = { .modes = 0 };
+	sys_out("adjtimex-read", adjtimex(&tx));
+	sys_out("clock_adjtime-read", syscall(SYS_clock_adjtime, CLOCK_REALTIME, &tx));
+	sys_out("syslog-size", syscall(SYS_syslog, 10, NULL, 0));
+	sys_out("unshare-none", unshare(0));
+}
+
 static void usage_error(const char *cmd, const char *why)
 {
 	out("error=%s: %s", cmd, why);
@@ -541,6 +656,26 @@ int main(int argc, char **argv)
 			out("sysrq_open=%s", res(fd));
 			if (fd >= 0)
 				close(fd);
+		} else if (!strcmp(c, "mknod")) {
+			const char *path = ARG(), *kind = ARG();
+			unsigned maj = (unsigned)atoi(ARG()), min = (unsigned)atoi(ARG());
+			mode_t type = !strcmp(kind, "b") ? S_IFBLK : S_IFCHR;
+			out("mknod:%s=%s", path, res(mknod(path, type | 0600, makedev(maj, min))));
+		} else if (!strcmp(c, "mount")) {
+			const char *type = ARG(), *src = ARG(), *dir = ARG(), *opts = ARG();
+			mkdir(dir, 0755);
+			out("mount:%s=%s", dir, res(mount(src, dir, type, 0,
+							 strcmp(opts, "-") ? opts : NULL)));
+		} else if (!strcmp(c, "read")) {
+			const char *path = ARG();
+			char buf[512];
+			int fd = open(path, O_RDONLY | O_CLOEXEC);
+			int r = fd < 0 ? -1 : (int)read(fd, buf, sizeof(buf));
+			out("read:%s=%s", path, res(r));
+			if (fd >= 0)
+				close(fd);
+		} else if (!strcmp(c, "syscalls")) {
+			do_syscalls();
 		} else if (!strcmp(c, "segv")) {
 			signal(SIGSEGV, SIG_DFL);
 			volatile int *p = NULL;

@@ -1,0 +1,57 @@
+/* SPDX-License-Identifier: MIT */
+/* The syscall filter (PRODUCT.md §9): what AppArmor cannot see, or what a
+ * firmware never needs and the host would pay for, returns EPERM. Never a
+ * kill: a firmware that tries one of these calls gets an error it handles
+ * (systemd, busybox and Android's init all expect EPERM from containers).
+ *
+ * Pure half: sysfilter_rules[] (the list, as data; fwrun(8) says why each),
+ * sysfilter_build() (libseccomp turns the list into a BPF program in memory;
+ * it touches no system state). Applying half: sysfilter_load(), one system
+ * call, made by pid 1 just before it executes INIT (ns.c, ns_plan.seccomp):
+ * the program was built beforehand, so pid 1, which shares fwrun's memory
+ * until its execve, allocates nothing.
+ *
+ * Every ABI the kernel runs is filtered: on x86_64 the i386 (int $0x80) and
+ * x32 ABIs too, so a 32-bit binary in the firmware does not get around it; a
+ * call from any other ABI gets EPERM. Foreign binaries run through qemu-user
+ * are translated into the host's own calls, so the filter applies to them.
+ * The filter is installed without no_new_privs (pid 1 has CAP_SYS_ADMIN):
+ * setuid programs in the firmware still work. */
+#ifndef FWRUN_SYSFILTER_H
+#define FWRUN_SYSFILTER_H
+
+#include <linux/filter.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "util.h"
+
+/* One denied call: every call of name, or (arg >= 0) only those whose
+ * argument arg, low 32 bits, masked with mask, equals value. The kernel
+ * reads these arguments as int or mode_t, so the high 32 bits are ignored
+ * here too: setting them does not get around the rule. A name can appear
+ * several times (the rules add up). */
+struct sysfilter_rule {
+	const char *name;	/* as libseccomp names it; absent on some ABIs is fine */
+	int arg;		/* -1: whatever the arguments */
+	uint32_t mask, value;
+};
+
+extern const struct sysfilter_rule sysfilter_rules[];
+extern const size_t sysfilter_rule_count;
+
+/* A built filter, ready for sysfilter_load(). */
+struct sysfilter {
+	struct sock_fprog prog;		/* prog.filter NULL: not built */
+};
+
+/* Build the filter from sysfilter_rules[] for the native ABI and its
+ * compatible ones. 0, or -errno with e filled. */
+int sysfilter_build(struct sysfilter *f, struct fw_error *e);
+void sysfilter_free(struct sysfilter *f);
+
+/* Install prog on the calling thread (needs CAP_SYS_ADMIN or no_new_privs).
+ * 0 or -errno. */
+int sysfilter_load(const struct sock_fprog *prog);
+
+#endif
