@@ -75,6 +75,7 @@ static void plan_defaults(void **state)
 	assert_null(plan.envp[2]);
 	assert_int_equal(plan.life.stop_signal, SIGTERM);
 	assert_int_equal(plan.status_fd, -1);
+	assert_true(plan.seccomp);
 }
 
 static void plan_from_options(void **state)
@@ -103,6 +104,8 @@ static void plan_from_options(void **state)
 	assert_int_equal(plan.life.stop_signal, SIGPWR);
 	assert_int_equal(plan.life.timeout_ms, 5000);
 	assert_true(plan.restart_on_reboot);
+	assert_int_equal(BUILD(&f, &e, "--rootfs", "d.ext4", "--seccomp=off"), 0);
+	assert_false(plan.seccomp);
 }
 
 static void plan_apparmor(void **state)
