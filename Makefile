@@ -77,7 +77,7 @@ endif
 
 # Every module but main.c goes into libfwrun.a, which the tests link. Listed,
 # not globbed: a stray .c left at the top level is never linked in.
-LIB_SRCS := fwrun.c ns.c overlay.c netsetup.c aa.c \
+LIB_SRCS := fwrun.c ns.c overlay.c netsetup.c aa.c initcompat.c \
 	caps.c console.c events.c fault.c nl.c rundir.c supervise.c util.c
 LIB_OBJS := $(LIB_SRCS:%.c=$(B)/%.o)
 UNIT_SRCS := $(wildcard test/unit/test_*.c)

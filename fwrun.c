@@ -368,6 +368,7 @@ enum fwrun_parse_result fwrun_parse(struct fwrun_opts *o, int argc, char **argv,
 			if (supervise_parse_signal(optarg, &o->life.stop_signal) < 0)
 				return usage_error(e, "stop signal", optarg,
 						   "use a name (TERM, SIGRTMIN+3) or a number");
+			o->stop_signal_given = true;
 			break;
 		case OPT_KILL_AFTER:
 		case OPT_TIMEOUT:
@@ -494,6 +495,7 @@ struct run {
 	struct aa_plan aa;	/* AppArmor decision, then what was loaded */
 	uint64_t cap_drop;	/* cut from the bounding set */
 	struct net_plan net;
+	struct initcompat compat;	/* what the init expects (initcompat.h) */
 	struct fw_error e;
 };
 
@@ -843,6 +845,32 @@ static void emit_exited(const struct run *run, const struct events_exited *ev)
 		events_emit(run->o->status_fd, line, n);
 }
 
+/* -v: what INIT is, the stop signal it gets, the emulator that runs it. */
+static void describe_init(const struct run *run, const struct supervise_opts *life)
+{
+	const struct initcompat_exe *x = &run->compat.exe;
+	const char *arch = initcompat_arch_name(x->machine, x->elf_class, x->big_endian);
+	char emu[PATH_MAX] = "";
+
+	if (run->o->verbosity < FWRUN_VERBOSE)
+		return;
+	if (x->machine && x->machine != initcompat_host_machine() &&
+	    !initcompat_find_emulator(x->hdr, x->hdr_len, emu, sizeof(emu)))
+		fw_strlcpy(emu, "?", sizeof(emu));
+	char sig[32];
+	int n = life->stop_signal;
+	if (sigabbrev_np(n))
+		snprintf(sig, sizeof(sig), "SIG%s", sigabbrev_np(n));
+	else
+		snprintf(sig, sizeof(sig), "SIGRTMIN+%d", n - SIGRTMIN);
+	fprintf(stderr, "fwrun: init: %s%s%s (%s%s%s), stop signal %s\n",
+		x->resolved[0] ? x->resolved : run->o->init_argv[0],
+		x->interp[0] ? " via " : "", x->interp, initcompat_kind_name(run->compat.kind),
+		arch ? ", " : "", arch ? arch : "", sig);
+	if (emu[0])
+		fprintf(stderr, "fwrun: emulator: %s (binfmt_misc)\n", emu);
+}
+
 static int run_firmware(const struct fwrun_opts *o)
 {
 	/* Not on the stack: zeroing its 24 KiB there (paths of PATH_MAX) would
@@ -891,8 +919,22 @@ static int run_firmware(const struct fwrun_opts *o)
 		goto fail;
 	}
 
-	const char *envp[FWRUN_SETENV_MAX + 3];
-	fwrun_init_env(o, envp);
+	const char *envp[FWRUN_SETENV_MAX + 4];
+	size_t nenv = fwrun_init_env(o, envp);
+	/* systemd's container interface: container_uuid (initcompat.h) */
+	initcompat_plan(&run.compat, argv[0]);
+	char uuid_env[sizeof("container_uuid=") + INITCOMPAT_UUID_LEN];
+	snprintf(uuid_env, sizeof(uuid_env), "container_uuid=%s", run.compat.uuid);
+	bool uuid_given = false;
+	for (size_t i = 0; i < nenv; i++)
+		if (!strncmp(envp[i], "container_uuid=", 15)) {
+			uuid_given = true;	/* --setenv's, also for /run/host */
+			fw_strlcpy(run.compat.uuid, envp[i] + 15, sizeof(run.compat.uuid));
+		}
+	if (!uuid_given) {
+		envp[nenv++] = uuid_env;
+		envp[nenv] = NULL;
+	}
 	struct ns_plan plan = {
 		.rootfs_path = o->rootfs,
 		.rootfs_fd = run.rootfs_fd,
@@ -905,6 +947,7 @@ static int run_firmware(const struct fwrun_opts *o)
 		.console_fd = con.slave,
 		.console_path = con.master >= 0 ? con.slave_path : NULL,
 		.report_steps = o->verbosity >= FWRUN_VERBOSE,
+		.compat = &run.compat,
 		.hook = container_hook,
 		.hook_data = &run,
 	};
@@ -954,7 +997,12 @@ static int run_firmware(const struct fwrun_opts *o)
 				"fwrun?): it is given back in a sane mode at exit\n");
 		if (run_no == 1 && console_raw(&con, &run.e) < 0)
 			goto fail;
-		if (supervise_run(run.ns.init_pid, &o->life, &con, t0, &res, &run.e) < 0)
+		struct supervise_opts life = o->life;
+		if (!o->stop_signal_given)	/* the init's own way to power off */
+			life.stop_signal = initcompat_stop_signal(run.compat.kind);
+		if (run_no == 1)
+			describe_init(&run, &life);
+		if (supervise_run(run.ns.init_pid, &life, &con, t0, &res, &run.e) < 0)
 			goto fail;
 		run.ns.init_pid = -1;	/* reaped */
 		/* A reboot while fwrun was stopping it (a signal, the timeout)

@@ -36,6 +36,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "initcompat.h"
 #include "overlay.h"
 #include "rundir.h"
 #include "util.h"
@@ -82,6 +83,9 @@ struct ns_plan {
 	const char *console_link;	/* /dev/console is a symlink to this
 					 * (NULL: /dev/null) */
 	bool report_steps;		/* send each step's end time (-v) */
+	/* What the init expects (initcompat.h), or NULL: the setup thread
+	 * reads INIT into it once in the firmware's root, pid 1 applies it. */
+	struct initcompat *compat;
 	ns_hook hook;
 	void *hook_data;
 };
