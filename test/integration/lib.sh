@@ -10,6 +10,7 @@
 #   $PROBE    the static test init (test/probe.c), built if missing
 #   need_root / need_cmd CMD... / need_fwrun / skip "reason"
 #   mk_staging DIR                 a rootfs tree: probe as /sbin/boxinit...
+#   mk_busybox_tree DIR [BUSYBOX]  a busybox rootfs tree (an applet per link)
 #   mk_image ext2|ext4|squashfs|erofs|dir OUT [STAGING]
 #   host_snapshot FILE / host_unchanged FILE
 #   run_fwrun ARGS...              foreground, sets $STATUS $OUT $ERR
@@ -209,6 +210,25 @@ mk_staging() {
 	chmod 0644 "$d/bin/noexec"
 	mkdir -p "$d/sbin/adir"
 	chmod 1777 "$d/tmp"
+}
+
+# mk_busybox_tree DIR [BUSYBOX]: a firmware tree of a static busybox (the
+# host's /bin/busybox, or BUSYBOX: another architecture's) with a link per
+# applet where busybox says it lives, as demo/mkimage makes it. The list
+# comes from the host's busybox: BUSYBOX need not run here.
+mk_busybox_tree() {
+	local d=$1 bb=${2:-/bin/busybox} applet
+	mkdir -p "$d"/{bin,sbin,usr/bin,usr/sbin,etc,proc,sys,dev,tmp,run,root,var/log}
+	chmod 1777 "$d/tmp"
+	cp "$bb" "$d/bin/busybox"
+	chmod 0755 "$d/bin/busybox"
+	/bin/busybox --list-full | while read -r applet; do
+		case $applet in bin/busybox | "") continue ;; esac
+		[ -d "$d/${applet%/*}" ] || mkdir -p "$d/${applet%/*}"
+		[ -e "$d/$applet" ] || ln -s /bin/busybox "$d/$applet"
+	done
+	echo 'root:x:0:0:root:/root:/bin/sh' >"$d/etc/passwd"
+	echo 'root:x:0:' >"$d/etc/group"
 }
 
 # mk_image TYPE OUT [STAGING]: build a filesystem image (or a directory copy).
