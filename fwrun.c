@@ -496,6 +496,7 @@ struct run {
 	uint64_t cap_drop;	/* cut from the bounding set */
 	struct net_plan net;
 	struct initcompat compat;	/* what the init expects (initcompat.h) */
+	char emulator[PATH_MAX];	/* INIT's binfmt_misc interpreter, "" native */
 	struct fw_error e;
 };
 
@@ -823,6 +824,10 @@ static void emit_started(const struct run *run, unsigned run_no)
 		.pid = run->ns.init_pid,
 		.supervisor_pid = getpid(),
 		.name = run->o->name,
+		.init_kind = initcompat_kind_name(run->compat.kind),
+		.arch = initcompat_arch_name(run->compat.exe.machine, run->compat.exe.elf_class,
+					     run->compat.exe.big_endian),
+		.emulator = run->emulator[0] ? run->emulator : NULL,
 	};
 	char line[EVENTS_LINE_MAX];
 	int n;
@@ -850,13 +855,10 @@ static void describe_init(const struct run *run, const struct supervise_opts *li
 {
 	const struct initcompat_exe *x = &run->compat.exe;
 	const char *arch = initcompat_arch_name(x->machine, x->elf_class, x->big_endian);
-	char emu[PATH_MAX] = "";
+	const char *emu = run->emulator;
 
 	if (run->o->verbosity < FWRUN_VERBOSE)
 		return;
-	if (x->machine && x->machine != initcompat_host_machine() &&
-	    !initcompat_find_emulator(x->hdr, x->hdr_len, emu, sizeof(emu)))
-		fw_strlcpy(emu, "?", sizeof(emu));
 	char sig[32];
 	int n = life->stop_signal;
 	if (sigabbrev_np(n))
@@ -869,6 +871,17 @@ static void describe_init(const struct run *run, const struct supervise_opts *li
 		arch ? ", " : "", arch ? arch : "", sig);
 	if (emu[0])
 		fprintf(stderr, "fwrun: emulator: %s (binfmt_misc)\n", emu);
+}
+
+/* Once INIT runs: the binfmt_misc handler that runs a foreign one. */
+static void find_emulator(struct run *run)
+{
+	const struct initcompat_exe *x = &run->compat.exe;
+
+	run->emulator[0] = '\0';
+	if (x->machine && x->machine != initcompat_host_machine() &&
+	    !initcompat_find_emulator(x->hdr, x->hdr_len, run->emulator, sizeof(run->emulator)))
+		fw_strlcpy(run->emulator, "?", sizeof(run->emulator));
 }
 
 static int run_firmware(const struct fwrun_opts *o)
@@ -981,6 +994,7 @@ static int run_firmware(const struct fwrun_opts *o)
 		}
 		if (!t0)
 			t0 = fw_now_ns();	/* --timeout counts from the first start */
+		find_emulator(&run);
 		if (o->verbosity >= FWRUN_VERBOSE && run_no == 1) {
 			print_steps(&run.ns);
 			fprintf(stderr, "fwrun: %-40s %8.3f ms\n", "network inside (supervisor, meanwhile)",

@@ -11,6 +11,8 @@
 #   need_root / need_cmd CMD... / need_fwrun / skip "reason"
 #   mk_staging DIR                 a rootfs tree: probe as /sbin/boxinit...
 #   mk_busybox_tree DIR [BUSYBOX]  a busybox rootfs tree (an applet per link)
+#   foreign_deb ARCH PKG DIR       Debian's PKG for ARCH unpacked in DIR
+#                                  (cached in $FWT_CACHE; skips if unfetchable)
 #   mk_image ext2|ext4|squashfs|erofs|dir OUT [STAGING]
 #   host_snapshot FILE / host_unchanged FILE
 #   run_fwrun ARGS...              foreground, sets $STATUS $OUT $ERR
@@ -229,6 +231,32 @@ mk_busybox_tree() {
 	done
 	echo 'root:x:0:0:root:/root:/bin/sh' >"$d/etc/passwd"
 	echo 'root:x:0:' >"$d/etc/group"
+}
+
+# Downloads the tests keep between runs (debs, debootstrapped trees).
+FWT_CACHE=${FWT_CACHE:-/var/cache/fwrun-test}
+
+# foreign_deb ARCH PKG DIR: Debian's PKG built for ARCH, unpacked into DIR.
+# apt runs on a private state (lists, cache) under $FWT_CACHE, so the host's
+# dpkg architectures and apt lists stay as they are. The .deb is kept.
+foreign_deb() {
+	local arch=$1 pkg=$2 dir=$3 c=$FWT_CACHE/apt-$1 deb
+	deb=$(ls "$c/debs/${pkg}_"*"_$arch.deb" 2>/dev/null | head -n 1)
+	if [ -z "$deb" ]; then
+		need_cmd apt-get dpkg-deb
+		mkdir -p "$c/lists/partial" "$c/cache/archives/partial" "$c/debs" ||
+			skip "cannot create the cache $c"
+		local a=(-o "APT::Architecture=$arch" -o "APT::Architectures::=$arch"
+			 -o "Dir::State::Lists=$c/lists" -o "Dir::Cache=$c/cache"
+			 -o Dir::State::status=/dev/null)
+		{ apt-get "${a[@]}" -q update && (cd "$c/debs" && apt-get "${a[@]}" download "$pkg:$arch"); } \
+			>"$T/apt.log" 2>&1 ||
+			skip "cannot fetch Debian's $pkg for $arch: $(tail -n 2 "$T/apt.log" | tr '\n' ' ')"
+		deb=$(ls "$c/debs/${pkg}_"*"_$arch.deb" 2>/dev/null | head -n 1)
+		[ -n "$deb" ] || skip "apt-get download left no $pkg $arch package in $c/debs"
+	fi
+	mkdir -p "$dir"
+	dpkg-deb -x "$deb" "$dir" || die "dpkg-deb -x '$deb' failed"
 }
 
 # mk_image TYPE OUT [STAGING]: build a filesystem image (or a directory copy).
