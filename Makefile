@@ -117,12 +117,16 @@ $(B)/test/probe: test/probe.c | $(B)/test
 	@echo "  CC      $< (static)"
 	$(Q)$(CC) -std=gnu11 -O2 -Wall -Wextra -static -o $@ $<
 
+$(B)/test/androidinit: test/androidinit.c | $(B)/test
+	@echo "  CC      $< (static)"
+	$(Q)$(CC) -std=gnu11 -O2 -Wall -Wextra -static -o $@ $<
+
 $(B) $(B)/test:
 	$(Q)mkdir -p $@
 
 unit: $(UNIT_BINS)
 
-check: fwrun $(UNIT_BINS) $(B)/test/probe fault-build
+check: fwrun $(UNIT_BINS) $(B)/test/probe $(B)/test/androidinit fault-build
 	$(Q)B=$(B) test/run
 
 # The fault-injection build for t-faults.sh, beside $(B) (no ./fwrun link).
