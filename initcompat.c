@@ -436,7 +436,10 @@ static int api_mounts(struct fw_error *e)
 	if (is_dir("/proc")) {
 		if (mount("proc", "/proc", "proc", fl, NULL) < 0)
 			return fw_fail(e, errno, "mount proc on", "/proc");
-		if ((r = bind_ro("/proc/sys", "/proc/sys", e)) < 0 ||
+		if ((r = bind_ro("/proc/sys", "/proc/sys", e)) < 0)
+			return r;
+		/* (a kernel without magic SysRq has none) */
+		if (access("/proc/sysrq-trigger", F_OK) == 0 &&
 		    (r = bind_ro("/proc/sysrq-trigger", "/proc/sysrq-trigger", e)) < 0)
 			return r;
 		/* a bind keeps its source's flags: read-write again */
