@@ -88,8 +88,8 @@ endif
 # Every module but main.c goes into libfwrun.a, which the tests link. Listed,
 # not globbed: a stray .c left at the top level is never linked in.
 LIB_SRCS := fwrun.c ns.c overlay.c rootfs.c state.c netsetup.c aa.c \
-	cgroup.c caps.c console.c events.c fault.c nl.c plan.c run.c rundir.c supervise.c \
-	sysfilter.c util.c
+	cgroup.c caps.c console.c events.c fault.c initcompat.c nl.c plan.c run.c rundir.c \
+	supervise.c sysfilter.c util.c
 LIB_OBJS := $(LIB_SRCS:%.c=$(B)/%.o)
 UNIT_SRCS := $(wildcard test/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:test/unit/%.c=$(B)/test/%)
@@ -134,12 +134,16 @@ $(B)/test/probe: test/probe.c | $(B)/test
 	@echo "  CC      $< (static)"
 	$(Q)$(CC) -std=gnu11 -O2 -Wall -Wextra -static -o $@ $<
 
+$(B)/test/androidinit: test/androidinit.c | $(B)/test
+	@echo "  CC      $< (static)"
+	$(Q)$(CC) -std=gnu11 -O2 -Wall -Wextra -static -o $@ $<
+
 $(B) $(B)/test:
 	$(Q)mkdir -p $@
 
 unit: $(UNIT_BINS)
 
-check: fwrun $(UNIT_BINS) $(B)/test/probe fault-build
+check: fwrun $(UNIT_BINS) $(B)/test/probe $(B)/test/androidinit fault-build
 	$(Q)B=$(B) test/run
 
 # The fault-injection build for t-faults.sh, beside $(B) (no ./fwrun link).

@@ -178,6 +178,12 @@ int events_format_started(char *buf, size_t size, const struct events_started *s
 			add(&l, "%s\"%s\":null", i ? "," : "", events_ns_types[i]);
 	}
 	add(&l, "}");
+	if (s->init_kind)
+		add_string(&l, "init", s->init_kind);
+	if (s->arch)
+		add_string(&l, "arch", s->arch);
+	if (s->emulator)
+		add_string(&l, "emulator", s->emulator);
 	return finish(&l);
 }
 

@@ -2,7 +2,8 @@
 /* --status-fd: one JSON object per line for machines (CI jobs, wrappers).
  *
  *   {"event":"started","run":1,"pid":4242,"supervisor_pid":4200,
- *    "namespaces":{"mnt":4026532301,"uts":...,"ipc":...,"net":...,"pid":...}}
+ *    "namespaces":{"mnt":4026532301,"uts":...,"ipc":...,"net":...,"pid":...},
+ *    "init":"systemd","arch":"arm64","emulator":"/usr/libexec/qemu-binfmt/..."}
  *   {"event":"restarting","run":1,"reason":"reboot"}
  *   {"event":"exited","run":1,"status":0,"reason":"exit","code":0,
  *    "memory_peak":31457280,"cpu_usec":52000,"oom_kills":0}
@@ -45,6 +46,9 @@ struct events_started {
 	pid_t supervisor_pid;
 	const char *name;		/* instance name, may be NULL */
 	uint64_t ns[EVENTS_NS_COUNT];	/* 0: unknown, written as null */
+	const char *init_kind;		/* "systemd", "busybox init", "other"; NULL: left out */
+	const char *arch;		/* INIT's architecture ("arm64"), NULL: left out */
+	const char *emulator;		/* the binfmt_misc interpreter, NULL: native */
 };
 
 struct events_exited {

@@ -153,7 +153,9 @@ static const char usage_text[] =
 "                           firmware; Ctrl-] 3 times in 1s kills it);\n"
 "                           pipe: the init inherits fwrun's stdio\n"
 "      --stop-signal SIG    sent to the init when fwrun gets SIGINT, SIGTERM\n"
-"                           or SIGHUP, or on --timeout (default SIGTERM)\n"
+"                           or SIGHUP, or on --timeout (default: the init's\n"
+"                           own: SIGRTMIN+3 systemd, SIGUSR2 busybox init,\n"
+"                           SIGTERM others)\n"
 "      --kill-after SECS    then SIGKILL it after SECS (default 10); a second\n"
 "                           SIGINT kills at once\n"
 "      --timeout SECS       stop the firmware after SECS; exit status 124\n"
@@ -392,6 +394,7 @@ enum fwrun_parse_result fwrun_parse(struct fwrun_opts *o, int argc, char **argv,
 			if (supervise_parse_signal(optarg, &o->life.stop_signal) < 0)
 				return usage_error(e, "stop signal", optarg,
 						   "use a name (TERM, SIGRTMIN+3) or a number");
+			o->stop_signal_given = true;
 			break;
 		case OPT_KILL_AFTER:
 		case OPT_TIMEOUT:

@@ -9,6 +9,7 @@
 #include "aa.h"
 #include "caps.h"
 #include "cgroup.h"
+#include "initcompat.h"
 #include "netsetup.h"
 #include "supervise.h"
 #include "util.h"
@@ -52,6 +53,7 @@ struct fwrun_opts {
 	/* life cycle (console.h, supervise.h, events.h) */
 	enum console_mode console;	/* --console */
 	struct supervise_opts life;	/* --stop-signal, --kill-after, --timeout */
+	bool stop_signal_given;		/* else the init's own (initcompat_stop_signal) */
 	bool restart_on_reboot;		/* --restart-on-reboot */
 	int status_fd;			/* --status-fd, -1: none */
 	/* --setenv NAME=VALUE: the init's environment on top of the default */

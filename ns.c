@@ -451,6 +451,8 @@ INIT_STACK_CODE static int run_init(void *arg)
 		if (plan->console_fd > 2)
 			close(plan->console_fd);
 	}
+	if (plan->compat && initcompat_init_mounts(plan->compat, &c->e) < 0)
+		init_fail(c, STEP_INIT_SETUP, 125);
 	reset_signals(ns->sig_ignored);
 	cloexec_from(3);
 	/* INIT runs on the CPUs fwrun was given, not on those of the setup
@@ -475,7 +477,9 @@ INIT_STACK_CODE static int run_init(void *arg)
 	/* ENOENT for a file that exists means its interpreter or loader is missing */
 	fw_fail_hint(&c->e, err, "run init", plan->argv[0],
 		     err == ENOENT && stat(plan->argv[0], &st) == 0 ?
-		     "its interpreter or dynamic loader is missing in the firmware" : NULL);
+		     "its interpreter or dynamic loader is missing in the firmware" :
+		     err == ENOEXEC && plan->compat && plan->compat->exe.noexec_hint[0] ?
+		     plan->compat->exe.noexec_hint : NULL);
 	init_fail(c, STEP_EXEC, err == ENOENT || err == ENOTDIR || err == ELOOP ? 127 : 126);
 }
 
@@ -670,6 +674,8 @@ static int setup(const struct ns_instance *ns)
 	child_step_done(&c, STEP_HOSTNAME);
 	if (switch_root(MERGED_DIR, &c.e) < 0)
 		return child_fail(&c, STEP_PIVOT);
+	if (plan->compat)
+		initcompat_inspect(plan->compat, plan->argv[0]);
 	child_step_done(&c, STEP_PIVOT);
 
 	/* Last: the next fork is pid 1 of the new PID namespace. */

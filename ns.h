@@ -39,6 +39,7 @@
 #include <linux/filter.h>
 
 #include "cgroup.h"
+#include "initcompat.h"
 #include "rootfs.h"
 #include "rundir.h"
 #include "util.h"
@@ -111,6 +112,9 @@ struct ns_plan {
 						 * its execve (sysfilter.h); NULL: none.
 						 * Read only by pid 1: what it points
 						 * to may be filled until ns_start_init() */
+	/* What the init expects (initcompat.h), or NULL: the setup thread
+	 * reads INIT into it once in the firmware's root, pid 1 applies it. */
+	struct initcompat *compat;
 	ns_hook hook;
 	void *hook_data;
 };

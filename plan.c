@@ -24,6 +24,7 @@ int plan_probe(const struct fwrun_opts *o, struct fwrun_facts *f, struct fw_erro
 	f->aa_kernel_enabled = aa_kernel_enabled(&aa_env_system);
 	f->cap_last = caps_last_cap();
 	f->stdin_tty = isatty(STDIN_FILENO);
+	initcompat_plan(&f->compat, o->init_argv[0]);
 	if (cg_plan_host(&f->cgroup, &o->cgroup, o->name, e) < 0) {
 		close(fd);
 		return -1;
@@ -71,9 +72,26 @@ int plan_build(struct fwrun_plan *p, const struct fwrun_opts *o, const struct fw
 	p->argv = console_init_argv(o->init_argv, FWRUN_DEFAULT_INIT, p->console.pty);
 	if (!p->argv)
 		return fw_fail(e, ENOMEM, "build the argv of", o->init_argv[0]);
-	fwrun_init_env(o, p->envp);
+	/* systemd's container interface: container_uuid, unless --setenv
+	 * gives one (then that one, also for /run/host). */
+	p->compat = f->compat;
+	size_t nenv = fwrun_init_env(o, p->envp);
+	bool uuid_given = false;
+	for (size_t i = 0; i < nenv; i++)
+		if (!strncmp(p->envp[i], "container_uuid=", 15)) {
+			uuid_given = true;
+			fw_strlcpy(p->compat.uuid, p->envp[i] + 15, sizeof(p->compat.uuid));
+		}
+	if (!uuid_given) {
+		snprintf(p->uuid_env, sizeof(p->uuid_env), "container_uuid=%s", p->compat.uuid);
+		p->envp[nenv++] = p->uuid_env;
+		p->envp[nenv] = NULL;
+	}
 
 	p->life = o->life;
+	p->stop_signal_given = o->stop_signal_given;
+	if (!o->stop_signal_given)	/* the init's own way to power off */
+		p->life.stop_signal = initcompat_stop_signal(p->compat.kind);
 	p->restart_on_reboot = o->restart_on_reboot;
 	p->status_fd = o->status_fd;
 	p->verbosity = o->verbosity;
@@ -326,6 +344,7 @@ int plan_print_json(FILE *f, const struct fwrun_plan *p)
 	json_bool(f, "seccomp", p->seccomp);
 	json_strv(f, ",\"init\":{", "argv", (const char *const *)p->argv);
 	json_strv(f, ",", "env", p->envp);
+	json_str(f, ",", "kind", initcompat_kind_name(p->compat.kind));
 	fputc('}', f);
 	json_str(f, ",\"console\":{", "mode", p->console.pty ? "pty" : "pipe");
 	json_bool(f, "raw", p->console.raw);

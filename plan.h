@@ -26,6 +26,7 @@
 #include "aa.h"
 #include "cgroup.h"
 #include "console.h"
+#include "initcompat.h"
 #include "fwrun.h"
 #include "netsetup.h"
 #include "rootfs.h"
@@ -39,6 +40,8 @@ struct fwrun_facts {
 	int cap_last;			/* caps_last_cap() */
 	bool stdin_tty;			/* isatty(0) */
 	bool state_in_rootfs;		/* the state dir resolves inside a --rootfs dir */
+	struct initcompat compat;	/* initcompat_plan(): a new container_uuid,
+					 * the host's os-release, the init's kind */
 	struct cg_instance cgroup;	/* cg_plan_host(): the host's hierarchies,
 					 * where the instance's cgroup goes, --device
 					 * nodes looked up */
@@ -69,9 +72,13 @@ struct fwrun_plan {
 	/* the init */
 	struct console_decision console;
 	char **argv;			/* INIT and its arguments (malloc'd array) */
-	const char *envp[FWRUN_SETENV_MAX + 3];
+	const char *envp[FWRUN_SETENV_MAX + 4];
+	char uuid_env[sizeof("container_uuid=") + INITCOMPAT_UUID_LEN];
+	struct initcompat compat;	/* what the init expects (initcompat.h) */
 	/* its life */
-	struct supervise_opts life;
+	struct supervise_opts life;	/* the stop signal: --stop-signal, else the
+					 * init's own (refined once INIT is read) */
+	bool stop_signal_given;
 	bool restart_on_reboot;
 	int status_fd;			/* -1: none */
 	int verbosity;

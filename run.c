@@ -28,6 +28,9 @@ struct run {
 	struct net_state net;	/* what was done to the plan's network */
 	struct cg_instance cg;	/* the plan's cgroup, then what was made */
 	struct sysfilter filter;	/* built unless --seccomp=off */
+	struct initcompat compat;	/* the plan's, then what the setup thread read of INIT */
+	char emulator[PATH_MAX];	/* INIT's binfmt_misc interpreter, "" native */
+	struct supervise_opts life;	/* the plan's, the stop signal refined */
 	struct console con;
 	struct ns_plan nsp;	/* what the setup thread and pid 1 do */
 	struct ns_instance ns;
@@ -71,6 +74,10 @@ static void emit_started(const struct run *r)
 		.pid = r->ns.init_pid,
 		.supervisor_pid = getpid(),
 		.name = r->p->name,
+		.init_kind = initcompat_kind_name(r->compat.kind),
+		.arch = initcompat_arch_name(r->compat.exe.machine, r->compat.exe.elf_class,
+					     r->compat.exe.big_endian),
+		.emulator = r->emulator[0] ? r->emulator : NULL,
 	};
 	char line[EVENTS_LINE_MAX];
 	int n;
@@ -174,6 +181,7 @@ static int run_start(struct run *r)
 		.devices = r->cg.opts.devices,
 		.ndevices = r->cg.opts.ndevices,
 		.seccomp = p->seccomp ? &r->filter.prog : NULL,
+		.compat = &r->compat,
 		.hook = container_hook,
 		.hook_data = r,
 	};
@@ -238,6 +246,40 @@ static int init_failed_status(const struct fw_error *e)
 	       FWRUN_EXIT_NOTFOUND : FWRUN_EXIT_NOEXEC;
 }
 
+/* -v: what INIT is, the stop signal it gets, the emulator that runs it. */
+static void describe_init(const struct run *r)
+{
+	const struct initcompat_exe *x = &r->compat.exe;
+	const char *arch = initcompat_arch_name(x->machine, x->elf_class, x->big_endian);
+	int n = r->life.stop_signal;
+	char sig[32];
+
+	if (sigabbrev_np(n))
+		snprintf(sig, sizeof(sig), "SIG%s", sigabbrev_np(n));
+	else
+		snprintf(sig, sizeof(sig), "SIGRTMIN+%d", n - SIGRTMIN);
+	fprintf(stderr, "fwrun: init: %s%s%s (%s%s%s), stop signal %s\n",
+		x->resolved[0] ? x->resolved : r->p->argv[0],
+		x->interp[0] ? " via " : "", x->interp, initcompat_kind_name(r->compat.kind),
+		arch ? ", " : "", arch ? arch : "", sig);
+	if (r->emulator[0])
+		fprintf(stderr, "fwrun: emulator: %s (binfmt_misc)\n", r->emulator);
+}
+
+/* Once INIT runs: the binfmt_misc handler that runs a foreign one, and the
+ * stop signal of the init the setup thread found. */
+static void init_known(struct run *r)
+{
+	const struct initcompat_exe *x = &r->compat.exe;
+
+	r->emulator[0] = '\0';
+	if (x->machine && x->machine != initcompat_host_machine() &&
+	    !initcompat_find_emulator(x->hdr, x->hdr_len, r->emulator, sizeof(r->emulator)))
+		fw_strlcpy(r->emulator, "?", sizeof(r->emulator));
+	if (!r->p->stop_signal_given)	/* the init's own way to power off */
+		r->life.stop_signal = initcompat_stop_signal(r->compat.kind);
+}
+
 /* Things said once, when the first init runs (a failure before says only
  * what failed). */
 static int first_boot_started(struct run *r)
@@ -245,6 +287,7 @@ static int first_boot_started(struct run *r)
 	const struct fwrun_plan *p = r->p;
 
 	if (p->verbosity >= FWRUN_VERBOSE) {
+		describe_init(r);
 		print_steps(&r->ns);
 		print_duration("network inside (supervisor, meanwhile)", r->net.inside_ns);
 	}
@@ -276,10 +319,11 @@ static int run_boot(struct run *r, int *status)
 	}
 	if (!r->t0)
 		r->t0 = fw_now_ns();
+	init_known(r);
 	emit_started(r);
 	if (r->boot == 1 && first_boot_started(r) < 0)
 		return -1;
-	if (supervise_run(r->ns.init_pid, &r->p->life, &r->con, r->t0, &r->res, &r->e) < 0)
+	if (supervise_run(r->ns.init_pid, &r->life, &r->con, r->t0, &r->res, &r->e) < 0)
 		return -1;
 	r->ns.init_pid = -1;	/* reaped */
 	return 0;
@@ -413,6 +457,8 @@ int run_plan(const struct fwrun_plan *p, int rootfs_fd)
 	r->aa = p->aa;
 	net_state_init(&r->net, &p->net, p->name);
 	r->cg = p->cgroup;
+	r->compat = p->compat;
+	r->life = p->life;
 	console_init(&r->con);
 	ns_instance_init(&r->ns);
 

@@ -42,6 +42,14 @@
  *   echo TEXT         print "echo=TEXT"
  *   read-line         read one line from stdin, print "line=<it>"
  *   ready             print "ready=1" (tests wait for it before acting)
+ *   wait-signal       block until any catchable signal arrives, print
+ *                     "got-signal=N" (its number: SIGRTMIN+3 is 37)
+ *   ro PATH           print "ro:PATH=1" when PATH is on a read-only mount
+ *                     ("=0" writable, "=error" when it cannot be told)
+ *
+ * As a binfmt_misc interpreter (a test registers the probe for a foreign
+ * ELF machine), argv[1] is the path of the binary it runs for: printed as
+ * "emulated=PATH", and the commands follow it.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -64,6 +72,7 @@
 #include <sys/timex.h>
 #include <sys/wait.h>
 #include <sched.h>
+#include <sys/statvfs.h>
 #include <sys/time.h>
 #include <sys/utsname.h>
 #include <time.h>
@@ -581,6 +590,11 @@ int main(int argc, char **argv)
 	for (int i = 1; i < argc; i++) {
 		const char *c = argv[i];
 
+		if (i == 1 && c[0] == '/') {
+			out("emulated=%s", c);
+			continue;
+		}
+
 		/* boxinit-style properties (ro.boot.console=console, added by
 		 * fwrun with a pty console) are noted, not commands. */
 		if (strncmp(c, "ro.", 3) == 0 && strchr(c, '=')) {
@@ -590,6 +604,20 @@ int main(int argc, char **argv)
 #define ARG() (i + 1 < argc ? argv[++i] : (usage_error(c, "missing argument"), ""))
 		if (!strcmp(c, "report")) {
 			report();
+		} else if (!strcmp(c, "wait-signal")) {
+			sigset_t all;
+			sigfillset(&all);
+			sigprocmask(SIG_BLOCK, &all, NULL);
+			out("waiting=1");
+			int sig = sigwaitinfo(&all, NULL);
+			out("got-signal=%d", sig);
+		} else if (!strcmp(c, "ro")) {
+			const char *path = ARG();
+			struct statvfs sv;
+			if (statvfs(path, &sv) < 0)
+				out("ro:%s=error", path);
+			else
+				out("ro:%s=%d", path, (sv.f_flag & ST_RDONLY) ? 1 : 0);
 		} else if (!strcmp(c, "exit")) {
 			_exit(atoi(ARG()));
 		} else if (!strcmp(c, "write")) {

@@ -10,6 +10,11 @@
 #   $PROBE    the static test init (test/probe.c), built if missing
 #   need_root / need_cmd CMD... / need_fwrun / skip "reason"
 #   mk_staging DIR                 a rootfs tree: probe as /sbin/boxinit...
+#   mk_busybox_tree DIR [BUSYBOX]  a busybox rootfs tree (an applet per link)
+#   foreign_deb ARCH PKG DIR       Debian's PKG for ARCH unpacked in DIR
+#   systemd_rootfs                 a debootstrapped Debian 12 with systemd,
+#                                  cached; prints its path
+#                                  (cached in $FWT_CACHE; skips if unfetchable)
 #   mk_image ext2|ext4|squashfs|erofs|dir OUT [STAGING]
 #   host_snapshot FILE / host_unchanged FILE
 #   run_fwrun ARGS...              foreground, sets $STATUS $OUT $ERR
@@ -209,6 +214,99 @@ mk_staging() {
 	chmod 0644 "$d/bin/noexec"
 	mkdir -p "$d/sbin/adir"
 	chmod 1777 "$d/tmp"
+}
+
+# mk_busybox_tree DIR [BUSYBOX]: a firmware tree of a static busybox (the
+# host's /bin/busybox, or BUSYBOX: another architecture's) with a link per
+# applet where busybox says it lives, as demo/mkimage makes it. The list
+# comes from the host's busybox: BUSYBOX need not run here.
+mk_busybox_tree() {
+	local d=$1 bb=${2:-/bin/busybox} applet
+	mkdir -p "$d"/{bin,sbin,usr/bin,usr/sbin,etc,proc,sys,dev,tmp,run,root,var/log}
+	chmod 1777 "$d/tmp"
+	cp "$bb" "$d/bin/busybox"
+	chmod 0755 "$d/bin/busybox"
+	/bin/busybox --list-full | while read -r applet; do
+		case $applet in bin/busybox | "") continue ;; esac
+		[ -d "$d/${applet%/*}" ] || mkdir -p "$d/${applet%/*}"
+		[ -e "$d/$applet" ] || ln -s /bin/busybox "$d/$applet"
+	done
+	echo 'root:x:0:0:root:/root:/bin/sh' >"$d/etc/passwd"
+	echo 'root:x:0:' >"$d/etc/group"
+}
+
+# Downloads the tests keep between runs (debs, debootstrapped trees).
+FWT_CACHE=${FWT_CACHE:-/var/cache/fwrun-test}
+
+# foreign_deb ARCH PKG DIR: Debian's PKG built for ARCH, unpacked into DIR.
+# apt runs on a private state (lists, cache) under $FWT_CACHE, so the host's
+# dpkg architectures and apt lists stay as they are. The .deb is kept.
+foreign_deb() {
+	local arch=$1 pkg=$2 dir=$3 c=$FWT_CACHE/apt-$1 deb
+	deb=$(ls "$c/debs/${pkg}_"*"_$arch.deb" 2>/dev/null | head -n 1)
+	if [ -z "$deb" ]; then
+		need_cmd apt-get dpkg-deb
+		mkdir -p "$c/lists/partial" "$c/cache/archives/partial" "$c/debs" ||
+			skip "cannot create the cache $c"
+		local a=(-o "APT::Architecture=$arch" -o "APT::Architectures::=$arch"
+			 -o "Dir::State::Lists=$c/lists" -o "Dir::Cache=$c/cache"
+			 -o Dir::State::status=/dev/null)
+		{ apt-get "${a[@]}" -q update && (cd "$c/debs" && apt-get "${a[@]}" download "$pkg:$arch"); } \
+			>"$T/apt.log" 2>&1 ||
+			skip "cannot fetch Debian's $pkg for $arch: $(tail -n 2 "$T/apt.log" | tr '\n' ' ')"
+		deb=$(ls "$c/debs/${pkg}_"*"_$arch.deb" 2>/dev/null | head -n 1)
+		[ -n "$deb" ] || skip "apt-get download left no $pkg $arch package in $c/debs"
+	fi
+	mkdir -p "$dir"
+	dpkg-deb -x "$deb" "$dir" || die "dpkg-deb -x '$deb' failed"
+}
+
+# systemd_rootfs: a Debian 12 tree (debootstrap minbase + systemd) made once
+# and cached in $FWT_CACHE/systemd-KEY, KEY a hash of everything that goes
+# into it (this function's text, the suite, the mirror, the packages);
+# prints the path. Built in a temporary directory, renamed when complete.
+# Its fwt-poweroff.target boots to multi-user.target, says what
+# systemd-detect-virt says, then runs `systemctl poweroff`.
+FWT_SYSTEMD_SUITE=${FWT_SYSTEMD_SUITE:-bookworm}
+FWT_DEBIAN_MIRROR=${FWT_DEBIAN_MIRROR:-http://deb.debian.org/debian}
+systemd_rootfs() {
+	local key dir tmp
+	key=$( { declare -f systemd_rootfs; echo "$FWT_SYSTEMD_SUITE $FWT_DEBIAN_MIRROR"; } |
+		sha256sum | cut -c1-16)
+	dir=$FWT_CACHE/systemd-$key
+	if [ -x "$dir/lib/systemd/systemd" ]; then
+		echo "$dir"
+		return 0
+	fi
+	need_cmd debootstrap
+	mkdir -p "$FWT_CACHE" || skip "cannot create $FWT_CACHE"
+	tmp=$(mktemp -d "$FWT_CACHE/.systemd-$key.XXXXXX")
+	if ! debootstrap --variant=minbase --include=systemd,systemd-sysv,dbus \
+		"$FWT_SYSTEMD_SUITE" "$tmp" "$FWT_DEBIAN_MIRROR" >"$T/debootstrap.log" 2>&1; then
+		rm -rf --one-file-system "$tmp"
+		skip "debootstrap of $FWT_SYSTEMD_SUITE failed: $(tail -n 3 "$T/debootstrap.log" | tr '\n' ' ')"
+	fi
+	: >"$tmp/etc/machine-id"
+	echo fwt-systemd >"$tmp/etc/hostname"
+	cat >"$tmp/etc/systemd/system/fwt-poweroff.service" <<'UNIT'
+[Unit]
+Description=fwrun test: report, then power off
+After=multi-user.target
+[Service]
+Type=oneshot
+StandardOutput=journal+console
+ExecStart=/bin/sh -c 'echo "fwt: detect-virt=$(systemd-detect-virt)"; echo "fwt: machine-id=$(cat /etc/machine-id)"'
+ExecStart=/bin/systemctl --no-block poweroff
+UNIT
+	cat >"$tmp/etc/systemd/system/fwt-poweroff.target" <<'UNIT'
+[Unit]
+Description=fwrun test: multi-user, then power off
+Requires=multi-user.target fwt-poweroff.service
+After=multi-user.target fwt-poweroff.service
+UNIT
+	rm -rf "$tmp/var/cache/apt/archives/"*.deb
+	mv -T "$tmp" "$dir" 2>/dev/null || rm -rf --one-file-system "$tmp"	# another run won
+	echo "$dir"
 }
 
 # mk_image TYPE OUT [STAGING]: build a filesystem image (or a directory copy).

@@ -46,6 +46,25 @@ if command -v script >/dev/null; then
 	st=$?
 	assert_eq 0 "$st" "demo with a terminal: status after the shell exits"
 	assert_match "^typed-42 $PFX-demo" "$(tr -d '\r' <"$T/tty.log")" "a command typed into the demo's shell"
+
+	# Ctrl-C ends what runs in the shell (SIGINT is not left ignored), and
+	# busybox's poweroff powers the firmware off: 0, well before sleep 30.
+	{ sleep 2; echo 'sleep 30; echo slept'; sleep 1; printf '\003'; sleep 1
+	  echo 'echo after-int-$((1+1))'; sleep 1; echo poweroff; sleep 3; } |
+		timeout 20 script -qefc "$(printf '%q ' "$FWRUN" --rootfs "$T/demo.ext2" --name "$PFX-demo" --ephemeral)" "$T/tty2.log" >/dev/null
+	st=$?
+	log=$(tr -d '\r' <"$T/tty2.log")
+	assert_eq 0 "$st" "demo: poweroff in its shell gives 0"
+	assert_match "^after-int-2" "$log" "Ctrl-C interrupted sleep in the demo's shell"
+	assert_nomatch "^slept" "$log" "sleep 30 ran to its end"
+	assert_match "boxinit: got SIGUSR2: poweroff" "$log" "boxinit heard poweroff"
+	assert_match "fwrun: firmware powered off" "$log" "fwrun says powered off"
+
+	# reboot in its shell: 133.
+	{ sleep 2; echo reboot; sleep 3; } |
+		timeout 20 script -qefc "$(printf '%q ' "$FWRUN" --rootfs "$T/demo.ext2" --name "$PFX-demo" --ephemeral)" "$T/tty3.log" >/dev/null
+	st=$?
+	assert_eq 133 "$st" "demo: reboot in its shell gives 133"
 fi
 
 assert_eq "$sum" "$(sha_of "$T/demo.ext2")" "demo image sha256 after the runs"

@@ -83,6 +83,16 @@ static void started_line(void **state)
 		"{\"event\":\"started\",\"run\":1,\"pid\":4242,\"supervisor_pid\":4200,"
 		"\"name\":\"dro\\\"ne\",\"namespaces\":{\"mnt\":4026532301,\"uts\":4026532302,"
 		"\"ipc\":4026532303,\"net\":4026532304,\"pid\":4026532305,\"cgroup\":null}}\n");
+
+	/* INIT's kind, architecture and emulator, when known */
+	s.init_kind = "busybox init";
+	s.arch = "arm64";
+	s.emulator = "/usr/libexec/qemu-binfmt/aarch64-binfmt-P";
+	s.name = NULL;
+	n = events_format_started(buf, sizeof(buf), &s);
+	assert_int_equal(n, (int)strlen(buf));
+	assert_non_null(strstr(buf, "\"cgroup\":null},\"init\":\"busybox init\",\"arch\":\"arm64\","
+			       "\"emulator\":\"/usr/libexec/qemu-binfmt/aarch64-binfmt-P\"}\n"));
 }
 
 static void exited_lines(void **state)

@@ -72,7 +72,9 @@ static void plan_defaults(void **state)
 	assert_string_equal(plan.argv[0], "/sbin/boxinit");
 	assert_null(plan.argv[1]);
 	assert_string_equal(plan.envp[1], "container=fwrun");
-	assert_null(plan.envp[2]);
+	/* systemd's container interface: the uuid the probe made */
+	assert_string_equal(plan.envp[2], "container_uuid=");
+	assert_null(plan.envp[3]);
 	assert_int_equal(plan.life.stop_signal, SIGTERM);
 	assert_int_equal(plan.status_fd, -1);
 	assert_true(plan.seccomp);
@@ -101,6 +103,7 @@ static void plan_from_options(void **state)
 	assert_true(plan.console.raw);
 	assert_string_equal(plan.argv[1], "ro.boot.console=console");
 	assert_string_equal(plan.envp[2], "A=1");
+	assert_string_equal(plan.envp[3], "container_uuid=");
 	assert_int_equal(plan.life.stop_signal, SIGPWR);
 	assert_int_equal(plan.life.timeout_ms, 5000);
 	assert_true(plan.restart_on_reboot);
