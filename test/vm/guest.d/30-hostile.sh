@@ -56,7 +56,9 @@ set -- mount proc proc /proc - mount sysfs sysfs /sys - \
 	mount debugfs none /tmp/dbg - mount binfmt_misc none /tmp/bfm - \
 	mknod /tmp/mem c 1 1 read /tmp/mem sysrq clock syscalls \
 	write /proc/sys/kernel/hostname fwt-hostile write /proc/sys/net/ipv4/ip_forward 1 \
-	write /proc/sys/kernel/msgmax "$msgmax" write /sys/class/net/lo/mtu 65536
+	write /proc/sys/kernel/msgmax "$msgmax" write /sys/class/net/lo/mtu 65536 \
+	mount proc proc / - write /sys/kernel/panic "$panic"
+# (proc over / last: what follows would see proc as its root)
 
 runmode() {	# TAG OPTION PROBE-ARGS...: the probe's output in /tmp/fwt-h.TAG
 	tag=$1 opt=$2
@@ -138,6 +140,7 @@ way uevent-helper 1 write:/sys/kernel/uevent_helper
 way kmsg-named 1 mknod:/tmp/kmsg write:/tmp/kmsg
 LEFT_TO="the device allowlist"
 way kmsg-other-name $has_devices mknod:/tmp/km write:/tmp/km
+way proc-on-root-sysctl 1 mount:/ write:/sys/kernel/panic
 way debugfs-mount 1 mount:/tmp/dbg
 way binfmt_misc-mount 1 mount:/tmp/bfm
 way dev-mem-mknod 1 mknod:/tmp/mem read:/tmp/mem
