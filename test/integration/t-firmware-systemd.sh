@@ -29,7 +29,7 @@ sum=$(sha_of "$tree/etc")
 
 # Boot to multi-user.target, then `systemctl poweroff` from inside: 0.
 t0=$(date +%s%N)
-FWRUN_SAFETY=120 run_fwrun --rootfs "$tree" --name "${PFX}d" --ephemeral --timeout 90 \
+FWRUN_SAFETY=120 run_fwrun --rootfs "$tree" --name "${PFX}d" --ephemeral --timeout 90 --console=pty \
 	/lib/systemd/systemd systemd.unit=fwt-poweroff.target
 boot_ms=$(( ($(date +%s%N) - t0) / 1000000 ))
 assert_status 0 "systemctl poweroff"
@@ -40,7 +40,8 @@ assert_match '^fwrun: firmware powered off$' "$ERR" "powered off"
 log "boot to multi-user.target and poweroff: $boot_ms ms"
 
 # SIGTERM to fwrun: SIGRTMIN+3 to systemd, a clean halt within the grace.
-start_fwrun term --rootfs "$tree" --name "${PFX}d" --ephemeral --kill-after 30 /lib/systemd/systemd
+start_fwrun term --rootfs "$tree" --name "${PFX}d" --ephemeral --kill-after 30 --console=pty \
+	/lib/systemd/systemd
 wait_line "$T/term.out" 'Reached target.*Multi-User System' 60 ||
 	fail "systemd did not reach multi-user.target: $(tail -n 5 "$T/term.out")"
 kill -TERM "$FWPID"

@@ -21,12 +21,13 @@ host_snapshot "$T/host.before"
 run() { run_fwrun --ephemeral --rootfs "$T/staging" --name "$PFX" "$@"; }
 
 # Denied by the filter; the bounding set already refuses some (modules,
-# clock, syslog), the others it lets through: the filter alone stops them.
+# clock, syslog), the device cgroup block devices' nodes; the others only
+# the filter stops.
 filter_only=(kexec_load kexec_file_load name_to_handle_at open_by_handle_at swapon swapoff
 	acct keyctl add_key request_key keyctl-x32 quotactl bpf perf_event_open userfaultfd
-	iopl ioperm mknod-block)
+	iopl ioperm)
 with_caps=(init_module finit_module delete_module clock_settime settimeofday
-	syslog-console-level)
+	syslog-console-level mknod-block)
 allowed=(mknod-fifo adjtimex-read clock_adjtime-read unshare-none)
 
 # 1. default: the filter is on
@@ -66,9 +67,9 @@ done
 if [ "$i386" != unavailable ]; then
 	assert_ne EPERM "$(kvs "$OUT" sys.keyctl-i386)" "i386 keyctl with --seccomp=off"
 fi
-for c in "${with_caps[@]}"; do	# the bounding set still refuses these
+for c in "${with_caps[@]}"; do	# the bounding set or the device cgroup still refuse these
 	assert_match '^(EPERM|ENOSYS)$' "$(kvs "$OUT" "sys.$c")" \
-		"$c with --seccomp=off (bounding set, or not in this kernel)"
+		"$c with --seccomp=off (bounding set, device cgroup, or not in this kernel)"
 done
 for c in "${allowed[@]}" syslog-size; do
 	assert_eq "$(kvs "$on_out" "sys.$c")" "$(kvs "$OUT" "sys.$c")" "$c the same with and without"
