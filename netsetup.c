@@ -475,11 +475,19 @@ int net_req_addaddr(void *buf, size_t size, uint32_t seq, int ifindex,
 }
 
 int net_req_newveth(void *buf, size_t size, uint32_t seq, const char *host,
-		    const char *peer, int peer_netns_fd)
+		    const char *peer, int peer_netns_fd, bool up)
 {
 	struct nl_msg m;
+	struct ifinfomsg *ifi = link_start(&m, buf, size, seq, RTM_NEWLINK,
+					   NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL, 0);
 
-	link_start(&m, buf, size, seq, RTM_NEWLINK, NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL, 0);
+	/* The host end up as made: no set-up request after, one turn less
+	 * of the kernel's rtnl lock that a herd of runs queues for. (Not the
+	 * peer: the kernel opens it before its other end exists, ENOTCONN.) */
+	if (ifi && up) {
+		ifi->ifi_change = IFF_UP;
+		ifi->ifi_flags = IFF_UP;
+	}
 	nl_put_str(&m, IFLA_IFNAME, host);
 	struct nlattr *info = nl_nest_start(&m, IFLA_LINKINFO);
 	nl_put_str(&m, IFLA_INFO_KIND, "veth");
@@ -704,6 +712,21 @@ static int move_link(struct nl_sock *nl, int ifindex, int netns_fd, const char *
 	return rtnl_talk(nl, req, net_req_move(req, sizeof(req), next_seq(), ifindex,
 					       netns_fd, name),
 			 NULL, NULL);
+}
+
+/* The index of the link named name in the namespace of the socket fd (any
+ * socket: a netlink one will do). An ioctl, not RTM_GETLINK: the kernel
+ * answers it under RCU, where a netlink request would wait its turn for
+ * the rtnl lock behind every other run's. -ENODEV when there is none. */
+static int ifindex_of(int fd, const char *name)
+{
+	struct ifreq ifr;
+
+	memset(&ifr, 0, sizeof(ifr));
+	fw_strlcpy(ifr.ifr_name, name, sizeof(ifr.ifr_name));
+	if (ioctl(fd, SIOCGIFINDEX, &ifr) < 0)
+		return -errno;
+	return ifr.ifr_ifindex;
 }
 
 struct oif_set {
@@ -974,7 +997,6 @@ int net_validate(struct net_state *st, struct fw_error *e)
 	}
 
 	if (st->spec.veth) {
-		struct link_info li;
 		char name[IFNAMSIZ + 3];
 		/* The host end is ours for the run: a --tap of another run must
 		 * not take it, nor another instance of the same name make it. */
@@ -987,8 +1009,8 @@ int net_validate(struct net_state *st, struct fw_error *e)
 		st->veth_if_lock_fd = r;
 		snprintf(rec, sizeof(rec), "%ld %s veth 1 0\n", (long)getpid(), st->instance);
 		record_write(r, rec);
-		r = rtnl_getlink(&nl, st->veth_host_name, 0, &li);
-		if (r == 0)
+		r = ifindex_of(nl.fd, st->veth_host_name);
+		if (r > 0)
 			return fw_fail_hint(e, EEXIST, "create veth", st->veth_host_name,
 					    "is another fwrun with this instance name running?");
 		if (r != -ENODEV)
@@ -1146,19 +1168,17 @@ int net_move_in(struct net_state *st, int netns_fd, struct fw_error *e)
 		return r;
 
 	if (st->spec.veth) {
-		struct link_info li;
 		r = FW_FAULT_ERR("net-veth-create") ?:
 		    rtnl_talk(&nl, req, net_req_newveth(req, sizeof(req), next_seq(),
-						       st->veth_host_name, NET_VETH_INNER, netns_fd),
+						       st->veth_host_name, NET_VETH_INNER, netns_fd,
+						       true),
 			      NULL, NULL);
 		if (r < 0)
 			return fw_fail(e, r, "create veth", st->veth_host_name);
 		st->veth_created = true;
-		r = rtnl_getlink(&nl, st->veth_host_name, 0, &li);
-		if (r == 0)
-			r = FW_FAULT_ERR("net-veth-config") ?: add_addr(&nl, li.ifindex, &st->veth_host);
-		if (r == 0)
-			r = set_up(&nl, li.ifindex, true);
+		int ifindex = ifindex_of(nl.fd, st->veth_host_name);
+		r = ifindex < 0 ? ifindex : FW_FAULT_ERR("net-veth-config") ?:
+		    add_addr(&nl, ifindex, &st->veth_host);
 		if (r < 0)
 			return fw_fail(e, r, "configure veth", st->veth_host_name);
 	}
@@ -1166,7 +1186,6 @@ int net_move_in(struct net_state *st, int netns_fd, struct fw_error *e)
 	for (size_t i = 0; i < st->spec.ntaps; i++) {
 		struct net_link *l = &st->links[i];
 		const struct net_tap_spec *t = &st->spec.taps[i];
-		struct link_info li;
 
 		r = FW_FAULT_ERR("net-move-in") ?: move_link(&nl, l->host_ifindex, netns_fd, t->inner);
 		if (r < 0) {
@@ -1177,10 +1196,10 @@ int net_move_in(struct net_state *st, int netns_fd, struct fw_error *e)
 		}
 		l->moved = true;
 		/* The index may change on the way (taken in there): ask. */
-		r = rtnl_getlink(&st->inner_nl, t->inner, 0, &li);
+		r = ifindex_of(st->inner_nl.fd, t->inner);
 		if (r < 0)
 			return fw_fail(e, r, "look up interface in the firmware", t->inner);
-		l->inner_ifindex = li.ifindex;
+		l->inner_ifindex = r;
 	}
 	st->move_ns = fw_now_ns() - t0;
 	return 0;
@@ -1190,7 +1209,6 @@ int net_inside(struct net_state *st, int netns_fd, struct fw_error *e)
 {
 	uint64_t t0 = fw_now_ns();
 	NL_ALIGNED char req[TX_SIZE];
-	struct link_info li;
 	int r;
 
 	r = inner_socket(st, netns_fd, e);
@@ -1222,16 +1240,16 @@ int net_inside(struct net_state *st, int netns_fd, struct fw_error *e)
 
 	if (st->spec.veth) {
 		char gw[64];
-		r = rtnl_getlink(nl, NET_VETH_INNER, 0, &li);
+		int ifindex = ifindex_of(nl->fd, NET_VETH_INNER);
+		r = ifindex < 0 ? ifindex : FW_FAULT_ERR("net-veth-inside") ?:
+		    add_addr(nl, ifindex, &st->veth_fw);
 		if (r == 0)
-			r = FW_FAULT_ERR("net-veth-inside") ?: add_addr(nl, li.ifindex, &st->veth_fw);
-		if (r == 0)
-			r = set_up(nl, li.ifindex, true);
+			r = set_up(nl, ifindex, true);
 		if (r < 0)
 			return fw_fail(e, r, "configure veth", NET_VETH_INNER);
 		r = FW_FAULT_ERR("net-route") ?:
 		    rtnl_talk(nl, req, net_req_default_route(req, sizeof(req), next_seq(),
-							    li.ifindex, &st->veth_host),
+							    ifindex, &st->veth_host),
 			      NULL, NULL);
 		if (r < 0) {
 			net_format_cidr(&st->veth_host, gw, sizeof(gw));
@@ -1292,10 +1310,9 @@ int net_restore(struct net_state *st, int netns_fd, struct fw_error *e)
 			if (r == 0) {
 				l->moved = false;
 				if ((l->host_flags & IFF_UP) && nl.fd >= 0) {
-					struct link_info li;
-					r = rtnl_getlink(&nl, t->ifname, 0, &li);
-					if (r == 0)
-						r = set_up(&nl, li.ifindex, true);
+					r = ifindex_of(nl.fd, t->ifname);
+					if (r > 0)
+						r = set_up(&nl, r, true);
 					keep_first(&first, e, r, "bring up", t->ifname);
 				}
 			}
@@ -1319,10 +1336,9 @@ int net_restore(struct net_state *st, int netns_fd, struct fw_error *e)
 	}
 
 	if (st->veth_created && nl.fd >= 0) {
-		struct link_info li;
-		r = rtnl_getlink(&nl, st->veth_host_name, 0, &li);
-		if (r == 0)
-			r = FW_FAULT_ERR("net-veth-delete") ?: del_link(&nl, li.ifindex);
+		int ifindex = ifindex_of(nl.fd, st->veth_host_name);
+		r = ifindex < 0 ? ifindex : FW_FAULT_ERR("net-veth-delete") ?:
+		    del_link(&nl, ifindex);
 		if (r == -ENODEV)
 			r = 0;	/* gone with its peer already */
 		keep_first(&first, e, r, "delete veth", st->veth_host_name);
