@@ -475,11 +475,19 @@ int net_req_addaddr(void *buf, size_t size, uint32_t seq, int ifindex,
 }
 
 int net_req_newveth(void *buf, size_t size, uint32_t seq, const char *host,
-		    const char *peer, int peer_netns_fd)
+		    const char *peer, int peer_netns_fd, bool up)
 {
 	struct nl_msg m;
+	struct ifinfomsg *ifi = link_start(&m, buf, size, seq, RTM_NEWLINK,
+					   NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL, 0);
 
-	link_start(&m, buf, size, seq, RTM_NEWLINK, NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL, 0);
+	/* The host end up as made: no set-up request after, one turn less
+	 * of the kernel's rtnl lock that a herd of runs queues for. (Not the
+	 * peer: the kernel opens it before its other end exists, ENOTCONN.) */
+	if (ifi && up) {
+		ifi->ifi_change = IFF_UP;
+		ifi->ifi_flags = IFF_UP;
+	}
 	nl_put_str(&m, IFLA_IFNAME, host);
 	struct nlattr *info = nl_nest_start(&m, IFLA_LINKINFO);
 	nl_put_str(&m, IFLA_INFO_KIND, "veth");
@@ -706,6 +714,21 @@ static int move_link(struct nl_sock *nl, int ifindex, int netns_fd, const char *
 			 NULL, NULL);
 }
 
+/* The index of the link named name in the namespace of the socket fd (any
+ * socket: a netlink one will do). An ioctl, not RTM_GETLINK: the kernel
+ * answers it under RCU, where a netlink request would wait its turn for
+ * the rtnl lock behind every other run's. -ENODEV when there is none. */
+static int ifindex_of(int fd, const char *name)
+{
+	struct ifreq ifr;
+
+	memset(&ifr, 0, sizeof(ifr));
+	fw_strlcpy(ifr.ifr_name, name, sizeof(ifr.ifr_name));
+	if (ioctl(fd, SIOCGIFINDEX, &ifr) < 0)
+		return -errno;
+	return ifr.ifr_ifindex;
+}
+
 struct oif_set {
 	int oifs[32];
 	size_t n;
@@ -903,9 +926,8 @@ static int validate_tap(struct net_state *st, size_t i, struct nl_sock *nl,
 {
 	struct net_link *l = &st->links[i];
 	const struct net_tap_spec *t = &st->spec.taps[i];
-	char name[IFNAMSIZ + 3];
+	char name[IFNAMSIZ + 3], rec[256];
 	struct link_info li;
-	char rec[256];
 	int r;
 
 	/* What no lock changes comes first: a loopback or the uplink is
@@ -952,10 +974,9 @@ static int validate_tap(struct net_state *st, size_t i, struct nl_sock *nl,
  * take it, nor another instance of the same name make it), and not there. */
 static int validate_veth(struct net_state *st, struct nl_sock *nl, struct fw_error *e)
 {
-	struct link_info li;
-	char name[IFNAMSIZ + 3], rec[256];
+	char rec[256];
 	int r;
-
+	char name[IFNAMSIZ + 3];
 	snprintf(name, sizeof(name), "if-%s", st->veth_host_name);
 	r = lock_take(name, rec, sizeof(rec));
 	if (r == -EBUSY)
@@ -965,8 +986,8 @@ static int validate_veth(struct net_state *st, struct nl_sock *nl, struct fw_err
 	st->veth_if_lock_fd = r;
 	snprintf(rec, sizeof(rec), "%ld %s veth 1 0\n", (long)getpid(), st->instance);
 	record_write(r, rec);
-	r = rtnl_getlink(nl, st->veth_host_name, 0, &li);
-	if (r == 0)
+	r = ifindex_of(nl->fd, st->veth_host_name);
+	if (r > 0)
 		return fw_fail_hint(e, EEXIST, "create veth", st->veth_host_name,
 				    "is another fwrun with this instance name running?");
 	if (r != -ENODEV)
@@ -1163,19 +1184,17 @@ int net_move_in(struct net_state *st, int netns_fd, struct fw_error *e)
 		return r;
 
 	if (st->spec.veth) {
-		struct link_info li;
 		r = FW_FAULT_ERR(NET_VETH_CREATE) ?:
 		    rtnl_talk(&nl, req, net_req_newveth(req, sizeof(req), next_seq(),
-						       st->veth_host_name, NET_VETH_INNER, netns_fd),
+						       st->veth_host_name, NET_VETH_INNER, netns_fd,
+						       true),
 			      NULL, NULL);
 		if (r < 0)
 			return fw_fail(e, r, "create veth", st->veth_host_name);
 		st->veth_created = true;
-		r = rtnl_getlink(&nl, st->veth_host_name, 0, &li);
-		if (r == 0)
-			r = FW_FAULT_ERR(NET_VETH_CONFIG) ?: add_addr(&nl, li.ifindex, &st->veth_host);
-		if (r == 0)
-			r = set_up(&nl, li.ifindex, true);
+		int ifindex = ifindex_of(nl.fd, st->veth_host_name);
+		r = ifindex < 0 ? ifindex : FW_FAULT_ERR(NET_VETH_CONFIG) ?:
+		    add_addr(&nl, ifindex, &st->veth_host);
 		if (r < 0)
 			return fw_fail(e, r, "configure veth", st->veth_host_name);
 	}
@@ -1183,7 +1202,6 @@ int net_move_in(struct net_state *st, int netns_fd, struct fw_error *e)
 	for (size_t i = 0; i < st->spec.ntaps; i++) {
 		struct net_link *l = &st->links[i];
 		const struct net_tap_spec *t = &st->spec.taps[i];
-		struct link_info li;
 
 		r = FW_FAULT_ERR(NET_MOVE_IN) ?: move_link(&nl, l->host_ifindex, netns_fd, t->inner);
 		if (r < 0) {
@@ -1194,10 +1212,10 @@ int net_move_in(struct net_state *st, int netns_fd, struct fw_error *e)
 		}
 		l->moved = true;
 		/* The index may change on the way (taken in there): ask. */
-		r = rtnl_getlink(&st->inner_nl, t->inner, 0, &li);
+		r = ifindex_of(st->inner_nl.fd, t->inner);
 		if (r < 0)
 			return fw_fail(e, r, "look up interface in the firmware", t->inner);
-		l->inner_ifindex = li.ifindex;
+		l->inner_ifindex = r;
 	}
 	st->move_ns = fw_now_ns() - t0;
 	return 0;
@@ -1207,7 +1225,6 @@ int net_inside(struct net_state *st, int netns_fd, struct fw_error *e)
 {
 	uint64_t t0 = fw_now_ns();
 	NL_ALIGNED char req[TX_SIZE];
-	struct link_info li;
 	int r;
 
 	r = inner_socket(st, netns_fd, e);
@@ -1239,16 +1256,16 @@ int net_inside(struct net_state *st, int netns_fd, struct fw_error *e)
 
 	if (st->spec.veth) {
 		char gw[64];
-		r = rtnl_getlink(nl, NET_VETH_INNER, 0, &li);
+		int ifindex = ifindex_of(nl->fd, NET_VETH_INNER);
+		r = ifindex < 0 ? ifindex : FW_FAULT_ERR(NET_VETH_INSIDE) ?:
+		    add_addr(nl, ifindex, &st->veth_fw);
 		if (r == 0)
-			r = FW_FAULT_ERR(NET_VETH_INSIDE) ?: add_addr(nl, li.ifindex, &st->veth_fw);
-		if (r == 0)
-			r = set_up(nl, li.ifindex, true);
+			r = set_up(nl, ifindex, true);
 		if (r < 0)
 			return fw_fail(e, r, "configure veth", NET_VETH_INNER);
 		r = FW_FAULT_ERR(NET_ROUTE) ?:
 		    rtnl_talk(nl, req, net_req_default_route(req, sizeof(req), next_seq(),
-							    li.ifindex, &st->veth_host),
+							    ifindex, &st->veth_host),
 			      NULL, NULL);
 		if (r < 0) {
 			net_format_cidr(&st->veth_host, gw, sizeof(gw));
@@ -1298,10 +1315,9 @@ static void restore_tap(struct net_state *st, size_t i, struct nl_sock *nl, int 
 		if (r == 0) {
 			l->moved = false;
 			if ((l->host_flags & IFF_UP) && nl->fd >= 0) {
-				struct link_info li;
-				r = rtnl_getlink(nl, t->ifname, 0, &li);
-				if (r == 0)
-					r = set_up(nl, li.ifindex, true);
+				r = ifindex_of(nl->fd, t->ifname);
+				if (r > 0)
+					r = set_up(nl, r, true);
 				keep_first(first, e, r, "bring up", t->ifname);
 			}
 		}
@@ -1346,10 +1362,9 @@ int net_restore(struct net_state *st, int netns_fd, struct fw_error *e)
 		restore_tap(st, i, &nl, &first, e);
 
 	if (st->veth_created && nl.fd >= 0) {
-		struct link_info li;
-		r = rtnl_getlink(&nl, st->veth_host_name, 0, &li);
-		if (r == 0)
-			r = FW_FAULT_ERR(NET_VETH_DELETE) ?: del_link(&nl, li.ifindex);
+		int ifindex = ifindex_of(nl.fd, st->veth_host_name);
+		r = ifindex < 0 ? ifindex : FW_FAULT_ERR(NET_VETH_DELETE) ?:
+		    del_link(&nl, ifindex);
 		if (r == -ENODEV)
 			r = 0;	/* gone with its peer already */
 		keep_first(&first, e, r, "delete veth", st->veth_host_name);

@@ -30,7 +30,13 @@
  * the firmware; physical NICs return to the host under their inner name (or
  * devN when that is taken), virtual ones (tap, veth) are destroyed. A record
  * per borrowed interface in NET_STATE_DIR lets the next run say so.
- * NET_STATE_DIR is rundir.c's: rundir_ensure() makes it before a run. */
+ * NET_STATE_DIR is rundir.c's: rundir_ensure() makes it before a run.
+ *
+ * Under a herd (many runs at once) the kernel's rtnl lock is what they queue
+ * for: a run makes as few requests under it as it can (the veth's host end
+ * is made up; interface indexes come from SIOCGIFINDEX, answered under RCU,
+ * not from RTM_GETLINK), and the --veth subnet is chosen from one directory
+ * read and one route dump, not one lock attempt per running instance. */
 #ifndef FWRUN_NETSETUP_H
 #define FWRUN_NETSETUP_H
 
@@ -214,9 +220,9 @@ int net_req_set_up_name(void *buf, size_t size, uint32_t seq, const char *name, 
 int net_req_addaddr(void *buf, size_t size, uint32_t seq, int ifindex,
 		    const struct net_addr *a);
 /* A veth pair: host end in the caller's namespace, peer created straight in
- * peer_netns_fd. */
+ * peer_netns_fd; with up, the host end is up as made (the peer cannot be). */
 int net_req_newveth(void *buf, size_t size, uint32_t seq, const char *host,
-		    const char *peer, int peer_netns_fd);
+		    const char *peer, int peer_netns_fd, bool up);
 int net_req_dellink(void *buf, size_t size, uint32_t seq, int ifindex);
 int net_req_default_route(void *buf, size_t size, uint32_t seq, int ifindex,
 			  const struct net_addr *gw);

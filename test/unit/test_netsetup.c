@@ -623,7 +623,7 @@ static void test_req_veth(void **state)
 	const struct nlmsghdr *nlh = (const void *)buf;
 
 	(void)state;
-	int len = net_req_newveth(buf, sizeof(buf), 3, "fw-drone", "eth0", 9);
+	int len = net_req_newveth(buf, sizeof(buf), 3, "fw-drone", "eth0", 9, false);
 	parse_msg(buf, len, sizeof(struct ifinfomsg), &a);
 	assert_int_equal(nlh->nlmsg_type, RTM_NEWLINK);
 	assert_true(nlh->nlmsg_flags & NLM_F_CREATE);
@@ -653,9 +653,19 @@ static void test_req_veth(void **state)
 	assert_ptr_equal((const char *)a.tb[IFLA_LINKINFO] + a.tb[IFLA_LINKINFO]->nla_len,
 			 buf + len);
 
+	/* the host end up as made: IFF_UP in its struct ifinfomsg; the
+	 * peer's stays all zero (the kernel would open it before its other
+	 * end exists: ENOTCONN) */
+	assert_int_equal(net_req_newveth(buf, sizeof(buf), 3, "fw-drone", "eth0", 9, true), len);
+	const struct ifinfomsg *hi = body(buf);
+	assert_int_equal(hi->ifi_change, IFF_UP);
+	assert_int_equal(hi->ifi_flags, IFF_UP);
+	assert_int_equal(hi->ifi_index, 0);
+	assert_memory_equal(pp, &zero, sizeof(zero));
+
 	/* every byte counted: a too small buffer is refused, never overrun */
 	for (size_t s = 0; s < (size_t)len; s += 4)
-		assert_int_equal(net_req_newveth(buf, s, 3, "fw-drone", "eth0", 9), -ENOBUFS);
+		assert_int_equal(net_req_newveth(buf, s, 3, "fw-drone", "eth0", 9, true), -ENOBUFS);
 }
 
 /* A route as a dump brings it: RTM_NEWROUTE, a destination prefix. */
