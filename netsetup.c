@@ -974,9 +974,9 @@ static int validate_tap(struct net_state *st, size_t i, struct nl_sock *nl,
  * take it, nor another instance of the same name make it), and not there. */
 static int validate_veth(struct net_state *st, struct nl_sock *nl, struct fw_error *e)
 {
-	char rec[256];
+	char name[IFNAMSIZ + 3], rec[256];
 	int r;
-	char name[IFNAMSIZ + 3];
+
 	snprintf(name, sizeof(name), "if-%s", st->veth_host_name);
 	r = lock_take(name, rec, sizeof(rec));
 	if (r == -EBUSY)
