@@ -22,6 +22,7 @@ const char *events_reason_name(enum events_reason r)
 	case EVENTS_REBOOT: return "reboot";
 	case EVENTS_POWEROFF: return "poweroff";
 	case EVENTS_SETUP_ERROR: return "setup-error";
+	case EVENTS_MATCHED: return "matched";
 	}
 	return "unknown";
 }
@@ -213,6 +214,15 @@ int events_format_restarting(char *buf, size_t size, unsigned run, enum events_r
 
 	add(&l, "{\"event\":\"restarting\",\"run\":%u,\"reason\":\"%s\"", run,
 	    events_reason_name(why));
+	return finish(&l);
+}
+
+int events_format_matched(char *buf, size_t size, unsigned run, const char *line)
+{
+	struct line l = { buf, size, 0, size == 0 };
+
+	add(&l, "{\"event\":\"matched\",\"run\":%u", run);
+	add_string(&l, "line", line);
 	return finish(&l);
 }
 

@@ -3,6 +3,7 @@
  *
  *   {"event":"started","run":1,"pid":4242,"supervisor_pid":4200,
  *    "namespaces":{"mnt":4026532301,"uts":...,"ipc":...,"net":...,"pid":...}}
+ *   {"event":"matched","run":1,"line":"login:"}
  *   {"event":"restarting","run":1,"reason":"reboot"}
  *   {"event":"exited","run":1,"status":0,"reason":"exit","code":0}
  *   {"event":"exited","run":1,"status":137,"reason":"signal","signal":"KILL"}
@@ -30,6 +31,7 @@ enum events_reason {
 	EVENTS_REBOOT,		/* the init called reboot(2): restart */
 	EVENTS_POWEROFF,	/* the init called reboot(2): power off / halt */
 	EVENTS_SETUP_ERROR,	/* fwrun failed before the init ran */
+	EVENTS_MATCHED,		/* a console line matched --until (status 0) */
 };
 
 const char *events_reason_name(enum events_reason r);
@@ -68,6 +70,8 @@ size_t events_json_escape(char *dst, size_t size, const char *s);
 int events_format_started(char *buf, size_t size, const struct events_started *s);
 int events_format_exited(char *buf, size_t size, const struct events_exited *x);
 int events_format_restarting(char *buf, size_t size, unsigned run, enum events_reason why);
+/* {"event":"matched","run":1,"line":"..."}: the console line that matched --until. */
+int events_format_matched(char *buf, size_t size, unsigned run, const char *line);
 
 /* Check --status-fd FD is open for writing and mark it close-on-exec (the
  * firmware must not inherit it). Returns 0 or fw_fail(). */

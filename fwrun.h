@@ -48,6 +48,8 @@ struct fwrun_opts {
 	struct net_spec net;		/* --tap, --veth, --force-default-route */
 	/* life cycle (console.h, supervise.h, events.h) */
 	enum console_mode console;	/* --console */
+	const char *console_log;	/* --console-log FILE, NULL: none */
+	const char *until;		/* --until REGEX (checked: it compiles) */
 	struct supervise_opts life;	/* --stop-signal, --kill-after, --timeout */
 	bool restart_on_reboot;		/* --restart-on-reboot */
 	int status_fd;			/* --status-fd, -1: none */

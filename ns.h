@@ -97,6 +97,8 @@ struct ns_plan {
 					 * path), or NULL: */
 	const char *console_link;	/* /dev/console is a symlink to this
 					 * (NULL: /dev/null) */
+	const char *kmsg_path;		/* bound on /dev/kmsg (a pty slave), or
+					 * NULL: no /dev/kmsg */
 	bool report_steps;		/* send each step's end time (-v) */
 	ns_hook hook;
 	void *hook_data;

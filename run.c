@@ -78,6 +78,17 @@ static void emit_started(const struct run *r)
 		events_emit(r->p->status_fd, line, n);
 }
 
+/* The first console line that matched --until. */
+static void emit_matched(void *data, const char *line)
+{
+	const struct run *r = data;
+	char buf[EVENTS_LINE_MAX];
+	int n = events_format_matched(buf, sizeof(buf), r->boot, line);
+
+	if (n > 0)
+		events_emit(r->p->status_fd, buf, n);
+}
+
 static void emit_exited(int status_fd, const struct events_exited *ev)
 {
 	char line[EVENTS_LINE_MAX];
@@ -150,8 +161,13 @@ static int run_start(struct run *r)
 		return -1;
 	if (ns_become_subreaper(&r->e) < 0 || prepare_protection(r) < 0)
 		return -1;
-	if (console_open(&r->con, p->console, &r->e) < 0)
+	if (console_open(&r->con, p->console, p->console_log, &r->e) < 0)
 		return -1;
+	if (p->until_src) {
+		r->con.until = &p->until;
+		r->con.matched = emit_matched;
+		r->con.matched_data = r;
+	}
 	r->nsp = (struct ns_plan){
 		.rootfs_path = p->rootfs,
 		.rootfs_fd = r->rootfs_fd,
@@ -163,6 +179,7 @@ static int run_start(struct run *r)
 		.envp = (char *const *)p->envp,
 		.console_fd = r->con.slave,
 		.console_path = r->con.master >= 0 ? r->con.slave_path : NULL,
+		.kmsg_path = r->con.kmsg_master >= 0 ? r->con.kmsg_path : NULL,
 		.report_steps = p->verbosity >= FWRUN_VERBOSE,
 		.hook = container_hook,
 		.hook_data = r,
@@ -317,6 +334,9 @@ static void say_end(struct run *r, bool failed, int status)
 	if (supervise_describe(&r->res, msg, sizeof(msg)) > 0 &&
 	    (r->p->verbosity >= FWRUN_NORMAL || r->res.reason == EVENTS_TIMEOUT))
 		say(r, msg);
+	if (r->p->until_src && r->res.reason != EVENTS_MATCHED &&
+	    r->res.reason != EVENTS_TIMEOUT && r->p->verbosity >= FWRUN_NORMAL)
+		say(r, "no console line matched --until");
 	emit_exited(r->p->status_fd, &(struct events_exited){
 		.run = r->boot, .status = status, .reason = r->res.reason,
 		.wstatus = r->res.wstatus,

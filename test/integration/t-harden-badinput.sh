@@ -164,7 +164,7 @@ row A9 125 "option '--name'.*needs an argument" "option without its argument" --
 PRE="env -i"
 row E1 0 "^env\.PATH=/sbin:" "environment without PATH" -- --rootfs "$IMG" --name "$PFX-e1" $E -- /sbin/boxinit report
 REDIR="0<&-"
-row E2 0 "^fd\.0=/dev/null$" "stdin closed: the init gets /dev/null" -- --rootfs "$IMG" --name "$PFX-e2" $E -- /sbin/boxinit report
+row E2 0 "^fd\.0=/dev/null$" "stdin closed: the init gets /dev/null" -- --rootfs "$IMG" --name "$PFX-e2" $E --console=pipe -- /sbin/boxinit report
 REDIR="2>&-"
 row E6 0 "^fds=0,1,2$" "stderr closed: the init still gets 0, 1, 2" -- --rootfs "$IMG" --name "$PFX-e6" $E -- /sbin/boxinit report
 REDIR="1>&-"

@@ -23,8 +23,8 @@ run_fwrun --rootfs "$T/fw.ext2" --ephemeral --name "${PFX}c" --console=pty /sbin
 OUT=$(tr -d '\r' <<<"$OUT")
 assert_match '^prop.boot.console=console$' "$OUT" "boxinit got ro.boot.console=console"
 assert_match '^echo=hi$' "$OUT" "the init's own arguments come first and all run"
-run_fwrun --rootfs "$T/fw.ext2" --ephemeral --name "${PFX}c" /sbin/boxinit report
-assert_eq none "$(kvs "$OUT" ttyname0)" "no terminal, auto: no pty"
+run_fwrun --rootfs "$T/fw.ext2" --ephemeral --name "${PFX}c" --console=pipe /sbin/boxinit report
+assert_eq none "$(kvs "$OUT" ttyname0)" "no terminal, pipe: no pty"
 assert_nomatch 'boot.console' "$OUT" "no console argument without a pty"
 
 # --- a real terminal
