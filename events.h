@@ -2,7 +2,11 @@
 /* --status-fd: one JSON object per line for machines (CI jobs, wrappers).
  *
  *   {"event":"started","run":1,"pid":4242,"supervisor_pid":4200,
- *    "namespaces":{"mnt":4026532301,"uts":...,"ipc":...,"net":...,"pid":...}}
+ *    "namespaces":{"mnt":4026532301,"uts":...,"ipc":...,"net":...,"pid":...},
+ *    "network":[{"if":"eth0","addr":"10.202.1.1/24","host_if":"fw-drone",
+ *                "host_addr":"10.202.1.254/24"}],
+ *    "time":"2026-12-02T09:49:48.123Z","elapsed_ms":12.345}
+ * (every event ends with "time" and "elapsed_ms")
  *   {"event":"matched","run":1,"line":"login:"}
  *   {"event":"restarting","run":1,"reason":"reboot"}
  *   {"event":"exited","run":1,"status":0,"reason":"exit","code":0}
@@ -40,12 +44,21 @@ const char *events_reason_name(enum events_reason r);
 #define EVENTS_NS_COUNT 6
 extern const char *const events_ns_types[EVENTS_NS_COUNT]; /* mnt uts ipc net pid cgroup */
 
+/* An interface of the firmware's, in "started": its name inside, its
+ * address, and the host's side (the borrowed interface, or the veth's host
+ * end and its address). NULL members are left out. */
+struct events_iface {
+	const char *inner, *addr, *host, *host_addr;
+};
+
 struct events_started {
 	unsigned run;			/* 1, then 2... with --restart-on-reboot */
 	pid_t pid;			/* the init, as the host sees it */
 	pid_t supervisor_pid;
 	const char *name;		/* instance name, may be NULL */
 	uint64_t ns[EVENTS_NS_COUNT];	/* 0: unknown, written as null */
+	const struct events_iface *ifaces;	/* "network": [...] */
+	size_t nifaces;
 };
 
 struct events_exited {
@@ -73,12 +86,23 @@ int events_format_restarting(char *buf, size_t size, unsigned run, enum events_r
 /* {"event":"matched","run":1,"line":"..."}: the console line that matched --until. */
 int events_format_matched(char *buf, size_t size, unsigned run, const char *line);
 
+/* Every line gets the time: "time" (UTC wall clock, RFC 3339 with ms) and
+ * "elapsed_ms" (since fwrun started, monotonic, to the µs), put before the
+ * closing '}' of line (len bytes, ending in "}\n") into out. Returns the new
+ * length, or -ENOSPC. */
+int events_stamp(char *out, size_t size, const char *line, int len, int64_t wall_ns,
+		 uint64_t elapsed_ns);
+
+/* When fwrun started (CLOCK_MONOTONIC ns): "elapsed_ms" counts from it. */
+void events_set_origin(uint64_t mono_ns);
+
 /* Check --status-fd FD is open for writing and mark it close-on-exec (the
  * firmware must not inherit it). Returns 0 or fw_fail(). */
 int events_open(int fd, struct fw_error *e);
 
-/* Write one formatted line in a single write (an O_APPEND file or a pipe
- * sees whole lines). fd < 0: nothing. Returns 0 or -errno. */
+/* Write one formatted line, stamped (events_stamp), in a single write (an
+ * O_APPEND file or a pipe sees whole lines). fd < 0: nothing. Returns 0 or
+ * -errno. */
 int events_emit(int fd, const char *line, int len);
 
 #endif

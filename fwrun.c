@@ -712,6 +712,7 @@ int fwrun_main(int argc, char **argv)
 	struct fw_error e;
 	sigset_t sigs;
 
+	events_set_origin(fw_now_ns());
 	fill_std_fds();
 	/* Before reading a single argument: a setuid fwrun would parse for
 	 * whoever runs it. */

@@ -66,6 +66,9 @@ static void emit_started(const struct run *r)
 		.supervisor_pid = getpid(),
 		.name = r->p->name,
 	};
+	const struct net_state *net = &r->net;
+	struct events_iface ifs[NET_MAX_TAPS + 1];
+	char addrs[NET_MAX_TAPS + 2][64];
 	char line[EVENTS_LINE_MAX];
 	int n;
 
@@ -73,6 +76,24 @@ static void emit_started(const struct run *r)
 		return;		/* nobody listens: not even the ids are worth reading */
 	for (size_t i = 0; i < EVENTS_NS_COUNT; i++)
 		ev.ns[i] = ns_id(r->ns.init_pid, events_ns_types[i]);
+	/* The firmware's addresses: where a CI step reaches it. */
+	for (size_t i = 0; i < net->spec.ntaps; i++) {
+		const struct net_tap_spec *t = &net->spec.taps[i];
+		ifs[ev.nifaces++] = (struct events_iface){
+			.inner = t->inner, .host = t->ifname,
+			.addr = t->addr.family && net_format_cidr(&t->addr, addrs[i], 64) >= 0 ?
+				addrs[i] : NULL,
+		};
+	}
+	if (net->spec.veth)
+		ifs[ev.nifaces++] = (struct events_iface){
+			.inner = NET_VETH_INNER, .host = net->veth_host_name,
+			.addr = net_format_cidr(&net->veth_fw, addrs[NET_MAX_TAPS], 64) >= 0 ?
+				addrs[NET_MAX_TAPS] : NULL,
+			.host_addr = net_format_cidr(&net->veth_host, addrs[NET_MAX_TAPS + 1],
+						     64) >= 0 ? addrs[NET_MAX_TAPS + 1] : NULL,
+		};
+	ev.ifaces = ifs;
 	n = events_format_started(line, sizeof(line), &ev);
 	if (n > 0)
 		events_emit(r->p->status_fd, line, n);

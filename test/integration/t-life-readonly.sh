@@ -82,6 +82,12 @@ ev=$(grep '^{"event":"matched"' <<<"$OUT")
 assert_eq "kmsg: system ready" "$(jq -r .line <<<"$ev")" "the matched event has the line"
 assert_eq matched "$(grep '^{"event":"exited"' <<<"$OUT" | jq -r .reason)" "exited: matched"
 assert_match 'matched --until: firmware stopped with SIGTERM' "$ERR"
+# every event carries its time; started the firmware's network (lo only: none)
+assert_eq "started matched exited" "$(grep '^{"event"' <<<"$OUT" | jq -r .event | tr '\n' ' ' | sed 's/ $//')" \
+	"the events"
+assert_eq "" "$(grep '^{"event"' <<<"$OUT" | jq -r 'select((.time | test("^20[0-9]{2}-[0-9]{2}-[0-9]{2}T[0-9:]{8}\\.[0-9]{3}Z$") | not) or (.elapsed_ms | type) != "number") | .event')" \
+	"time and elapsed_ms on every event"
+assert_eq "[]" "$(grep '^{"event":"started"' <<<"$OUT" | jq -c .network)" "no interfaces but lo"
 # a firmware that ignores the stop signal is killed after --kill-after: still 0
 run_fwrun --rootfs "$T/fw.ext2" --ephemeral --name "$N" --until 'go' --kill-after 0.3 \
 	/bin/probe ignore-term echo go sleep
