@@ -233,7 +233,15 @@ static int prepare_state(struct run *r)
 		fprintf(stderr, "fwrun: the last run on %s was in an earlier boot of this host, "
 			"and its writes are not synced at its end: if the host crashed soon "
 			"after, some may be missing (--reset starts over)\n", p->state.dir);
-	state_record_rootfs(&p->state, p->rootfs);
+	char last[PATH_MAX];
+	enum state_rootfs_seen seen = state_record_rootfs(&p->state, p->rootfs, last, sizeof(last));
+	if (!p->reset && p->verbosity > FWRUN_QUIET && seen == STATE_ROOTFS_OTHER_PATH)
+		fprintf(stderr, "fwrun: instance %s last ran %s: its upper dir now lies over %s "
+			"(--reset starts over, or give another --name)\n", p->name, last, p->rootfs);
+	else if (!p->reset && p->verbosity > FWRUN_QUIET && seen == STATE_ROOTFS_CHANGED)
+		fprintf(stderr, "fwrun: %s changed since instance %s last ran it: its upper dir "
+			"now lies over another image (--reset starts over, or give another "
+			"--name)\n", p->rootfs, p->name);
 	return 0;
 }
 
