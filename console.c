@@ -203,6 +203,109 @@ void console_lines_flush(struct console_lines *l, console_line_fn emit, void *ct
 		lines_emit(l, emit, ctx);
 }
 
+/* A bracket expression from its '[' : the index after its ']'. */
+static size_t skip_bracket(const char *re, size_t i)
+{
+	i++;
+	if (re[i] == '^')
+		i++;
+	if (re[i] == ']')
+		i++;	/* a ']' first is a member */
+	while (re[i] && re[i] != ']') {
+		if (re[i] == '[' && (re[i + 1] == ':' || re[i + 1] == '.' || re[i + 1] == '=')) {
+			char end = re[i + 1];
+			const char *close = strchr(re + i + 2, end);
+			if (!close || close[1] != ']')
+				return strlen(re);
+			i = (size_t)(close - re) + 2;
+			continue;
+		}
+		i++;
+	}
+	return re[i] ? i + 1 : i;
+}
+
+/* The cost of the sequence at re[*i] up to ')' or the end: each atom 1,
+ * times what its quantifier makes of it ('+' and {m,n} copy it, as glibc
+ * compiles them). -1: adjacent quantifiers (undefined in POSIX). Saturates
+ * at CONSOLE_UNTIL_COST_MAX + 1. */
+static long long until_cost(const char *re, size_t *i, int depth)
+{
+	long long total = 0, atom = 0;
+	bool quantified = false;
+
+	while (re[*i] && re[*i] != ')') {
+		char ch = re[*i];
+		long long factor = 0;
+
+		if (ch == '*' || ch == '?' || ch == '+' || ch == '{') {
+			if (quantified)
+				return -1;
+			if (ch == '+') {
+				factor = 2;
+			} else if (ch == '{') {
+				char *end;
+				long m = strtol(re + *i + 1, &end, 10), n = m;
+				if (*end == ',')
+					n = end[1] == '}' ? m + 1 : strtol(end + 1, &end, 10);
+				if (m < 0 || m > 100000)
+					m = 100000;	/* regcomp refuses it anyway */
+				if (n < 0 || n > 100000)
+					n = 100000;
+				factor = (n > m ? n : m) + 1;
+				const char *close = strchr(re + *i, '}');
+				*i = close ? (size_t)(close - re) : strlen(re) - 1;
+			} else {
+				factor = 1;
+			}
+			total += atom * (factor - 1);
+			quantified = true;
+			(*i)++;
+		} else {
+			quantified = false;
+			if (ch == '(') {
+				(*i)++;
+				atom = depth > 64 ? CONSOLE_UNTIL_COST_MAX + 1 : until_cost(re, i, depth + 1);
+				if (atom < 0)
+					return -1;
+				if (re[*i] == ')')
+					(*i)++;
+			} else if (ch == '[') {
+				*i = skip_bracket(re, *i);
+				atom = 1;
+			} else {
+				*i += ch == '\\' && re[*i + 1] ? 2 : 1;
+				atom = 1;
+				if (ch == '|' || ch == '^' || ch == '$')
+					atom = 0;	/* nothing to repeat */
+			}
+			total += atom;
+		}
+		if (total > CONSOLE_UNTIL_COST_MAX)
+			return CONSOLE_UNTIL_COST_MAX + 1;
+	}
+	return total;
+}
+
+int console_until_check(const char *re)
+{
+	size_t i = 0;
+	long long cost;
+
+	if (strlen(re) > CONSOLE_UNTIL_MAX)
+		return -ENAMETOOLONG;
+	for (;;) {
+		cost = until_cost(re, &i, 0);
+		if (cost < 0)
+			return -EINVAL;
+		if (cost > CONSOLE_UNTIL_COST_MAX)
+			return -E2BIG;
+		if (!re[i])
+			return 0;
+		i++;	/* an unmatched ')': regcomp says what it thinks */
+	}
+}
+
 size_t console_buf_space(const struct console_buf *b)
 {
 	return CONSOLE_BUF_SIZE - b->end;

@@ -122,6 +122,16 @@ void console_lines_feed(struct console_lines *l, const char *data, size_t len,
 /* Emit what is left as a line (nothing when empty). */
 void console_lines_flush(struct console_lines *l, console_line_fn emit, void *ctx);
 
+/* --until's regex, before regcomp(): glibc compiles '+' and {m,n} by
+ * copying what they repeat, so nested ones grow exponentially (a 90-byte
+ * pattern can take gigabytes). Refused: more than CONSOLE_UNTIL_MAX bytes
+ * (-ENAMETOOLONG), adjacent quantifiers such as "a+*" (undefined in POSIX:
+ * -EINVAL), an estimated compiled size above CONSOLE_UNTIL_COST_MAX atoms
+ * (-E2BIG). 0 otherwise. */
+#define CONSOLE_UNTIL_MAX 1024
+#define CONSOLE_UNTIL_COST_MAX 20000
+int console_until_check(const char *re);
+
 /* A byte queue for one direction of the relay. */
 #define CONSOLE_BUF_SIZE 4096
 struct console_buf {

@@ -398,6 +398,12 @@ enum fwrun_parse_result fwrun_parse(struct fwrun_opts *o, int argc, char **argv,
 			char msg[128];
 			/* Compiled here only to refuse a bad one before anything
 			 * runs; the plan compiles its own. */
+			r = console_until_check(optarg);
+			if (r < 0)
+				return usage_error(e, "--until", optarg, r == -ENAMETOOLONG ?
+						   "longer than 1024 bytes" : r == -EINVAL ?
+						   "two quantifiers in a row" :
+						   "too many nested repetitions");
 			r = regcomp(&re, optarg, REG_EXTENDED | REG_NOSUB);
 			if (r) {
 				regerror(r, &re, msg, sizeof(msg));

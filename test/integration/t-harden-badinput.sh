@@ -147,6 +147,7 @@ row L8 125 "--console-log.*needs a console fwrun sees" "--console-log with --con
 row L9 125 "open --console-log '.*/l9/x.log': No such file" "--console-log in a missing directory" -- --rootfs "$IMG" --name "$PFX-l9" $E --console-log "$T/l9/x.log"
 row L10 125 "open --console-log '$T': Is a directory" "--console-log a directory" -- --rootfs "$IMG" --name "$PFX-l10" $E --console-log "$T"
 row L11 0 "^echo=l11$" "--until '' matches the first line" -- --rootfs "$IMG" --name "$PFX-l11" $E --until '' -- /sbin/boxinit echo l11 sleep
+row L13 125 "--until.*too many nested repetitions" "--until that would compile to gigabytes" -- --rootfs "$IMG" --name "$PFX-l13" $E --until '((((((((((((((((a+)+)+)+)+)+)+)+)+)+)+)+)+)+)+)+)+'
 row L12 125 "option '--console-log'.*is empty" "--console-log ''" -- --rootfs "$IMG" --name "$PFX-l12" $E --console-log ''
 row P1 125 "cap-drop 'CAP_BOGUS'" "unknown capability" -- --rootfs "$IMG" --name "$PFX-p1" $E --cap-drop CAP_BOGUS
 row P2 125 "apparmor 'maybe'" "--apparmor maybe" -- --rootfs "$IMG" --name "$PFX-p2" $E --apparmor=maybe

@@ -352,6 +352,29 @@ static void kmsg_record(void **state)
 	assert_int_equal(console_kmsg_record("<1234>x", 7), 7);	/* not a priority */
 }
 
+static void until_check(void **state)
+{
+	char big[CONSOLE_UNTIL_MAX + 2];
+	(void)state;
+
+	assert_int_equal(console_until_check("^kmsg: .*ready$"), 0);
+	assert_int_equal(console_until_check("a+ b+ c+ d+ e+ f+ g+ h+ i+ j+ k+ l+ m+ n+ o+ p+ q+"), 0);
+	assert_int_equal(console_until_check("login:|[]a]+|[[:digit:]]{2,4}|x\\+\\+"), 0);
+	assert_int_equal(console_until_check("(a{1,100}){1,100}"), 0);
+	assert_int_equal(console_until_check(""), 0);
+	assert_int_equal(console_until_check("a)"), 0);	/* regcomp's to refuse */
+	assert_int_equal(console_until_check("f++"), -EINVAL);
+	assert_int_equal(console_until_check("a*{2}"), -EINVAL);
+	assert_int_equal(console_until_check("((((((((((((((((a+)+)+)+)+)+)+)+)+)+)+)+)+)+)+)+)+"),
+			 -E2BIG);
+	assert_int_equal(console_until_check("((a{1,1000}){1,1000})"), -E2BIG);
+	assert_int_equal(console_until_check("a{99999999999999999999}"), -E2BIG);
+	assert_int_equal(console_until_check("a{-1}"), -E2BIG);
+	memset(big, 'a', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	assert_int_equal(console_until_check(big), -ENAMETOOLONG);
+}
+
 struct got_lines {
 	char all[8192];
 	int n;
@@ -469,6 +492,7 @@ int main(void)
 		cmocka_unit_test(crlf),
 		cmocka_unit_test(kmsg_text),
 		cmocka_unit_test(kmsg_record),
+		cmocka_unit_test(until_check),
 		cmocka_unit_test(lines_feed),
 		cmocka_unit_test(read_only_kmsg_log_until),
 	};
