@@ -545,20 +545,17 @@ static int flush(int fd, struct console_buf *b)
 static void line_out(struct console *c, const char *prefix, const char *line, size_t len)
 {
 	char buf[CONSOLE_LINE_MAX + 16];
-	size_t pl = strlen(prefix);
+	/* (a NUL byte in the line ends it here) */
+	int n = snprintf(buf, sizeof(buf), "%s%.*s\n", prefix, (int)len, line);
 
-	if (c->log_fd >= 0) {
-		/* One write a line (O_APPEND): a killed fwrun leaves whole lines. */
-		memcpy(buf, prefix, pl);
-		memcpy(buf + pl, line, len);
-		buf[pl + len] = '\n';
-		(void)fw_write_all(c->log_fd, buf, pl + len + 1);
-	}
+	if (n <= 0 || (size_t)n >= sizeof(buf))
+		return;		/* not with CONSOLE_LINE_MAX-bounded lines */
+	/* One write a line (O_APPEND): a killed fwrun leaves whole lines. */
+	if (c->log_fd >= 0)
+		(void)fw_write_all(c->log_fd, buf, (size_t)n);
 	if (c->until) {
 		char *m = buf;
-		memcpy(m, prefix, pl);
-		memcpy(m + pl, line, len);
-		m[pl + len] = '\0';
+		m[n - 1] = '\0';
 		if (regexec(c->until, m, 0, NULL, 0) == 0) {
 			c->until = NULL;	/* the first match only */
 			c->match = true;

@@ -389,7 +389,7 @@ enum fwrun_parse_result fwrun_parse(struct fwrun_opts *o, int argc, char **argv,
 						   "use auto, pty, read-only or pipe");
 			break;
 		case OPT_CONSOLE_LOG:
-			if (!optarg[0])
+			if (!optarg || !optarg[0])
 				return usage_error(e, "option", "--console-log", "is empty");
 			o->console_log = optarg;
 			break;

@@ -767,9 +767,9 @@ enum state_rootfs_seen state_record_rootfs(const struct state_paths *p, const ch
 	}
 	if (state_read_rootfs(p, last, size) < 0)
 		seen = STATE_ROOTFS_FIRST;
-	else if (strcmp(last, abs))
+	else if (strcmp(last, abs) != 0)
 		seen = STATE_ROOTFS_OTHER_PATH;
-	else if (old_id[0] && strcmp(old_id, id))
+	else if (old_id[0] && strcmp(old_id, id) != 0)
 		seen = STATE_ROOTFS_CHANGED;
 	else
 		seen = STATE_ROOTFS_SAME;
@@ -777,7 +777,7 @@ enum state_rootfs_seen state_record_rootfs(const struct state_paths *p, const ch
 	 * next run says nothing. */
 	if (seen != STATE_ROOTFS_SAME)
 		replace_file(p->rootfs, abs);
-	if (strcmp(old_id, id))
+	if (strcmp(old_id, id) != 0)
 		replace_file(id_path, id);
 	return seen;
 }

@@ -10,6 +10,8 @@
 
 #include <fcntl.h>
 #include <poll.h>
+#include <regex.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -327,12 +329,14 @@ static void kmsg_text(void **state)
 	len = 5;	/* no digits, no closing >: text as it is */
 	t = console_kmsg_text("<a>xy", &len);
 	assert_int_equal(len, 5);
+	assert_memory_equal(t, "<a>xy", 5);
 	len = 3;
-	t = console_kmsg_text("<6>", &len);
+	console_kmsg_text("<6>", &len);
 	assert_int_equal(len, 0);
 	len = 2;
 	t = console_kmsg_text("<6", &len);
 	assert_int_equal(len, 2);
+	assert_memory_equal(t, "<6", 2);
 }
 
 static void kmsg_record(void **state)
@@ -383,9 +387,9 @@ struct got_lines {
 static void collect(void *ctx, char *line, size_t len)
 {
 	struct got_lines *g = ctx;
+	size_t have = strlen(g->all);
 	assert_int_equal(strlen(line), len);
-	strcat(g->all, line);
-	strcat(g->all, "|");
+	snprintf(g->all + have, sizeof(g->all) - have, "%s|", line);
 	g->n++;
 }
 
@@ -415,7 +419,7 @@ static void lines_feed(void **state)
 
 static void on_match(void *data, const char *line)
 {
-	strcpy(data, line);
+	snprintf(data, 256, "%s", line);
 }
 
 /* Read-only: output out with CR LF as LF, kmsg lines marked, both in the

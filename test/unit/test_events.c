@@ -119,6 +119,7 @@ static void started_network_and_stamp(void **state)
 	/* a matched event */
 	n = events_format_matched(buf, sizeof(buf), 1, "login: \"x\"");
 	assert_string_equal(buf, "{\"event\":\"matched\",\"run\":1,\"line\":\"login: \\\"x\\\"\"}\n");
+	assert_int_equal(n, (int)strlen(buf));
 }
 
 static void exited_lines(void **state)
