@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* A cgroup per instance (PRODUCT.md §9): limits, a device allowlist,
+/* A cgroup per instance (doc/design.md, "Host protection"): limits, a device allowlist,
  * accounting, and the root of pid 1's cgroup namespace.
  *
  * Layout, in each hierarchy fwrun's own process is in (/proc/self/cgroup),

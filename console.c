@@ -2,6 +2,7 @@
 #include "console.h"
 #include "fault.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
@@ -21,6 +22,8 @@ int console_mode_parse(const char *s, enum console_mode *mode)
 		*mode = CONSOLE_PTY;
 	else if (!strcmp(s, "pipe"))
 		*mode = CONSOLE_PIPE;
+	else if (!strcmp(s, "read-only"))
+		*mode = CONSOLE_READONLY;
 	else
 		return -EINVAL;
 	return 0;
@@ -32,26 +35,35 @@ const char *console_mode_name(enum console_mode mode)
 	case CONSOLE_AUTO: return "auto";
 	case CONSOLE_PTY: return "pty";
 	case CONSOLE_PIPE: return "pipe";
+	case CONSOLE_READONLY: return "read-only";
 	}
 	return "unknown";
 }
 
 struct console_decision console_decide(enum console_mode mode, bool stdin_tty)
 {
-	struct console_decision d = { false, false };
+	struct console_decision d = { 0 };
 
 	switch (mode) {
 	case CONSOLE_AUTO:
-		d.pty = stdin_tty;
+		/* Without a terminal (CI), systemd-nspawn's default: the
+		 * firmware still has a console, and the job's log shows it. */
+		d.pty = true;
+		d.input = stdin_tty;
 		break;
 	case CONSOLE_PTY:
+		d.pty = true;
+		d.input = true;
+		break;
+	case CONSOLE_READONLY:
 		d.pty = true;
 		break;
 	case CONSOLE_PIPE:
 		break;
 	}
 	/* Raw mode only for a terminal we read keys from. */
-	d.raw = d.pty && stdin_tty;
+	d.raw = d.input && stdin_tty;
+	d.lf = d.pty && !d.input;
 	return d;
 }
 
@@ -100,6 +112,198 @@ char **console_init_argv(char *const *argv, const char *default_init, bool pty)
 		out[n++] = (char *)arg;
 	out[n] = NULL;
 	return out;
+}
+
+size_t console_crlf(const char *in, size_t len, char *out, bool *cr_held)
+{
+	size_t o = 0;
+
+	if (*cr_held && len) {
+		if (in[0] != '\n')
+			out[o++] = '\r';
+		*cr_held = false;
+	}
+	for (size_t i = 0; i < len; i++) {
+		if (in[i] == '\r') {
+			if (i + 1 == len) {
+				*cr_held = true;
+				break;
+			}
+			if (in[i + 1] == '\n')
+				continue;
+		}
+		out[o++] = in[i];
+	}
+	return o;
+}
+
+/* The length of a "<N>" priority prefix at rec (N: 1 to 3 digits), or 0. */
+static size_t kmsg_prefix(const char *rec, size_t n)
+{
+	size_t i = 1;
+
+	if (n < 3 || rec[0] != '<')
+		return 0;
+	while (i < n && i <= 3 && rec[i] >= '0' && rec[i] <= '9')
+		i++;
+	return i > 1 && i < n && rec[i] == '>' ? i + 1 : 0;
+}
+
+const char *console_kmsg_text(const char *rec, size_t *len)
+{
+	size_t n = *len, p = kmsg_prefix(rec, n);
+
+	rec += p;
+	n -= p;
+	while (n && (rec[n - 1] == '\n' || rec[n - 1] == '\r'))
+		n--;
+	*len = n;
+	return rec;
+}
+
+size_t console_kmsg_record(const char *data, size_t len)
+{
+	bool prefixed = kmsg_prefix(data, len) > 0;
+
+	for (size_t i = 0; i < len; i++) {
+		if (data[i] == '\n')
+			return i + 1;
+		if (prefixed && i > 0 && kmsg_prefix(data + i, len - i))
+			return i;
+	}
+	return len;
+}
+
+static void lines_emit(struct console_lines *l, console_line_fn emit, void *ctx)
+{
+	while (l->len && l->buf[l->len - 1] == '\r')
+		l->len--;
+	l->buf[l->len] = '\0';
+	emit(ctx, l->buf, l->len);
+	l->len = 0;
+}
+
+void console_lines_feed(struct console_lines *l, const char *data, size_t len,
+			console_line_fn emit, void *ctx)
+{
+	for (size_t i = 0; i < len; i++) {
+		if (data[i] == '\n') {
+			lines_emit(l, emit, ctx);
+			continue;
+		}
+		l->buf[l->len++] = data[i];
+		if (l->len == CONSOLE_LINE_MAX - 1)
+			lines_emit(l, emit, ctx);
+	}
+}
+
+void console_lines_flush(struct console_lines *l, console_line_fn emit, void *ctx)
+{
+	if (l->len)
+		lines_emit(l, emit, ctx);
+}
+
+/* A bracket expression from its '[' : the index after its ']'. */
+static size_t skip_bracket(const char *re, size_t i)
+{
+	i++;
+	if (re[i] == '^')
+		i++;
+	if (re[i] == ']')
+		i++;	/* a ']' first is a member */
+	while (re[i] && re[i] != ']') {
+		if (re[i] == '[' && (re[i + 1] == ':' || re[i + 1] == '.' || re[i + 1] == '=')) {
+			char end = re[i + 1];
+			const char *close = strchr(re + i + 2, end);
+			if (!close || close[1] != ']')
+				return strlen(re);
+			i = (size_t)(close - re) + 2;
+			continue;
+		}
+		i++;
+	}
+	return re[i] ? i + 1 : i;
+}
+
+/* The cost of the sequence at re[*i] up to ')' or the end: each atom 1,
+ * times what its quantifier makes of it ('+' and {m,n} copy it, as glibc
+ * compiles them). -1: adjacent quantifiers (undefined in POSIX). Saturates
+ * at CONSOLE_UNTIL_COST_MAX + 1. */
+static long long until_cost(const char *re, size_t *i, int depth)
+{
+	long long total = 0, atom = 0;
+	bool quantified = false;
+
+	while (re[*i] && re[*i] != ')') {
+		char ch = re[*i];
+		long long factor = 0;
+
+		if (ch == '*' || ch == '?' || ch == '+' || ch == '{') {
+			if (quantified)
+				return -1;
+			if (ch == '+') {
+				factor = 2;
+			} else if (ch == '{') {
+				char *end;
+				long m = strtol(re + *i + 1, &end, 10), n = m;
+				if (*end == ',')
+					n = end[1] == '}' ? m + 1 : strtol(end + 1, &end, 10);
+				if (m < 0 || m > 100000)
+					m = 100000;	/* regcomp refuses it anyway */
+				if (n < 0 || n > 100000)
+					n = 100000;
+				factor = (n > m ? n : m) + 1;
+				const char *close = strchr(re + *i, '}');
+				*i = close ? (size_t)(close - re) : strlen(re) - 1;
+			} else {
+				factor = 1;
+			}
+			total += atom * (factor - 1);
+			quantified = true;
+			(*i)++;
+		} else {
+			quantified = false;
+			if (ch == '(') {
+				(*i)++;
+				atom = depth > 64 ? CONSOLE_UNTIL_COST_MAX + 1 : until_cost(re, i, depth + 1);
+				if (atom < 0)
+					return -1;
+				if (re[*i] == ')')
+					(*i)++;
+			} else if (ch == '[') {
+				*i = skip_bracket(re, *i);
+				atom = 1;
+			} else {
+				*i += ch == '\\' && re[*i + 1] ? 2 : 1;
+				atom = 1;
+				if (ch == '|' || ch == '^' || ch == '$')
+					atom = 0;	/* nothing to repeat */
+			}
+			total += atom;
+		}
+		if (total > CONSOLE_UNTIL_COST_MAX)
+			return CONSOLE_UNTIL_COST_MAX + 1;
+	}
+	return total;
+}
+
+int console_until_check(const char *re)
+{
+	size_t i = 0;
+	long long cost;
+
+	if (strlen(re) > CONSOLE_UNTIL_MAX)
+		return -ENAMETOOLONG;
+	for (;;) {
+		cost = until_cost(re, &i, 0);
+		if (cost < 0)
+			return -EINVAL;
+		if (cost > CONSOLE_UNTIL_COST_MAX)
+			return -E2BIG;
+		if (!re[i])
+			return 0;
+		i++;	/* an unmatched ')': regcomp says what it thinks */
+	}
 }
 
 size_t console_buf_space(const struct console_buf *b)
@@ -177,40 +381,69 @@ void console_init(struct console *c)
 	memset(c, 0, sizeof(*c));
 	c->master = -1;
 	c->slave = -1;
+	c->kmsg_master = -1;
+	c->kmsg_slave = -1;
+	c->log_fd = -1;
 	c->in = STDIN_FILENO;
 	c->out = STDOUT_FILENO;
 }
 
-int console_open(struct console *c, struct console_decision how, struct fw_error *e)
+/* A pty pair: master non-blocking, both O_CLOEXEC | O_NOCTTY; path gets
+ * the slave's name. */
+static int open_pty(int *master_out, int *slave_out, char *path, size_t size, struct fw_error *e)
 {
 	_cleanup_close_ int master = -1, slave = -1;
-	struct winsize ws;
 	int r;
 
-	c->how = how;
-	if (!how.pty)
-		return 0;
 	master = FW_FAULT(CONSOLE_OPEN) ? -1 : posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
 	if (master < 0)
 		return fw_fail_hint(e, errno, "open pty master", "/dev/ptmx",
 				    "is devpts mounted on /dev/pts?");
 	if (grantpt(master) < 0 || unlockpt(master) < 0)
 		return fw_fail(e, errno, "unlock pty", "/dev/ptmx");
-	r = ptsname_r(master, c->slave_path, sizeof(c->slave_path));
+	r = ptsname_r(master, path, size);
 	if (r)
 		return fw_fail(e, r, "name pty slave", "/dev/ptmx");
-	slave = open(c->slave_path, O_RDWR | O_NOCTTY | O_CLOEXEC);
+	slave = open(path, O_RDWR | O_NOCTTY | O_CLOEXEC);
 	if (slave < 0)
-		return fw_fail(e, errno, "open pty slave", c->slave_path);
+		return fw_fail(e, errno, "open pty slave", path);
 	/* Non-blocking: the master is ours alone, unlike the user's terminal,
 	 * whose file description the shell shares. */
 	if (fcntl(master, F_SETFL, fcntl(master, F_GETFL) | O_NONBLOCK) < 0)
-		return fw_fail(e, errno, "make non-blocking", c->slave_path);
+		return fw_fail(e, errno, "make non-blocking", path);
+	*master_out = fw_take_fd(&master);
+	*slave_out = fw_take_fd(&slave);
+	return 0;
+}
+
+int console_open(struct console *c, struct console_decision how, const char *log,
+		 struct fw_error *e)
+{
+	struct termios t;
+	struct winsize ws;
+
+	c->how = how;
+	if (log) {
+		c->log_fd = FW_FAULT(CONSOLE_LOG) ? -1 :
+			    open(log, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY, 0644);
+		if (c->log_fd < 0)
+			return fw_fail(e, errno, "open --console-log", log);
+	}
+	/* /dev/kmsg: raw, so a record comes out as written. */
+	if (open_pty(&c->kmsg_master, &c->kmsg_slave, c->kmsg_path, sizeof(c->kmsg_path), e) < 0)
+		return -1;
+	if (tcgetattr(c->kmsg_slave, &t) == 0) {
+		cfmakeraw(&t);
+		(void)tcsetattr(c->kmsg_slave, TCSANOW, &t);
+	}
+	c->kmsg_open = true;
+	if (!how.pty)
+		return 0;
+	if (open_pty(&c->master, &c->slave, c->slave_path, sizeof(c->slave_path), e) < 0)
+		return -1;
 	if (how.raw && ioctl(c->in, TIOCGWINSZ, &ws) == 0)
-		(void)ioctl(master, TIOCSWINSZ, &ws);
-	c->master = fw_take_fd(&master);
-	c->slave = fw_take_fd(&slave);
-	c->in_open = true;
+		(void)ioctl(c->master, TIOCSWINSZ, &ws);
+	c->in_open = how.input;
 	c->master_open = true;
 	return 0;
 }
@@ -243,16 +476,18 @@ void console_winch(struct console *c)
 		(void)ioctl(c->master, TIOCSWINSZ, &ws);
 }
 
-enum { P_IN, P_OUT, P_MASTER, P_COUNT };
+enum { P_IN, P_OUT, P_MASTER, P_KMSG, P_COUNT };
 
 int console_poll_fill(struct console *c, struct pollfd *fds)
 {
-	if (c->master < 0)
+	if (c->master < 0 && c->kmsg_master < 0)
 		return 0;
 	fds[P_IN] = (struct pollfd){ .fd = -1 };
 	fds[P_OUT] = (struct pollfd){ .fd = -1 };
 	fds[P_MASTER] = (struct pollfd){ .fd = c->master };
-	if (c->in_open && console_buf_space(&c->to_fw) > 0) {
+	fds[P_KMSG] = (struct pollfd){ .fd = c->kmsg_open ? c->kmsg_master : -1,
+				       .events = POLLIN };
+	if (c->master >= 0 && c->in_open && console_buf_space(&c->to_fw) > 0) {
 		fds[P_IN].fd = c->in;
 		fds[P_IN].events = POLLIN;
 	}
@@ -306,12 +541,112 @@ static int flush(int fd, struct console_buf *b)
 	return 0;
 }
 
+/* One line of the console or of kmsg: to the log, then --until. */
+static void line_out(struct console *c, const char *prefix, const char *line, size_t len)
+{
+	char buf[CONSOLE_LINE_MAX + 16];
+	/* (a NUL byte in the line ends it here) */
+	int n = snprintf(buf, sizeof(buf), "%s%.*s\n", prefix, (int)len, line);
+
+	if (n <= 0 || (size_t)n >= sizeof(buf))
+		return;		/* not with CONSOLE_LINE_MAX-bounded lines */
+	/* One write a line (O_APPEND): a killed fwrun leaves whole lines. */
+	if (c->log_fd >= 0)
+		(void)fw_write_all(c->log_fd, buf, (size_t)n);
+	if (c->until) {
+		char *m = buf;
+		m[n - 1] = '\0';
+		if (regexec(c->until, m, 0, NULL, 0) == 0) {
+			c->until = NULL;	/* the first match only */
+			c->match = true;
+			if (c->matched)
+				c->matched(c->matched_data, m);
+		}
+	}
+}
+
+static void console_line(void *ctx, char *line, size_t len)
+{
+	line_out(ctx, "", line, len);
+}
+
+/* A kmsg record: marked on stdout (on a line of its own), to the log. */
+static void kmsg_record(void *ctx, char *rec, size_t len)
+{
+	struct console *c = ctx;
+	const char *text = console_kmsg_text(rec, &len);
+	char buf[CONSOLE_LINE_MAX + 16];
+	const char *eol = c->how.raw ? "\r\n" : "\n";
+	int n;
+
+	flush(c->out, &c->to_user);
+	n = snprintf(buf, sizeof(buf), "%skmsg: %.*s%s", c->out_midline ? eol : "",
+		     (int)len, text, eol);
+	if (n > 0)
+		(void)fw_write_all(c->out, buf, (size_t)n < sizeof(buf) ? (size_t)n : sizeof(buf) - 1);
+	c->out_midline = false;
+	line_out(c, "kmsg: ", text, len);
+}
+
+/* What kmsg has, cut into records (console_kmsg_record). */
+static void read_kmsg(struct console *c)
+{
+	char buf[CONSOLE_BUF_SIZE];
+
+	for (int i = 0; i < 16; i++) {
+		ssize_t n = read(c->kmsg_master, buf, sizeof(buf));
+		if (n < 0 && (errno == EINTR))
+			continue;
+		if (n <= 0) {
+			if (n == 0 || errno != EAGAIN)
+				c->kmsg_open = false;
+			break;
+		}
+		for (size_t at = 0, rl; at < (size_t)n; at += rl) {
+			rl = console_kmsg_record(buf + at, (size_t)n - at);
+			kmsg_record(c, buf + at, rl);
+		}
+	}
+}
+
+/* The firmware's console output into to_user (CR LF as LF when read-only),
+ * and its lines to the log and --until. -1: the master hung up. */
+static int read_master(struct console *c)
+{
+	char raw[CONSOLE_BUF_SIZE];
+	size_t space, got;
+	ssize_t n;
+
+	console_buf_compact(&c->to_user);
+	space = console_buf_space(&c->to_user);
+	if (space < 2)
+		return 0;
+	n = read(c->master, raw, space - 1);	/* room for a held CR */
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return 0;
+	if (n <= 0)
+		return -1;
+	char *dst = c->to_user.data + c->to_user.end;
+	if (c->how.lf) {
+		got = console_crlf(raw, (size_t)n, dst, &c->cr_held);
+	} else {
+		memcpy(dst, raw, (size_t)n);
+		got = (size_t)n;
+	}
+	c->to_user.end += got;
+	if (got)
+		c->out_midline = dst[got - 1] != '\n';
+	console_lines_feed(&c->con_lines, raw, (size_t)n, console_line, c);
+	return 1;
+}
+
 int console_poll_handle(struct console *c, const struct pollfd *fds, int n,
 			uint64_t now_ns)
 {
 	bool escaped = false;
+	int ret;
 
-	if (c->master < 0 || n < P_COUNT)
+	if (n < P_COUNT)
 		return 0;
 	if (fds[P_IN].fd >= 0 && fds[P_IN].revents) {
 		size_t before;
@@ -330,28 +665,48 @@ int console_poll_handle(struct console *c, const struct pollfd *fds, int n,
 		flush(c->master, &c->to_fw);
 	}
 	if (fds[P_MASTER].fd >= 0 && (fds[P_MASTER].revents & (POLLIN | POLLHUP | POLLERR))) {
-		if (fill(c->master, &c->to_user) < 0)
+		if (read_master(c) < 0)
 			c->master_open = false;
 		flush(c->out, &c->to_user);
 	}
+	if (fds[P_KMSG].fd >= 0 && fds[P_KMSG].revents)
+		read_kmsg(c);
 	if (fds[P_MASTER].fd >= 0 && (fds[P_MASTER].revents & POLLOUT))
 		flush(c->master, &c->to_fw);
 	if (fds[P_OUT].fd >= 0 && fds[P_OUT].revents)
 		flush(c->out, &c->to_user);
-	return escaped ? 1 : 0;
+	ret = escaped ? CONSOLE_ESCAPED : 0;
+	if (c->match) {
+		c->match = false;
+		ret |= CONSOLE_MATCHED;
+	}
+	return ret;
 }
 
 void console_drain(struct console *c)
 {
-	if (c->master < 0)
-		return;
-	/* Bounded: the firmware is gone, what is left is in the pty. */
-	for (int i = 0; i < 64 && c->master_open; i++) {
-		int r = fill(c->master, &c->to_user);
-		flush(c->out, &c->to_user);
-		if (r <= 0)
-			break;
+	/* The firmware is gone: nothing left to stop (the next boot of a
+	 * --restart-on-reboot matches again). */
+	const regex_t *until = c->until;
+
+	c->until = NULL;
+	if (c->kmsg_open)
+		read_kmsg(c);
+	if (c->master >= 0) {
+		/* Bounded: the firmware is gone, what is left is in the pty. */
+		for (int i = 0; i < 64 && c->master_open; i++) {
+			int r = read_master(c);
+			flush(c->out, &c->to_user);
+			if (r <= 0)
+				break;
+		}
+		if (c->cr_held) {
+			c->cr_held = false;
+			(void)fw_write_all(c->out, "\r", 1);
+		}
 	}
+	console_lines_flush(&c->con_lines, console_line, c);
+	c->until = until;
 }
 
 void console_close(struct console *c)
@@ -359,6 +714,9 @@ void console_close(struct console *c)
 	console_restore();
 	fw_closep(&c->master);
 	fw_closep(&c->slave);
+	fw_closep(&c->kmsg_master);
+	fw_closep(&c->kmsg_slave);
+	fw_closep(&c->log_fd);
 }
 
 bool console_unraw_left(void)

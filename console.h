@@ -8,11 +8,28 @@
  * own stdin/stdout, with the user's terminal in raw mode (so Ctrl-C, Ctrl-Z,
  * Ctrl-\ are bytes for the firmware, not signals for fwrun) and the window
  * size passed on. Pressing Ctrl-] three times within a second kills the
- * firmware, as in systemd-nspawn. Without a terminal (CI), no pty and no
- * relay: pid 1 inherits fwrun's stdio, so there is nothing in between.
+ * firmware, as in systemd-nspawn. Without a terminal (CI) the console is
+ * read-only (systemd-nspawn's name): a pty whose output is copied to stdout,
+ * CR LF written as LF, with no input; --console=pipe hands pid 1 fwrun's
+ * stdio instead, with nothing in between.
+ *
+ * The firmware's /dev/kmsg is a second pty (raw, so nothing is echoed or
+ * translated): what the firmware writes there comes out as lines marked
+ * "kmsg: ", its "<N>" priority taken off. The kernel's /dev/kmsg takes each
+ * write as a record; a pty keeps no write boundaries, so a record ends at a
+ * LF, at the next "<N>", or at the end of what one read gives (writes
+ * without LF nor priority that pile up before fwrun reads them join into
+ * one line). Reading it gives
+ * nothing (it blocks, or EAGAIN): the kernel's log is not the firmware's.
+ *
+ * Every line of the console and of kmsg (CR LF as LF) also goes to
+ * --console-log (one write a line, O_APPEND: a SIGKILLed fwrun leaves every
+ * full line) and is matched against --until.
  *
  * Pure half (unit-tested): console_mode_parse(), console_decide(),
- * console_escape_feed(), console_init_argv(), console_buf_*().
+ * console_escape_feed(), console_init_argv(), console_buf_*(),
+ * console_crlf(), console_kmsg_text(), console_kmsg_record(),
+ * console_lines_feed().
  * Applying half: console_open(), console_raw(), console_restore(),
  * console_winch(), console_poll_fill()/console_poll_handle(), console_drain(),
  * console_close(). */
@@ -20,6 +37,7 @@
 #define FWRUN_CONSOLE_H
 
 #include <poll.h>
+#include <regex.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -28,18 +46,21 @@
 #include "util.h"
 
 enum console_mode {
-	CONSOLE_AUTO = 0,	/* pty when stdin is a terminal, else pipe */
+	CONSOLE_AUTO = 0,	/* pty when stdin is a terminal, else read-only */
 	CONSOLE_PTY,		/* always a pty (relayed from stdin even if not a tty) */
 	CONSOLE_PIPE,		/* never: pid 1 inherits fwrun's stdio */
+	CONSOLE_READONLY,	/* a pty whose output is copied to stdout, no input */
 };
 
-/* "auto" "pty" "pipe" -> mode; -EINVAL for anything else. */
+/* "auto" "pty" "pipe" "read-only" -> mode; -EINVAL for anything else. */
 int console_mode_parse(const char *s, enum console_mode *mode);
 const char *console_mode_name(enum console_mode mode);
 
 struct console_decision {
 	bool pty;	/* open a pty and relay it */
 	bool raw;	/* put stdin (a terminal) in raw mode, pass window size */
+	bool input;	/* relay stdin to it (not read-only) */
+	bool lf;	/* its CR LF written out as LF (read-only) */
 };
 
 /* What to do for a mode, given whether stdin and stdout are terminals.
@@ -70,6 +91,47 @@ bool console_escape_feed(struct console_escape *st, const void *buf, size_t len,
  * strings (the caller frees the array only) or NULL on ENOMEM. */
 char **console_init_argv(char *const *argv, const char *default_init, bool pty);
 
+/* Copy in[0..len) to out (room for len + 1 bytes) with CR LF as LF. A CR
+ * that ends in is held in *cr_held and written before the next call's
+ * bytes unless they begin with LF. Returns the bytes written. */
+size_t console_crlf(const char *in, size_t len, char *out, bool *cr_held);
+
+/* A /dev/kmsg record's text: its "<N>" priority prefix (1 to 3 digits)
+ * skipped and trailing CR/LF cut. Returns the text's start, *len its length. */
+const char *console_kmsg_text(const char *rec, size_t *len);
+
+/* The length of the first record in what one read of the kmsg pty gave:
+ * up to and with the first LF; when it begins with "<N>", up to the next
+ * "<N>" too (writes that piled up: each began with its priority); else all
+ * of it (a write without LF is a record, as the kernel takes it). */
+size_t console_kmsg_record(const char *data, size_t len);
+
+/* One stream cut into lines, for the log and --until. A line longer than
+ * CONSOLE_LINE_MAX - 1 bytes is cut there. */
+#define CONSOLE_LINE_MAX 4096
+struct console_lines {
+	char buf[CONSOLE_LINE_MAX];
+	size_t len;
+};
+typedef void (*console_line_fn)(void *ctx, char *line, size_t len);
+
+/* Feed bytes; emit(ctx, line, len) for each complete line (NUL-terminated,
+ * without its LF and trailing CRs). */
+void console_lines_feed(struct console_lines *l, const char *data, size_t len,
+			console_line_fn emit, void *ctx);
+/* Emit what is left as a line (nothing when empty). */
+void console_lines_flush(struct console_lines *l, console_line_fn emit, void *ctx);
+
+/* --until's regex, before regcomp(): glibc compiles '+' and {m,n} by
+ * copying what they repeat, so nested ones grow exponentially (a 90-byte
+ * pattern can take gigabytes). Refused: more than CONSOLE_UNTIL_MAX bytes
+ * (-ENAMETOOLONG), adjacent quantifiers such as "a+*" (undefined in POSIX:
+ * -EINVAL), an estimated compiled size above CONSOLE_UNTIL_COST_MAX atoms
+ * (-E2BIG). 0 otherwise. */
+#define CONSOLE_UNTIL_MAX 1024
+#define CONSOLE_UNTIL_COST_MAX 20000
+int console_until_check(const char *re);
+
 /* A byte queue for one direction of the relay. */
 #define CONSOLE_BUF_SIZE 4096
 struct console_buf {
@@ -88,13 +150,32 @@ struct console {
 	bool master_open;	/* master readable (no EIO yet) */
 	struct console_escape esc;
 	struct console_buf to_fw, to_user;
+	/* /dev/kmsg: a pty of its own, always (every mode) */
+	int kmsg_master, kmsg_slave;
+	char kmsg_path[64];
+	bool kmsg_open;		/* kmsg master readable */
+	bool cr_held;		/* read-only: a CR ended the last read */
+	bool out_midline;	/* the console's last byte out was not a LF */
+	struct console_lines con_lines;
+	int log_fd;		/* --console-log, -1: none */
+	const regex_t *until;	/* --until, NULL: none or matched already */
+	void (*matched)(void *data, const char *line);	/* on the first match */
+	void *matched_data;
+	bool match;		/* a line matched: poll_handle says so once */
 };
+
+/* Results of console_poll_handle(), or'ed. */
+#define CONSOLE_ESCAPED 1	/* the escape sequence was typed */
+#define CONSOLE_MATCHED 2	/* a line matched --until */
 
 void console_init(struct console *c);
 
 /* Open the pty pair if the decision says so (master and slave O_CLOEXEC |
- * O_NOCTTY, master non-blocking), copy the terminal's window size to it. */
-int console_open(struct console *c, struct console_decision how, struct fw_error *e);
+ * O_NOCTTY, master non-blocking), copy the terminal's window size to it;
+ * the kmsg pty (raw) always; --console-log FILE when log is not NULL
+ * (O_APPEND, made 0644 if missing). */
+int console_open(struct console *c, struct console_decision how, const char *log,
+		 struct fw_error *e);
 
 /* Save the terminal's mode and make it raw (only when how.raw). The saved
  * mode is also restored by console_restore_atexit() (atexit, and fatal
@@ -115,18 +196,20 @@ bool console_unraw_left(void);
  * SIGWINCH to the firmware's foreground process group). */
 void console_winch(struct console *c);
 
-/* Fill up to 2 pollfds for the relay; returns how many. */
+/* Fill up to CONSOLE_POLL_MAX pollfds for the relay; returns how many. */
+#define CONSOLE_POLL_MAX 4
 int console_poll_fill(struct console *c, struct pollfd *fds);
 
-/* Move bytes as the poll results allow. Returns 1 when the escape sequence
- * was typed, 0 otherwise, -errno on a failure worth stopping for. */
+/* Move bytes as the poll results allow. Returns CONSOLE_ESCAPED and/or
+ * CONSOLE_MATCHED, 0 otherwise. */
 int console_poll_handle(struct console *c, const struct pollfd *fds, int n,
 			uint64_t now_ns);
 
-/* After the init is gone: move what the firmware wrote last to stdout. */
+/* After the init is gone: move what the firmware wrote last to stdout and
+ * the log (a last line without LF gets one); no more --until matching. */
 void console_drain(struct console *c);
 
-/* Restore the terminal, close the pty. */
+/* Restore the terminal, close the ptys and the log. */
 void console_close(struct console *c);
 
 /* Pure helpers of the byte queues (tested). */

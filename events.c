@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 
 const char *const events_ns_types[EVENTS_NS_COUNT] = {
 	"mnt", "uts", "ipc", "net", "pid", "cgroup",
@@ -22,6 +23,7 @@ const char *events_reason_name(enum events_reason r)
 	case EVENTS_REBOOT: return "reboot";
 	case EVENTS_POWEROFF: return "poweroff";
 	case EVENTS_SETUP_ERROR: return "setup-error";
+	case EVENTS_MATCHED: return "matched";
 	}
 	return "unknown";
 }
@@ -184,6 +186,23 @@ int events_format_started(char *buf, size_t size, const struct events_started *s
 		add_string(&l, "arch", s->arch);
 	if (s->emulator)
 		add_string(&l, "emulator", s->emulator);
+	if (s->ifaces) {
+		add(&l, ",\"network\":[");
+		for (size_t i = 0; i < s->nifaces; i++) {
+			const struct events_iface *f = &s->ifaces[i];
+			add(&l, "%s{\"if\":\"", i ? "," : "");
+			/* names and addresses need no escaping: checked at parse */
+			add(&l, "%s\"", f->inner ? f->inner : "");
+			if (f->addr)
+				add_string(&l, "addr", f->addr);
+			if (f->host)
+				add_string(&l, "host_if", f->host);
+			if (f->host_addr)
+				add_string(&l, "host_addr", f->host_addr);
+			add(&l, "}");
+		}
+		add(&l, "]");
+	}
 	return finish(&l);
 }
 
@@ -228,6 +247,40 @@ int events_format_restarting(char *buf, size_t size, unsigned run, enum events_r
 	return finish(&l);
 }
 
+int events_format_matched(char *buf, size_t size, unsigned run, const char *line)
+{
+	struct line l = { buf, size, 0, size == 0 };
+
+	add(&l, "{\"event\":\"matched\",\"run\":%u", run);
+	add_string(&l, "line", line);
+	return finish(&l);
+}
+
+int events_stamp(char *out, size_t size, const char *line, int len, int64_t wall_ns,
+		 uint64_t elapsed_ns)
+{
+	time_t secs = (time_t)(wall_ns / 1000000000);
+	struct tm tm;
+	char when[32];
+	int n;
+
+	if (len < 3 || line[len - 2] != '}' || line[len - 1] != '\n' || !gmtime_r(&secs, &tm) ||
+	    !strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", &tm))
+		return -EINVAL;
+	n = snprintf(out, size, "%.*s%s\"time\":\"%s.%03dZ\",\"elapsed_ms\":%llu.%03llu}\n",
+		     len - 2, line, line[len - 3] == '{' ? "" : ",", when, (int)(wall_ns / 1000000 % 1000),
+		     (unsigned long long)(elapsed_ns / 1000000),
+		     (unsigned long long)(elapsed_ns / 1000 % 1000));
+	return n < 0 || (size_t)n >= size ? -ENOSPC : n;
+}
+
+static uint64_t origin_ns;
+
+void events_set_origin(uint64_t mono_ns)
+{
+	origin_ns = mono_ns;
+}
+
 int events_open(int fd, struct fw_error *e)
 {
 	char subject[16];
@@ -249,10 +302,22 @@ int events_open(int fd, struct fw_error *e)
 
 int events_emit(int fd, const char *line, int len)
 {
+	char stamped[EVENTS_LINE_MAX + 96];
+	struct timespec now;
+	uint64_t mono = fw_now_ns();
 	ssize_t n;
+	int sl;
 
 	if (fd < 0 || len <= 0)
 		return 0;
+	clock_gettime(CLOCK_REALTIME, &now);
+	sl = events_stamp(stamped, sizeof(stamped), line, len,
+			  (int64_t)now.tv_sec * 1000000000 + now.tv_nsec,
+			  origin_ns && mono > origin_ns ? mono - origin_ns : 0);
+	if (sl > 0) {
+		line = stamped;
+		len = sl;
+	}
 	/* One write: a reader never sees half a line (pipes: atomic up to
 	 * PIPE_BUF; our lines are short). A reader gone is not our failure. */
 	n = fw_write_all(fd, line, (size_t)len);

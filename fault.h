@@ -68,6 +68,8 @@
 	  "sup: open payload/cgroup.procs for pid 1 (cg_create)") \
 	X(CONSOLE_OPEN, "console-open", \
 	  "sup: open the pty master (console_open)") \
+	X(CONSOLE_LOG, "console-log", \
+	  "sup: open --console-log FILE (console_open)") \
 	X(SETUP_SOCKET, "setup-socket", \
 	  "sup: socketpair to the setup thread (ns_spawn)") \
 	X(SETUP_THREAD, "setup-thread", \
@@ -100,6 +102,8 @@
 	  "setup: mount tmpfs on /dev/shm") \
 	X(DEV_CONSOLE, "dev-console", \
 	  "setup: bind the pty slave on /dev/console (pty console)") \
+	X(DEV_KMSG, "dev-kmsg", \
+	  "setup: bind the kmsg pty slave on /dev/kmsg") \
 	X(NET_NETNS_SOCKET, "net-netns-socket", \
 	  "sup: netlink socket in the firmware's namespace (setns, net_move_in)") \
 	X(NET_VETH_CREATE, "net-veth-create", \

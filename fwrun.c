@@ -10,6 +10,7 @@
 #include <inttypes.h>
 #include <limits.h>
 #include <poll.h>
+#include <regex.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -58,6 +59,8 @@ enum {
 	OPT_CPUS,
 	OPT_DEVICE,
 	OPT_SECCOMP,
+	OPT_CONSOLE_LOG,
+	OPT_UNTIL,
 };
 
 static const struct option long_options[] = {
@@ -81,6 +84,8 @@ static const struct option long_options[] = {
 	{ "restart-on-reboot", no_argument, NULL, OPT_RESTART_ON_REBOOT },
 	{ "status-fd", required_argument, NULL, OPT_STATUS_FD },
 	{ "setenv", required_argument, NULL, OPT_SETENV },
+	{ "console-log", required_argument, NULL, OPT_CONSOLE_LOG },
+	{ "until", required_argument, NULL, OPT_UNTIL },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "help", no_argument, NULL, 'h' },
@@ -147,11 +152,17 @@ static const char usage_text[] =
 "      --force-default-route  let --tap take the host's default-route interface\n"
 "\n"
 "Life cycle:\n"
-"      --console MODE       auto (default): a pty when stdin is a terminal;\n"
+"      --console MODE       auto (default): pty when stdin is a terminal,\n"
+"                           else read-only;\n"
 "                           pty: the firmware's /dev/console is a pty relayed\n"
 "                           to this terminal (raw: Ctrl-C goes to the\n"
 "                           firmware; Ctrl-] 3 times in 1s kills it);\n"
-"                           pipe: the init inherits fwrun's stdio\n"
+"                           read-only: a pty copied to stdout, no input;\n"
+"                           pipe: the init inherits fwrun's stdio.\n"
+"                           The firmware's /dev/kmsg shows as 'kmsg: ' lines\n"
+"      --console-log FILE   append the console's lines to FILE too\n"
+"      --until REGEX        stop the firmware when a console line matches\n"
+"                           (POSIX extended regex) and exit 0\n"
 "      --stop-signal SIG    sent to the init when fwrun gets SIGINT, SIGTERM\n"
 "                           or SIGHUP, or on --timeout (default: the init's\n"
 "                           own: SIGRTMIN+3 systemd, SIGUSR2 busybox init,\n"
@@ -161,7 +172,7 @@ static const char usage_text[] =
 "      --timeout SECS       stop the firmware after SECS; exit status 124\n"
 "      --restart-on-reboot  start it again (fresh namespaces, same upper dir)\n"
 "                           when it reboots, until it powers off or exits\n"
-"      --status-fd FD       write JSON lines to FD: started, exited\n"
+"      --status-fd FD       write JSON lines to FD: started, matched, exited\n"
 "                           (SECS: 1.5, 500ms, 30s, 2m, 1h)\n"
 "\n"
 "Telling:\n"
@@ -291,6 +302,12 @@ static enum fwrun_parse_result check_options(struct fwrun_opts *o, struct fw_err
 				   "1 to 64 letters, digits, '-', '.', '_'");
 	if (o->init_argv && !o->init_argv[0][0])
 		return usage_error(e, "INIT", "", "is empty");
+	if (o->console == CONSOLE_PIPE && (o->console_log || o->until))
+		return usage_error(e, "option", o->console_log ? "--console-log" : "--until",
+				   "needs a console fwrun sees: --console=pipe hands the "
+				   "init fwrun's stdio");
+	if (o->diff && (o->console_log || o->until))
+		return usage_error(e, "option", "--diff", "takes no --console-log or --until");
 	if (o->diff && !net_spec_empty(&o->net))
 		return usage_error(e, "option", "--diff", "takes no --tap or --veth");
 	if (net_spec_check(&o->net, e) < 0)
@@ -388,8 +405,33 @@ enum fwrun_parse_result fwrun_parse(struct fwrun_opts *o, int argc, char **argv,
 		case OPT_CONSOLE:
 			if (console_mode_parse(optarg, &o->console) < 0)
 				return usage_error(e, "console mode", optarg,
-						   "use auto, pty or pipe");
+						   "use auto, pty, read-only or pipe");
 			break;
+		case OPT_CONSOLE_LOG:
+			if (!optarg || !optarg[0])
+				return usage_error(e, "option", "--console-log", "is empty");
+			o->console_log = optarg;
+			break;
+		case OPT_UNTIL: {
+			regex_t re;
+			char msg[128];
+			/* Compiled here only to refuse a bad one before anything
+			 * runs; the plan compiles its own. */
+			r = console_until_check(optarg);
+			if (r < 0)
+				return usage_error(e, "--until", optarg, r == -ENAMETOOLONG ?
+						   "longer than 1024 bytes" : r == -EINVAL ?
+						   "two quantifiers in a row" :
+						   "too many nested repetitions");
+			r = regcomp(&re, optarg, REG_EXTENDED | REG_NOSUB);
+			if (r) {
+				regerror(r, &re, msg, sizeof(msg));
+				return usage_error(e, "--until", optarg, msg);
+			}
+			regfree(&re);
+			o->until = optarg;
+			break;
+		}
 		case OPT_STOP_SIGNAL:
 			if (supervise_parse_signal(optarg, &o->life.stop_signal) < 0)
 				return usage_error(e, "stop signal", optarg,
@@ -723,6 +765,7 @@ int fwrun_main(int argc, char **argv)
 	struct fw_error e;
 	sigset_t sigs;
 
+	events_set_origin(fw_now_ns());
 	fill_std_fds();
 	/* Before reading a single argument: a setuid fwrun would parse for
 	 * whoever runs it. */

@@ -52,6 +52,8 @@ struct fwrun_opts {
 	struct cg_opts cgroup;		/* --memory-max, --pids-max, --cpus, --device */
 	/* life cycle (console.h, supervise.h, events.h) */
 	enum console_mode console;	/* --console */
+	const char *console_log;	/* --console-log FILE, NULL: none */
+	const char *until;		/* --until REGEX (checked: it compiles) */
 	struct supervise_opts life;	/* --stop-signal, --kill-after, --timeout */
 	bool stop_signal_given;		/* else the init's own (initcompat_stop_signal) */
 	bool restart_on_reboot;		/* --restart-on-reboot */

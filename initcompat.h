@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* What a real firmware's init expects of the one who starts it (issue 16,
- * PRODUCT.md §11), apart from the namespaces themselves:
+ * doc/design.md and fwrun(8), FIRMWARES), apart from the namespaces themselves:
  *
  * - INIT read before it runs: its ELF machine (or that of its #!
  *   interpreter), so that a foreign binary without a binfmt_misc handler

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* The process model of PRODUCT.md §3; see ns.h for the picture. */
+/* The process model of doc/design.md, "Isolation"; see ns.h for the picture. */
 #include "ns.h"
 #include "fault.h"
 #include "overlay.h"
@@ -205,9 +205,27 @@ static int make_passed_node(int dfd, const struct cg_device *d, struct fw_error 
 	return 0;
 }
 
-/* The least /dev a firmware's init needs (PRODUCT.md §3.3). Device nodes are
+/* A host pty slave (path) bound on DEV_DIR/name, over an empty file. */
+static int bind_node(int dfd, const char *name, const char *path, bool fault,
+		     struct fw_error *e)
+{
+	char target[64];
+	int fd = openat(dfd, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+
+	snprintf(target, sizeof(target), DEV_DIR "/%s", name);
+	if (fd < 0)
+		return fw_fail(e, errno, "create", target);
+	close(fd);
+	if (fault || mount(path, target, NULL, MS_BIND, NULL) < 0)
+		return fw_fail(e, errno, !strcmp(name, "console") ? "bind console on" :
+			       "bind kmsg on", target);
+	return 0;
+}
+
+/* The least /dev a firmware's init needs (doc/design.md, "Isolation", 3). Device nodes are
  * made with mknod (we are real root); the console is the pty slave bound
- * from the host, or a link to pid 1's stdout when there is no pty. Called
+ * from the host, or a link to pid 1's stdout when there is no pty; kmsg
+ * the supervisor's kmsg pty slave (console.h), not the host's log. Called
  * with umask 0: the modes are those written here. */
 static int populate_dev(const struct ns_plan *plan, struct fw_error *e)
 {
@@ -253,17 +271,11 @@ static int populate_dev(const struct ns_plan *plan, struct fw_error *e)
 		if ((r = make_passed_node(dfd, &plan->devices[i], e)) < 0)
 			return r;
 
-	if (plan->console_path) {
-		int fd = openat(dfd, "console",
-				O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
-		if (fd < 0)
-			return fw_fail(e, errno, "create", DEV_DIR "/console");
-		close(fd);
-		if (FW_FAULT(DEV_CONSOLE) ||
-		    mount(plan->console_path, DEV_DIR "/console", NULL, MS_BIND, NULL) < 0)
-			return fw_fail(e, errno, "bind console on", DEV_DIR "/console");
-		return 0;
-	}
+	if (plan->kmsg_path &&
+	    (r = bind_node(dfd, "kmsg", plan->kmsg_path, FW_FAULT(DEV_KMSG), e)) < 0)
+		return r;
+	if (plan->console_path)
+		return bind_node(dfd, "console", plan->console_path, FW_FAULT(DEV_CONSOLE), e);
 	return make_link(dfd, "console", plan->console_link ? plan->console_link : "/dev/null", e);
 }
 

@@ -101,6 +101,8 @@ struct ns_plan {
 					 * path), or NULL: */
 	const char *console_link;	/* /dev/console is a symlink to this
 					 * (NULL: /dev/null) */
+	const char *kmsg_path;		/* bound on /dev/kmsg (a pty slave), or
+					 * NULL: no /dev/kmsg */
 	bool report_steps;		/* send each step's end time (-v) */
 	/* pid 1 joins these cgroups and unshares a cgroup namespace rooted
 	 * there (cg_enter), first thing; filled by the supervisor before

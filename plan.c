@@ -69,6 +69,15 @@ int plan_build(struct fwrun_plan *p, const struct fwrun_opts *o, const struct fw
 	p->net = o->net;
 
 	p->console = console_decide(o->console, f->stdin_tty);
+	p->console_mode = o->console == CONSOLE_AUTO ?
+			  (f->stdin_tty ? CONSOLE_PTY : CONSOLE_READONLY) : o->console;
+	p->console_log = o->console_log;
+	if (o->until) {
+		/* fwrun_parse() compiled it once already: only ENOMEM is left */
+		if (regcomp(&p->until, o->until, REG_EXTENDED | REG_NOSUB))
+			return fw_fail(e, ENOMEM, "compile --until", o->until);
+		p->until_src = o->until;
+	}
 	p->argv = console_init_argv(o->init_argv, FWRUN_DEFAULT_INIT, p->console.pty);
 	if (!p->argv)
 		return fw_fail(e, ENOMEM, "build the argv of", o->init_argv[0]);
@@ -102,6 +111,9 @@ void plan_free(struct fwrun_plan *p)
 {
 	free(p->argv);
 	p->argv = NULL;
+	if (p->until_src)
+		regfree(&p->until);
+	p->until_src = NULL;
 }
 
 /* ---- --dry-run as text ---- */
@@ -180,11 +192,19 @@ int plan_print_text(FILE *f, const struct fwrun_plan *p)
 	for (const char *const *v = p->envp; *v; v++)
 		fprintf(f, " %s", *v);
 	fprintf(f, " (nothing of fwrun's own)\n");
-	if (p->console.pty)
+	if (p->console.pty && p->console.input)
 		fprintf(f, "console:    pty as /dev/console, relayed%s; Ctrl-] x3 in 1s kills\n",
 			p->console.raw ? " (terminal in raw mode)" : " from stdin");
+	else if (p->console.pty)
+		fprintf(f, "console:    read-only: pty as /dev/console, its output copied to "
+			"stdout, no input\n");
 	else
 		fprintf(f, "console:    none: the init inherits fwrun's stdin/stdout/stderr\n");
+	fprintf(f, "kmsg:       /dev/kmsg a pty, its records on stdout as \"kmsg: \" lines\n");
+	if (p->console_log)
+		fprintf(f, "log:        console and kmsg lines appended to %s\n", p->console_log);
+	if (p->until_src)
+		fprintf(f, "until:      stop and exit 0 when a line matches /%s/\n", p->until_src);
 	supervise_format_duration(k, sizeof(k), p->life.kill_after_ms);
 	supervise_format_duration(t, sizeof(t), p->life.timeout_ms);
 	fprintf(f, "stop:       SIG%s on SIGINT/SIGTERM/SIGHUP%s%s, SIGKILL %s later%s\n",
@@ -346,8 +366,12 @@ int plan_print_json(FILE *f, const struct fwrun_plan *p)
 	json_strv(f, ",", "env", p->envp);
 	json_str(f, ",", "kind", initcompat_kind_name(p->compat.kind));
 	fputc('}', f);
-	json_str(f, ",\"console\":{", "mode", p->console.pty ? "pty" : "pipe");
+	json_str(f, ",\"console\":{", "mode", console_mode_name(p->console_mode));
 	json_bool(f, "raw", p->console.raw);
+	json_bool(f, "input", p->console.input);
+	json_str(f, ",", "log", p->console_log);
+	json_str(f, ",", "until", p->until_src);
+	json_bool(f, "kmsg", true);
 	fputc('}', f);
 	snprintf(line, sizeof(line), "SIG%s", signal_name(p->life.stop_signal));
 	json_str(f, ",\"stop\":{", "signal", line);

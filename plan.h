@@ -71,6 +71,10 @@ struct fwrun_plan {
 	struct net_spec net;
 	/* the init */
 	struct console_decision console;
+	enum console_mode console_mode;	/* what the decision came from: the name shown */
+	const char *console_log;	/* --console-log, NULL: none */
+	const char *until_src;		/* --until, NULL: none */
+	regex_t until;			/* compiled when until_src */
 	char **argv;			/* INIT and its arguments (malloc'd array) */
 	const char *envp[FWRUN_SETENV_MAX + 4];
 	char uuid_env[sizeof("container_uuid=") + INITCOMPAT_UUID_LEN];

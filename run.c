@@ -79,6 +79,9 @@ static void emit_started(const struct run *r)
 					     r->compat.exe.big_endian),
 		.emulator = r->emulator[0] ? r->emulator : NULL,
 	};
+	const struct net_state *net = &r->net;
+	struct events_iface ifs[NET_MAX_TAPS + 1];
+	char addrs[NET_MAX_TAPS + 2][64];
 	char line[EVENTS_LINE_MAX];
 	int n;
 
@@ -86,9 +89,38 @@ static void emit_started(const struct run *r)
 		return;		/* nobody listens: not even the ids are worth reading */
 	for (size_t i = 0; i < EVENTS_NS_COUNT; i++)
 		ev.ns[i] = ns_id(r->ns.init_pid, events_ns_types[i]);
+	/* The firmware's addresses: where a CI step reaches it. */
+	for (size_t i = 0; i < net->spec.ntaps; i++) {
+		const struct net_tap_spec *t = &net->spec.taps[i];
+		ifs[ev.nifaces++] = (struct events_iface){
+			.inner = t->inner, .host = t->ifname,
+			.addr = t->addr.family && net_format_cidr(&t->addr, addrs[i], 64) >= 0 ?
+				addrs[i] : NULL,
+		};
+	}
+	if (net->spec.veth)
+		ifs[ev.nifaces++] = (struct events_iface){
+			.inner = NET_VETH_INNER, .host = net->veth_host_name,
+			.addr = net_format_cidr(&net->veth_fw, addrs[NET_MAX_TAPS], 64) >= 0 ?
+				addrs[NET_MAX_TAPS] : NULL,
+			.host_addr = net_format_cidr(&net->veth_host, addrs[NET_MAX_TAPS + 1],
+						     64) >= 0 ? addrs[NET_MAX_TAPS + 1] : NULL,
+		};
+	ev.ifaces = ifs;
 	n = events_format_started(line, sizeof(line), &ev);
 	if (n > 0)
 		events_emit(r->p->status_fd, line, n);
+}
+
+/* The first console line that matched --until. */
+static void emit_matched(void *data, const char *line)
+{
+	const struct run *r = data;
+	char buf[EVENTS_LINE_MAX];
+	int n = events_format_matched(buf, sizeof(buf), r->boot, line);
+
+	if (n > 0)
+		events_emit(r->p->status_fd, buf, n);
 }
 
 static void emit_exited(int status_fd, const struct events_exited *ev)
@@ -163,8 +195,13 @@ static int run_start(struct run *r)
 		return -1;
 	if (ns_become_subreaper(&r->e) < 0 || prepare_protection(r) < 0)
 		return -1;
-	if (console_open(&r->con, p->console, &r->e) < 0)
+	if (console_open(&r->con, p->console, p->console_log, &r->e) < 0)
 		return -1;
+	if (p->until_src) {
+		r->con.until = &p->until;
+		r->con.matched = emit_matched;
+		r->con.matched_data = r;
+	}
 	r->nsp = (struct ns_plan){
 		.rootfs_path = p->rootfs,
 		.rootfs_fd = r->rootfs_fd,
@@ -176,6 +213,7 @@ static int run_start(struct run *r)
 		.envp = (char *const *)p->envp,
 		.console_fd = r->con.slave,
 		.console_path = r->con.master >= 0 ? r->con.slave_path : NULL,
+		.kmsg_path = r->con.kmsg_master >= 0 ? r->con.kmsg_path : NULL,
 		.report_steps = p->verbosity >= FWRUN_VERBOSE,
 		.cgroup = &r->cg.join,
 		.devices = r->cg.opts.devices,
@@ -213,7 +251,15 @@ static int prepare_state(struct run *r)
 		fprintf(stderr, "fwrun: the last run on %s was in an earlier boot of this host, "
 			"and its writes are not synced at its end: if the host crashed soon "
 			"after, some may be missing (--reset starts over)\n", p->state.dir);
-	state_record_rootfs(&p->state, p->rootfs);
+	char last[PATH_MAX];
+	enum state_rootfs_seen seen = state_record_rootfs(&p->state, p->rootfs, last, sizeof(last));
+	if (!p->reset && p->verbosity > FWRUN_QUIET && seen == STATE_ROOTFS_OTHER_PATH)
+		fprintf(stderr, "fwrun: instance %s last ran %s: its upper dir now lies over %s "
+			"(--reset starts over, or give another --name)\n", p->name, last, p->rootfs);
+	else if (!p->reset && p->verbosity > FWRUN_QUIET && seen == STATE_ROOTFS_CHANGED)
+		fprintf(stderr, "fwrun: %s changed since instance %s last ran it: its upper dir "
+			"now lies over another image (--reset starts over, or give another "
+			"--name)\n", p->rootfs, p->name);
 	return 0;
 }
 
@@ -398,6 +444,9 @@ static void say_end(struct run *r, bool failed, int status)
 	if (supervise_describe(&r->res, msg, sizeof(msg)) > 0 &&
 	    (r->p->verbosity >= FWRUN_NORMAL || r->res.reason == EVENTS_TIMEOUT))
 		say(r, msg);
+	if (r->p->until_src && r->res.reason != EVENTS_MATCHED &&
+	    r->res.reason != EVENTS_TIMEOUT && r->p->verbosity >= FWRUN_NORMAL)
+		say(r, "no console line matched --until");
 	struct events_exited ev = {
 		.run = r->boot, .status = status, .reason = r->res.reason,
 		.wstatus = r->res.wstatus,

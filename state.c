@@ -721,20 +721,63 @@ int state_read_rootfs(const struct state_paths *p, char *buf, size_t size)
 	return 0;
 }
 
-void state_record_rootfs(const struct state_paths *p, const char *rootfs)
+void state_rootfs_id(const struct stat *st, char *buf, size_t size)
 {
-	char abs[PATH_MAX], recorded[PATH_MAX], tmp[PATH_MAX + 8];
+	snprintf(buf, size, "%llu:%llu %lld %lld.%09ld", (unsigned long long)st->st_dev,
+		 (unsigned long long)st->st_ino, (long long)st->st_size,
+		 (long long)st->st_mtim.tv_sec, st->st_mtim.tv_nsec);
+}
 
-	if (!realpath(rootfs, abs) ||
-	    (state_read_rootfs(p, recorded, sizeof(recorded)) == 0 && strcmp(recorded, abs) == 0))
-		return;
-	/* A new file renamed over the old: a crash leaves one or the other. */
-	snprintf(tmp, sizeof(tmp), "%s.tmp", p->rootfs);
+/* path.tmp written and renamed over path: a crash leaves one or the other. */
+static bool replace_file(const char *path, const char *text)
+{
+	char tmp[PATH_MAX + 8];
+
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
 	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (fd < 0)
-		return;
-	bool ok = fw_write_all(fd, abs, strlen(abs)) >= 0;
+		return false;
+	bool ok = fw_write_all(fd, text, strlen(text)) >= 0;
 	close(fd);
-	if (!ok || rename(tmp, p->rootfs) < 0)
+	if (!ok || rename(tmp, path) < 0) {
 		unlink(tmp);
+		return false;
+	}
+	return true;
+}
+
+enum state_rootfs_seen state_record_rootfs(const struct state_paths *p, const char *rootfs,
+					   char *last, size_t size)
+{
+	char abs[PATH_MAX], id[128], old_id[128] = "", id_path[PATH_MAX + 8];
+	enum state_rootfs_seen seen;
+	struct stat st;
+
+	if (size)
+		last[0] = '\0';
+	if (!realpath(rootfs, abs) || stat(abs, &st) < 0)
+		return STATE_ROOTFS_SAME;	/* nothing to compare with */
+	state_rootfs_id(&st, id, sizeof(id));
+	snprintf(id_path, sizeof(id_path), "%s.id", p->rootfs);
+	int fd = open(id_path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd >= 0) {
+		ssize_t n = fw_read_all(fd, old_id, sizeof(old_id) - 1);
+		old_id[n > 0 ? n : 0] = '\0';
+		close(fd);
+	}
+	if (state_read_rootfs(p, last, size) < 0)
+		seen = STATE_ROOTFS_FIRST;
+	else if (strcmp(last, abs) != 0)
+		seen = STATE_ROOTFS_OTHER_PATH;
+	else if (old_id[0] && strcmp(old_id, id) != 0)
+		seen = STATE_ROOTFS_CHANGED;
+	else
+		seen = STATE_ROOTFS_SAME;
+	/* Best effort: without the records, --diff asks for --rootfs and the
+	 * next run says nothing. */
+	if (seen != STATE_ROOTFS_SAME)
+		replace_file(p->rootfs, abs);
+	if (strcmp(old_id, id) != 0)
+		replace_file(id_path, id);
+	return seen;
 }

@@ -13,6 +13,7 @@
 #include <limits.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 
 #include "rundir.h"
@@ -79,11 +80,25 @@ bool state_path_within(const char *path, const char *dir);
  * buf, for --diff. 0, or -errno (-ENODATA: the record is empty). */
 int state_read_rootfs(const struct state_paths *p, char *buf, size_t size);
 
-/* Record rootfs (made absolute) in dir/rootfs for --diff, written to
- * dir/rootfs.tmp and renamed over it, and only when it changed. Best
- * effort: without the record, --diff asks for --rootfs. Call it with the
- * lock held. */
-void state_record_rootfs(const struct state_paths *p, const char *rootfs);
+/* What the state's upper dir was last run over, against this run's rootfs. */
+enum state_rootfs_seen {
+	STATE_ROOTFS_SAME = 0,		/* the same image, unchanged (or unknown) */
+	STATE_ROOTFS_FIRST,		/* no record: a new state dir */
+	STATE_ROOTFS_OTHER_PATH,	/* another image path */
+	STATE_ROOTFS_CHANGED,		/* the same path, other content */
+};
+
+/* A cheap fingerprint of an image or directory: device, inode, size and
+ * mtime (a rebuilt image changes at least one), into buf. */
+void state_rootfs_id(const struct stat *st, char *buf, size_t size);
+
+/* Record rootfs (made absolute) in dir/rootfs for --diff and its
+ * fingerprint in dir/rootfs.id, each written to a .tmp and renamed over,
+ * only when it changed; say how it compares with the last record (last:
+ * the path recorded before, "" if none). Best effort: without the record,
+ * --diff asks for --rootfs. Call it with the lock held. */
+enum state_rootfs_seen state_record_rootfs(const struct state_paths *p, const char *rootfs,
+					   char *last, size_t size);
 
 /* --diff */
 enum diff_change {

@@ -174,6 +174,13 @@ enum sv_action sv_timer_signal(struct sv_timer *t, int sig, uint64_t now_ns)
 	return begin_stop(t, SV_CAUSE_SIGNAL, now_ns);
 }
 
+enum sv_action sv_timer_match(struct sv_timer *t, uint64_t now_ns)
+{
+	if (t->stopping)
+		return SV_NOTHING;	/* a stop already under way keeps its cause */
+	return begin_stop(t, SV_CAUSE_MATCH, now_ns);
+}
+
 enum sv_action sv_timer_escape(struct sv_timer *t, uint64_t now_ns)
 {
 	(void)now_ns;
@@ -228,6 +235,9 @@ void supervise_classify(int wstatus, const struct sv_timer *t, struct supervise_
 	if (t && t->cause == SV_CAUSE_TIMEOUT) {
 		r->status = 124;
 		r->reason = EVENTS_TIMEOUT;
+	} else if (t && t->cause == SV_CAUSE_MATCH) {
+		r->status = 0;
+		r->reason = EVENTS_MATCHED;
 	} else if (WIFSIGNALED(wstatus) && WTERMSIG(wstatus) == SIGHUP) {
 		r->status = SUPERVISE_EXIT_REBOOT;
 		r->reason = EVENTS_REBOOT;
@@ -271,6 +281,14 @@ int supervise_describe(const struct supervise_result *r, char *buf, size_t size)
 	case EVENTS_POWEROFF:
 		n = snprintf(buf, size, "firmware powered off");
 		break;
+	case EVENTS_MATCHED:
+		if (t->kill_by_timer)
+			n = snprintf(buf, size, "a console line matched --until: sent %s, firmware "
+				     "killed %s later", signame(r->stop_signal, s1, sizeof(s1)), k);
+		else
+			n = snprintf(buf, size, "a console line matched --until: firmware stopped "
+				     "with %s", signame(r->stop_signal, s1, sizeof(s1)));
+		break;
 	case EVENTS_TIMEOUT:
 		if (t->kill_by_timer)
 			n = snprintf(buf, size, "timeout of %s expired: sent %s, firmware "
@@ -289,6 +307,13 @@ int supervise_describe(const struct supervise_result *r, char *buf, size_t size)
 				     k, signame(r->stop_signal, s1, sizeof(s1)));
 		else if (t->cause == SV_CAUSE_SIGNAL && t->kill_was_forced)
 			n = snprintf(buf, size, "second SIGINT: firmware killed");
+		else if (t->cause == SV_CAUSE_NONE && WIFSIGNALED(r->wstatus))
+			n = snprintf(buf, size, "init killed by %s",
+				     signame(WTERMSIG(r->wstatus), s1, sizeof(s1)));
+		else if (t->cause == SV_CAUSE_NONE && WIFEXITED(r->wstatus) &&
+			 WEXITSTATUS(r->wstatus))
+			n = snprintf(buf, size, "init exited with status %d",
+				     WEXITSTATUS(r->wstatus));
 		break;
 	}
 	return n < 0 ? 0 : n;
@@ -353,7 +378,7 @@ int supervise_run(pid_t init_pid, const struct supervise_opts *o, struct console
 	act(init_pid, sv_timer_tick(&t, fw_now_ns()), o->stop_signal);
 
 	while (!gone) {
-		struct pollfd fds[1 + 3];
+		struct pollfd fds[1 + CONSOLE_POLL_MAX];
 		int n = 1, pr;
 		uint64_t now;
 		enum sv_action a = SV_NOTHING;
@@ -393,7 +418,10 @@ int supervise_run(pid_t init_pid, const struct supervise_opts *o, struct console
 				act(init_pid, b, o->stop_signal);
 			}
 		}
-		if (con && n > 1 && console_poll_handle(con, fds + 1, n - 1, now) == 1)
+		int got = con && n > 1 ? console_poll_handle(con, fds + 1, n - 1, now) : 0;
+		if (got & CONSOLE_MATCHED)
+			act(init_pid, sv_timer_match(&t, now), o->stop_signal);
+		if (got & CONSOLE_ESCAPED)
 			a = sv_timer_escape(&t, now);
 		act(init_pid, a, o->stop_signal);
 		act(init_pid, sv_timer_tick(&t, now), o->stop_signal);

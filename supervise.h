@@ -71,6 +71,7 @@ enum sv_cause {
 	SV_CAUSE_SIGNAL,	/* fwrun got SIGINT/SIGTERM/SIGHUP */
 	SV_CAUSE_TIMEOUT,	/* --timeout */
 	SV_CAUSE_ESCAPE,	/* Ctrl-] x3 on the console */
+	SV_CAUSE_MATCH,		/* a console line matched --until */
 };
 
 struct sv_timer {
@@ -90,6 +91,9 @@ void sv_timer_start(struct sv_timer *t, const struct supervise_opts *o, uint64_t
 /* fwrun got sig (SIGINT/SIGTERM/SIGHUP): the first asks the init to stop,
  * a SIGINT while stopping already kills. */
 enum sv_action sv_timer_signal(struct sv_timer *t, int sig, uint64_t now_ns);
+/* A console line matched --until: stop as on a signal (nothing when a stop
+ * is under way already). */
+enum sv_action sv_timer_match(struct sv_timer *t, uint64_t now_ns);
 /* The console escape sequence: kill at once. */
 enum sv_action sv_timer_escape(struct sv_timer *t, uint64_t now_ns);
 /* Time passing: the timeout starts a stop, --kill-after ends it. */
@@ -110,13 +114,14 @@ struct supervise_result {
 };
 
 /* Status and reason from the init's wait status and how it was stopped:
- * timeout -> 124 "timeout"; died of SIGHUP -> 133 "reboot"; of SIGINT ->
+ * timeout -> 124 "timeout"; --until matched -> 0 "matched"; died of SIGHUP -> 133 "reboot"; of SIGINT ->
  * 0 "poweroff"; other signal N -> 128+N "signal"; exit N -> N "exit". */
 void supervise_classify(int wstatus, const struct sv_timer *t, struct supervise_result *r);
 
 /* The line fwrun prints on stderr for this outcome (without "fwrun: "),
- * e.g. "timeout of 5s expired: firmware stopped with SIGTERM". Returns its
- * length; 0 (empty) when a plain exit needs no words. */
+ * e.g. "timeout of 5s expired: firmware stopped with SIGTERM", "init exited
+ * with status 3", "init killed by SIGSEGV". Returns its length; 0 (empty)
+ * when an exit with status 0 needs no words. */
 int supervise_describe(const struct supervise_result *r, char *buf, size_t size);
 
 /* Wait for init_pid, relaying con (may be NULL or without pty), until it is

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* The syscall filter (PRODUCT.md §9): what AppArmor cannot see, or what a
+/* The syscall filter (doc/design.md, "Host protection"): what AppArmor cannot see, or what a
  * firmware never needs and the host would pay for, returns EPERM. Never a
  * kill: a firmware that tries one of these calls gets an error it handles
  * (systemd, busybox and Android's init all expect EPERM from containers).

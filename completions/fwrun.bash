@@ -7,7 +7,7 @@ _fwrun()
 	_init_completion -s || return
 
 	local opts="--rootfs --name --state-dir --hostname --setenv --ephemeral --reset --diff
-		--dry-run --dry-run=json --console --stop-signal --kill-after --timeout
+		--dry-run --dry-run=json --console --console-log --until --stop-signal --kill-after --timeout
 		--restart-on-reboot --status-fd --apparmor --profile --print-profile --seccomp
 		--cap-drop --cap-add --tap --veth --veth= --force-default-route
 		--verbose --quiet --help --version -v -q -h"
@@ -20,6 +20,13 @@ _fwrun()
 	--state-dir)
 		_filedir -d
 		return
+		;;
+	--console-log)
+		_filedir
+		return
+		;;
+	--until)
+		return	# a regex: nothing to offer
 		;;
 	--name)
 		# instances that have a state directory
@@ -58,7 +65,7 @@ _fwrun()
 		return
 		;;
 	--console)
-		COMPREPLY=($(compgen -W "auto pty pipe" -- "$cur"))
+		COMPREPLY=($(compgen -W "auto pty read-only pipe" -- "$cur"))
 		return
 		;;
 	--stop-signal)
@@ -89,7 +96,7 @@ _fwrun()
 			init_at=$((i + 1))
 			break
 			;;
-		--rootfs|--name|--state-dir|--hostname|--setenv|--console|--stop-signal|--kill-after|--timeout|--status-fd|--apparmor|--seccomp|--profile|--cap-drop|--cap-add|--tap)
+		--rootfs|--name|--state-dir|--hostname|--setenv|--console|--console-log|--until|--stop-signal|--kill-after|--timeout|--status-fd|--apparmor|--seccomp|--profile|--cap-drop|--cap-add|--tap)
 			takes_arg=1
 			;;
 		-*)

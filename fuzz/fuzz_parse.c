@@ -2,6 +2,7 @@
 /* fwrun_parse(): the whole command line, as argv split on NUL bytes
  * ("--rootfs\0x.ext2\0--name\0a"), then the error line fwrun would print. */
 #include <limits.h>
+#include <regex.h>
 
 #include "../fwrun.h"
 #include "fuzz.h"
@@ -36,6 +37,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		FUZZ_ASSERT(o.init_argv[o.init_argc] == NULL);
 		FUZZ_ASSERT(o.diff || (o.rootfs && o.rootfs[0]));
 		FUZZ_ASSERT(!(o.ephemeral && (o.state_dir || o.reset)));
+		/* --console-log and --until need a console fwrun sees; --until
+		 * compiled at parse time, so the plan's compile cannot fail */
+		FUZZ_ASSERT(!(o.console == CONSOLE_PIPE && (o.console_log || o.until)));
+		FUZZ_ASSERT(!o.console_log || o.console_log[0]);
+		if (o.until) {
+			regex_t re;
+			FUZZ_ASSERT(regcomp(&re, o.until, REG_EXTENDED | REG_NOSUB) == 0);
+			regfree(&re);
+		}
 		break;
 	case FWRUN_PARSE_ERROR:
 		FUZZ_ASSERT(e.what[0] != '\0');

@@ -712,6 +712,20 @@ int main(int argc, char **argv)
 			*p = 1;	// NOLINT(clang-analyzer-core.NullDereference)
 		} else if (!strcmp(c, "echo")) {
 			out("echo=%s", ARG());
+		} else if (!strcmp(c, "console") || !strcmp(c, "kmsg") || !strcmp(c, "kmsg-rw")) {
+			/* TEXT as given, in one write (a kmsg record) */
+			const char *path = c[0] == 'c' ? "/dev/console" : "/dev/kmsg";
+			const char *text = ARG();
+			int fd = open(path, (strcmp(c, "kmsg-rw") ? O_WRONLY : O_RDWR) |
+				      O_NOCTTY | O_CLOEXEC);
+			int r = fd;
+			if (fd >= 0) {
+				size_t len = strlen(text);
+				r = write(fd, text, len) == (ssize_t)len ? 0 : -1;
+				close(fd);
+			}
+			if (r < 0)
+				out("%s=%s", c, res(r));
 		} else if (!strcmp(c, "ready")) {
 			out("ready=1");
 		} else if (!strcmp(c, "read-line")) {

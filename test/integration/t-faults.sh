@@ -75,6 +75,7 @@ STATE=$T/state
 FULL=(--rootfs "$T/fw.ext4" --name "$NAME" --state-dir "$STATE" -q
       --status-fd 3 --console pty --tap "$BT:eth1:10.251.7.2/24" --tap "$NT" --veth)
 RESET=("${FULL[@]}" --reset)	# only where the point is: it empties upper/
+LOGGED=("${FULL[@]}" --console-log "$T/console.log")
 DIRCONF=(--rootfs "$T/fwdir" --name "$PFX-d" --ephemeral -q --console pipe)
 INIT=(-- /sbin/boxinit exit 0)
 
@@ -135,6 +136,7 @@ cgroup-devices|FULL|125|set the device allowlist of '$CGDIR'
 cgroup-bpf|FULL|125|load the device program for '$CGDIR'
 cgroup-open|FULL|125|open '$CGDIR/payload/cgroup.procs'
 console-open|FULL|125|open pty master '/dev/ptmx'
+console-log|LOGGED|125|open --console-log '$T/console.log'
 setup-socket|FULL|125|create socket for 'setup thread'
 setup-thread|FULL|125|start 'setup thread'
 open-home|FULL|125|open '/proc/self/ns/mnt'
@@ -151,6 +153,7 @@ dev-node|FULL|125|create device node '$MNT/merged/dev/null'
 dev-devpts|FULL|125|mount devpts on '$MNT/merged/dev/pts'
 dev-shm|FULL|125|mount tmpfs on '$MNT/merged/dev/shm'
 dev-console|FULL|125|bind console on '$MNT/merged/dev/console'
+dev-kmsg|FULL|125|bind kmsg on '$MNT/merged/dev/kmsg'
 net-netns-socket|FULL|125|open a netlink socket in 'the firmware's network namespace'
 net-veth-create|FULL|125|create veth '$VH'
 net-veth-config|FULL|125|configure veth '$VH'

@@ -7,7 +7,7 @@
 # "killed"). Nothing is left on the host.
 #
 # systemd manages cgroups: it runs only when fwrun gives pid 1 a cgroup
-# namespace rooted in a cgroup of the instance's own (PRODUCT.md §9, issue
+# namespace rooted in a cgroup of the instance's own (doc/design.md, issue
 # 14). Until then this test skips, saying so: checked by running the probe,
 # not by an option's name: its cgroup namespace must differ from the host's
 # and its /proc/self/cgroup must say it is at the root of it ("0::/", or

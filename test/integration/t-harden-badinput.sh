@@ -142,6 +142,13 @@ row L3 125 "stop signal '99'" "--stop-signal 99" -- --rootfs "$IMG" --name "$PFX
 row L4 125 "status-fd '-1'" "--status-fd -1" -- --rootfs "$IMG" --name "$PFX-l4" $E --status-fd -1
 row L5 125 "99.*(Bad file descriptor|not open)" "--status-fd of a closed fd" -- --rootfs "$IMG" --name "$PFX-l5" $E --status-fd 99
 row L6 125 "console mode 'tty'" "--console tty" -- --rootfs "$IMG" --name "$PFX-l6" $E --console tty
+row L7 125 "--until 'a\(': " "--until with a bad regex" -- --rootfs "$IMG" --name "$PFX-l7" $E --until 'a('
+row L8 125 "--console-log.*needs a console fwrun sees" "--console-log with --console=pipe" -- --rootfs "$IMG" --name "$PFX-l8" $E --console=pipe --console-log "$T/l8.log"
+row L9 125 "open --console-log '.*/l9/x.log': No such file" "--console-log in a missing directory" -- --rootfs "$IMG" --name "$PFX-l9" $E --console-log "$T/l9/x.log"
+row L10 125 "open --console-log '$T': Is a directory" "--console-log a directory" -- --rootfs "$IMG" --name "$PFX-l10" $E --console-log "$T"
+row L11 0 "^echo=l11$" "--until '' matches the first line" -- --rootfs "$IMG" --name "$PFX-l11" $E --until '' -- /sbin/boxinit echo l11 sleep
+row L13 125 "--until.*too many nested repetitions" "--until that would compile to gigabytes" -- --rootfs "$IMG" --name "$PFX-l13" $E --until '((((((((((((((((a+)+)+)+)+)+)+)+)+)+)+)+)+)+)+)+)+'
+row L12 125 "option '--console-log'.*is empty" "--console-log ''" -- --rootfs "$IMG" --name "$PFX-l12" $E --console-log ''
 row P1 125 "cap-drop 'CAP_BOGUS'" "unknown capability" -- --rootfs "$IMG" --name "$PFX-p1" $E --cap-drop CAP_BOGUS
 row P2 125 "apparmor 'maybe'" "--apparmor maybe" -- --rootfs "$IMG" --name "$PFX-p2" $E --apparmor=maybe
 row P3 125 "profile 'a\\\\nb'" "--profile with a newline" -- --rootfs "$IMG" --name "$PFX-p3" $E --profile "a${NL}b"
@@ -164,7 +171,7 @@ row A9 125 "option '--name'.*needs an argument" "option without its argument" --
 PRE="env -i"
 row E1 0 "^env\.PATH=/sbin:" "environment without PATH" -- --rootfs "$IMG" --name "$PFX-e1" $E -- /sbin/boxinit report
 REDIR="0<&-"
-row E2 0 "^fd\.0=/dev/null$" "stdin closed: the init gets /dev/null" -- --rootfs "$IMG" --name "$PFX-e2" $E -- /sbin/boxinit report
+row E2 0 "^fd\.0=/dev/null$" "stdin closed: the init gets /dev/null" -- --rootfs "$IMG" --name "$PFX-e2" $E --console=pipe -- /sbin/boxinit report
 REDIR="2>&-"
 row E6 0 "^fds=0,1,2$" "stderr closed: the init still gets 0, 1, 2" -- --rootfs "$IMG" --name "$PFX-e6" $E -- /sbin/boxinit report
 REDIR="1>&-"
@@ -184,7 +191,7 @@ fi
 for f in "${!sums[@]}"; do
 	assert_eq "${sums[$f]}" "$(sha_of "$T/$f")" "sha256 of $f at the end"
 done
-for d in s9 s10 outside/victim; do
+for d in s9 s10 outside/victim l8.log l9; do
 	assert_nofile "$T/$d" "created by a refused run"
 done
 assert_eq 0 "$(find "$T/outside" -mindepth 1 | wc -l)" "files written through a planted symlink"

@@ -22,8 +22,9 @@ offered=$(complete_words fwrun --)
 for opt in $("$FWRUN" --help | grep -oE -- '--[a-z][a-z-]+' | sort -u); do
 	grep -qx -- "$opt" <<<"$offered" || fail "--help lists $opt but completion does not offer it"
 done
-assert_eq "--console" "$(complete_words fwrun --cons)" "option prefix"
-assert_eq "auto pipe pty" "$(complete_words fwrun --console '' | tr '\n' ' ' | sed 's/ $//')" \
+assert_eq "--console --console-log" "$(complete_words fwrun --cons | tr '\n' ' ' | sed 's/ $//')" "option prefix"
+assert_eq "--until" "$(complete_words fwrun --unt)" "option prefix, one match"
+assert_eq "auto pipe pty read-only" "$(complete_words fwrun --console '' | tr '\n' ' ' | sed 's/ $//')" \
 	"--console values"
 assert_match '^TERM$' "$(complete_words fwrun --stop-signal T)" "--stop-signal values"
 assert_eq "" "$(complete_words fwrun --rootfs x.ext2 /sbin/boxinit --)" \

@@ -23,8 +23,8 @@ run_fwrun --rootfs "$T/fw.ext2" --ephemeral --name "${PFX}c" --console=pty /sbin
 OUT=$(tr -d '\r' <<<"$OUT")
 assert_match '^prop.boot.console=console$' "$OUT" "boxinit got ro.boot.console=console"
 assert_match '^echo=hi$' "$OUT" "the init's own arguments come first and all run"
-run_fwrun --rootfs "$T/fw.ext2" --ephemeral --name "${PFX}c" /sbin/boxinit report
-assert_eq none "$(kvs "$OUT" ttyname0)" "no terminal, auto: no pty"
+run_fwrun --rootfs "$T/fw.ext2" --ephemeral --name "${PFX}c" --console=pipe /sbin/boxinit report
+assert_eq none "$(kvs "$OUT" ttyname0)" "no terminal, pipe: no pty"
 assert_nomatch 'boot.console' "$OUT" "no console argument without a pty"
 
 # --- a real terminal
@@ -34,7 +34,7 @@ tm() { tmux -S "$sock" "$@"; }
 cat >"$T/drive.sh" <<SH
 #!/bin/bash
 stty -a >"$T/stty.before"
-"$FWRUN" --rootfs "$T/fw.ext2" --ephemeral --name "${PFX}c" /bin/sh 2>"$T/tty.err"
+"$FWRUN" --rootfs "$T/fw.ext2" --ephemeral --name "${PFX}c" --console-log "$T/tty.log" /bin/sh 2>"$T/tty.err"
 echo "status=\$?" >"$T/tty.status"
 stty -a >"$T/stty.after"
 echo DRIVER-DONE
@@ -63,6 +63,11 @@ wait_screen '^SUM=42' || die "no answer from the firmware's shell"
 assert_match '^/dev/console$' "$(screen)" "the firmware's stdin is a tty named /dev/console"
 type_line 'busybox stty size'
 wait_screen '^24 80$' || true
+# /dev/kmsg in the terminal, on a line of its own; the console in the log
+type_line 'echo "<6>KMSG=$((3*3))" >/dev/kmsg'
+wait_screen '^kmsg: KMSG=9$' 5 || true
+wait_line "$T/tty.log" '^SUM=42$' 5 || fail "the terminal's console not in --console-log"
+wait_line "$T/tty.log" '^kmsg: KMSG=9$' 5 || fail "kmsg not in --console-log"
 
 # Ctrl-C is the firmware's: it interrupts the firmware's sleep, fwrun lives on
 type_line 'busybox sleep 30; echo "AFTER=$((1+1))"'

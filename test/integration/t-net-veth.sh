@@ -8,7 +8,7 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/net.sh"
 need_net
-need_cmd flock
+need_cmd flock jq
 net_fw_image
 net_snapshot "$T/links.before"
 host_snapshot "$T/host.before"
@@ -44,11 +44,14 @@ assert_status 0 "b: stopped"
 net_unchanged "$T/links.before" "two --veth"
 
 # --veth=ADDR/PREFIX: the firmware's address; the host takes the last one
-run_fwrun --rootfs "$T/fw" --name "$PFX-c" --ephemeral --veth=10.203.77.9/24 \
+run_fwrun --rootfs "$T/fw" --name "$PFX-c" --ephemeral --veth=10.203.77.9/24 --status-fd 1 \
 	-- "${INIT[0]}" "${INIT[1]}" "${INIT[2]}" '/bin/busybox mount -t proc proc /proc; exec /bin/probe report'
 assert_status 0 "--veth=ADDR"
 assert_eq 10.203.77.9/24 "$(kvs "$OUT" if.eth0.inet)" "--veth=ADDR: eth0"
 assert_eq "10.203.77.254 dev eth0" "$(kvs "$OUT" route.default)" "--veth=ADDR: default route"
+assert_eq "eth0 10.203.77.9/24 fw-$PFX-c 10.203.77.254/24" \
+	"$(grep '^{"event":"started"' <<<"$OUT" | jq -r '.network[0] | "\(.if) \(.addr) \(.host_if) \(.host_addr)"')" \
+	"the started event has the addresses"
 net_unchanged "$T/links.before" "--veth=ADDR"
 
 # SIGKILL of fwrun: the pair dies with the namespace, the subnet is free

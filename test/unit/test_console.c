@@ -10,6 +10,8 @@
 
 #include <fcntl.h>
 #include <poll.h>
+#include <regex.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -29,6 +31,10 @@ static void mode_parse(void **state)
 	assert_int_equal(m, CONSOLE_PTY);
 	assert_int_equal(console_mode_parse("pipe", &m), 0);
 	assert_int_equal(m, CONSOLE_PIPE);
+	assert_int_equal(console_mode_parse("read-only", &m), 0);
+	assert_int_equal(m, CONSOLE_READONLY);
+	assert_string_equal(console_mode_name(CONSOLE_READONLY), "read-only");
+	assert_int_equal(console_mode_parse("readonly", &m), -EINVAL);
 	assert_int_equal(console_mode_parse("PTY", &m), -EINVAL);
 	assert_int_equal(console_mode_parse("", &m), -EINVAL);
 	assert_int_equal(console_mode_parse(NULL, &m), -EINVAL);
@@ -43,12 +49,22 @@ static void decide(void **state)
 	d = console_decide(CONSOLE_AUTO, true);
 	assert_true(d.pty);
 	assert_true(d.raw);
-	d = console_decide(CONSOLE_AUTO, false);	/* CI: no pty, no relay */
-	assert_false(d.pty);
+	assert_true(d.input);
+	assert_false(d.lf);
+	d = console_decide(CONSOLE_AUTO, false);	/* CI: read-only */
+	assert_true(d.pty);
 	assert_false(d.raw);
+	assert_false(d.input);
+	assert_true(d.lf);
+	d = console_decide(CONSOLE_READONLY, true);	/* asked for on a tty too */
+	assert_true(d.pty);
+	assert_false(d.raw);
+	assert_false(d.input);
 	d = console_decide(CONSOLE_PTY, false);	/* forced: relayed, not raw */
 	assert_true(d.pty);
 	assert_false(d.raw);
+	assert_true(d.input);
+	assert_false(d.lf);	/* pty: its bytes as they are */
 	d = console_decide(CONSOLE_PTY, true);
 	assert_true(d.pty);
 	assert_true(d.raw);
@@ -167,10 +183,10 @@ static void buf_helpers(void **state)
 /* One round of poll + handle over the console's fds. */
 static int pump(struct console *c, uint64_t now)
 {
-	struct pollfd fds[3];
+	struct pollfd fds[CONSOLE_POLL_MAX];
 	int n = console_poll_fill(c, fds);
 
-	assert_int_equal(n, 3);
+	assert_int_equal(n, CONSOLE_POLL_MAX);
 	assert_true(poll(fds, (nfds_t)n, 1000) > 0);
 	return console_poll_handle(c, fds, n, now);
 }
@@ -196,7 +212,7 @@ static void relay_on_a_real_pty(void **state)
 	console_init(&c);
 	c.in = in[0];
 	c.out = out[1];
-	assert_int_equal(console_open(&c, console_decide(CONSOLE_PTY, false), &e), 0);
+	assert_int_equal(console_open(&c, console_decide(CONSOLE_PTY, false), NULL, &e), 0);
 	assert_true(c.master >= 0);
 	assert_true(c.slave >= 0);
 	assert_memory_equal(c.slave_path, "/dev/pts/", 9);
@@ -254,15 +270,215 @@ static void no_pty_no_relay(void **state)
 {
 	struct console c;
 	struct fw_error e = { 0 };
-	struct pollfd fds[3];
+	struct pollfd fds[CONSOLE_POLL_MAX];
 	(void)state;
 
 	console_init(&c);
-	assert_int_equal(console_open(&c, console_decide(CONSOLE_PIPE, true), &e), 0);
+	assert_int_equal(console_open(&c, console_decide(CONSOLE_PIPE, true), NULL, &e), 0);
 	assert_int_equal(c.master, -1);
-	assert_int_equal(console_poll_fill(&c, fds), 0);
+	/* only /dev/kmsg's pty is read: nothing of stdin, no console */
+	assert_int_equal(console_poll_fill(&c, fds), CONSOLE_POLL_MAX);
+	assert_int_equal(fds[0].fd, -1);
+	assert_int_equal(fds[1].fd, -1);
+	assert_int_equal(fds[2].fd, -1);
+	assert_int_equal(fds[3].fd, c.kmsg_master);
 	assert_int_equal(console_raw(&c, &e), 0);	/* nothing to do */
 	console_close(&c);
+}
+
+static void crlf(void **state)
+{
+	char out[32];
+	bool held = false;
+	size_t n;
+	(void)state;
+
+	n = console_crlf("a\r\nb\rc\n", 7, out, &held);
+	assert_int_equal(n, 6);
+	assert_memory_equal(out, "a\nb\rc\n", 6);
+	assert_false(held);
+	/* a CR at the end of one read, its LF in the next */
+	n = console_crlf("x\r", 2, out, &held);
+	assert_int_equal(n, 1);
+	assert_true(held);
+	n = console_crlf("\ny", 2, out, &held);
+	assert_int_equal(n, 2);
+	assert_memory_equal(out, "\ny", 2);
+	assert_false(held);
+	/* ... or not followed by LF: the CR comes out */
+	console_crlf("\r", 1, out, &held);
+	n = console_crlf("z", 1, out, &held);
+	assert_int_equal(n, 2);
+	assert_memory_equal(out, "\rz", 2);
+}
+
+static void kmsg_text(void **state)
+{
+	size_t len;
+	const char *t;
+	(void)state;
+
+	len = 10;
+	t = console_kmsg_text("<6>hello\r\n", &len);
+	assert_int_equal(len, 5);
+	assert_memory_equal(t, "hello", 5);
+	len = 10;
+	t = console_kmsg_text("<14>init: ", &len);
+	assert_int_equal(len, 6);
+	assert_memory_equal(t, "init: ", 6);
+	len = 5;	/* no digits, no closing >: text as it is */
+	t = console_kmsg_text("<a>xy", &len);
+	assert_int_equal(len, 5);
+	assert_memory_equal(t, "<a>xy", 5);
+	len = 3;
+	console_kmsg_text("<6>", &len);
+	assert_int_equal(len, 0);
+	len = 2;
+	t = console_kmsg_text("<6", &len);
+	assert_int_equal(len, 2);
+	assert_memory_equal(t, "<6", 2);
+}
+
+static void kmsg_record(void **state)
+{
+	const char *d = "<6>one<3>two\n<4>three\nfour";
+	(void)state;
+
+	assert_int_equal(console_kmsg_record(d, strlen(d)), 6);	/* "<6>one" */
+	d += 6;
+	assert_int_equal(console_kmsg_record(d, strlen(d)), 7);	/* "<3>two\n" */
+	d += 7;
+	assert_int_equal(console_kmsg_record(d, strlen(d)), 9);	/* "<4>three\n" */
+	d += 9;
+	assert_int_equal(console_kmsg_record(d, 4), 4);		/* no LF: all */
+	/* without a priority first, a "<N>" in the text is text */
+	assert_int_equal(console_kmsg_record("a<1>b", 5), 5);
+	assert_int_equal(console_kmsg_record("<1234>x", 7), 7);	/* not a priority */
+}
+
+static void until_check(void **state)
+{
+	char big[CONSOLE_UNTIL_MAX + 2];
+	(void)state;
+
+	assert_int_equal(console_until_check("^kmsg: .*ready$"), 0);
+	assert_int_equal(console_until_check("a+ b+ c+ d+ e+ f+ g+ h+ i+ j+ k+ l+ m+ n+ o+ p+ q+"), 0);
+	assert_int_equal(console_until_check("login:|[]a]+|[[:digit:]]{2,4}|x\\+\\+"), 0);
+	assert_int_equal(console_until_check("(a{1,100}){1,100}"), 0);
+	assert_int_equal(console_until_check(""), 0);
+	assert_int_equal(console_until_check("a)"), 0);	/* regcomp's to refuse */
+	assert_int_equal(console_until_check("f++"), -EINVAL);
+	assert_int_equal(console_until_check("a*{2}"), -EINVAL);
+	assert_int_equal(console_until_check("((((((((((((((((a+)+)+)+)+)+)+)+)+)+)+)+)+)+)+)+)+"),
+			 -E2BIG);
+	assert_int_equal(console_until_check("((a{1,1000}){1,1000})"), -E2BIG);
+	assert_int_equal(console_until_check("a{99999999999999999999}"), -E2BIG);
+	assert_int_equal(console_until_check("a{-1}"), -E2BIG);
+	memset(big, 'a', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	assert_int_equal(console_until_check(big), -ENAMETOOLONG);
+}
+
+struct got_lines {
+	char all[8192];
+	int n;
+};
+
+static void collect(void *ctx, char *line, size_t len)
+{
+	struct got_lines *g = ctx;
+	size_t have = strlen(g->all);
+	assert_int_equal(strlen(line), len);
+	snprintf(g->all + have, sizeof(g->all) - have, "%s|", line);
+	g->n++;
+}
+
+static void lines_feed(void **state)
+{
+	struct console_lines l = { .len = 0 };
+	struct got_lines g = { .n = 0 };
+	char big[CONSOLE_LINE_MAX + 10];
+	(void)state;
+
+	console_lines_feed(&l, "one\r\ntw", 7, collect, &g);
+	assert_string_equal(g.all, "one|");
+	console_lines_feed(&l, "o\n\nthree", 8, collect, &g);
+	assert_string_equal(g.all, "one|two||");
+	console_lines_flush(&l, collect, &g);
+	assert_string_equal(g.all, "one|two||three|");
+	console_lines_flush(&l, collect, &g);	/* nothing left */
+	assert_int_equal(g.n, 4);
+	/* a line too long is cut */
+	memset(big, 'x', sizeof(big));
+	g.all[0] = '\0';
+	g.n = 0;
+	console_lines_feed(&l, big, sizeof(big), collect, &g);
+	assert_int_equal(g.n, 1);
+	assert_int_equal(l.len, sizeof(big) - (CONSOLE_LINE_MAX - 1));
+}
+
+static void on_match(void *data, const char *line)
+{
+	snprintf(data, 256, "%s", line);
+}
+
+/* Read-only: output out with CR LF as LF, kmsg lines marked, both in the
+ * log, --until matched once. */
+static void read_only_kmsg_log_until(void **state)
+{
+	struct console c;
+	struct fw_error e = { 0 };
+	char logpath[] = "/tmp/fwrun-ut-log.XXXXXX";
+	char buf[512], matched[256] = "";
+	regex_t re;
+	int out[2], lfd;
+	ssize_t n;
+	(void)state;
+
+	lfd = mkstemp(logpath);
+	assert_true(lfd >= 0);
+	assert_int_equal(write(lfd, "old\n", 4), 4);	/* appended to */
+	close(lfd);
+	assert_int_equal(regcomp(&re, "^kmsg: ready", REG_EXTENDED | REG_NOSUB), 0);
+	assert_int_equal(pipe(out), 0);
+	console_init(&c);
+	c.out = out[1];
+	assert_int_equal(console_open(&c, console_decide(CONSOLE_AUTO, false), logpath, &e), 0);
+	c.until = &re;
+	c.matched = on_match;
+	c.matched_data = matched;
+	assert_true(c.master >= 0 && c.kmsg_master >= 0 && c.log_fd >= 0);
+	assert_true(fcntl(c.log_fd, F_GETFL) & O_APPEND);
+	assert_true(fcntl(c.kmsg_slave, F_GETFD) & FD_CLOEXEC);
+
+	/* the console, with its output processing (ONLCR) */
+	assert_int_equal(write(c.slave, "boot\n", 5), 5);
+	assert_int_equal(pump(&c, 1 * MS), 0);
+	n = read_wait(out[0], buf, sizeof(buf));
+	assert_int_equal(n, 5);
+	assert_memory_equal(buf, "boot\n", 5);
+	/* kmsg: one write, no newline, a priority */
+	assert_int_equal(write(c.kmsg_slave, "<6>ready now", 12), 12);
+	assert_int_equal(pump(&c, 2 * MS), CONSOLE_MATCHED);
+	n = read_wait(out[0], buf, sizeof(buf));
+	assert_int_equal(n, 16);
+	assert_memory_equal(buf, "kmsg: ready now\n", 16);
+	assert_string_equal(matched, "kmsg: ready now");
+	assert_null(c.until);	/* the first match only */
+	/* a last line without LF: in the log at the drain */
+	assert_int_equal(write(c.slave, "bye", 3), 3);
+	console_drain(&c);
+	console_close(&c);
+	assert_int_equal(c.log_fd, -1);
+	lfd = open(logpath, O_RDONLY);
+	n = read(lfd, buf, sizeof(buf) - 1);
+	buf[n > 0 ? n : 0] = '\0';
+	assert_string_equal(buf, "old\nboot\nkmsg: ready now\nbye\n");
+	close(lfd);
+	unlink(logpath);
+	regfree(&re);
+	close(out[0]);
+	close(out[1]);
 }
 
 int main(void)
@@ -277,6 +493,12 @@ int main(void)
 		cmocka_unit_test(buf_helpers),
 		cmocka_unit_test(relay_on_a_real_pty),
 		cmocka_unit_test(no_pty_no_relay),
+		cmocka_unit_test(crlf),
+		cmocka_unit_test(kmsg_text),
+		cmocka_unit_test(kmsg_record),
+		cmocka_unit_test(until_check),
+		cmocka_unit_test(lines_feed),
+		cmocka_unit_test(read_only_kmsg_log_until),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

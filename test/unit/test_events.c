@@ -95,6 +95,43 @@ static void started_line(void **state)
 			       "\"emulator\":\"/usr/libexec/qemu-binfmt/aarch64-binfmt-P\"}\n"));
 }
 
+static void started_network_and_stamp(void **state)
+{
+	char buf[1024], out[1200];
+	const struct events_iface ifs[] = {
+		{ .inner = "eth1", .host = "tap0", .addr = "10.251.7.2/24" },
+		{ .inner = "eth2", .host = "tap1" },
+		{ .inner = "eth0", .host = "fw-drone", .addr = "10.202.3.1/24",
+		  .host_addr = "10.202.3.254/24" },
+	};
+	struct events_started s = { .run = 2, .pid = 5, .supervisor_pid = 4,
+				    .ifaces = ifs, .nifaces = 3 };
+	(void)state;
+
+	int n = events_format_started(buf, sizeof(buf), &s);
+	assert_true(n > 0);
+	assert_non_null(strstr(buf, ",\"network\":[{\"if\":\"eth1\",\"addr\":\"10.251.7.2/24\","
+				    "\"host_if\":\"tap0\"},{\"if\":\"eth2\",\"host_if\":\"tap1\"},"
+				    "{\"if\":\"eth0\",\"addr\":\"10.202.3.1/24\",\"host_if\":"
+				    "\"fw-drone\",\"host_addr\":\"10.202.3.254/24\"}]}\n"));
+	s.nifaces = 0;
+	events_format_started(buf, sizeof(buf), &s);
+	assert_non_null(strstr(buf, ",\"network\":[]}\n"));	/* lo only */
+
+	/* 2026-12-02T09:49:48.123Z, 1.5 s and 7 µs after fwrun started */
+	n = events_stamp(out, sizeof(out), "{\"event\":\"x\"}\n", 14,
+			 1796204988123456789ll, 1500007000ull);
+	assert_string_equal(out, "{\"event\":\"x\",\"time\":\"2026-12-02T09:49:48.123Z\","
+			    "\"elapsed_ms\":1500.007}\n");
+	assert_int_equal(n, (int)strlen(out));
+	assert_int_equal(events_stamp(out, 20, "{\"event\":\"x\"}\n", 14, 0, 0), -ENOSPC);
+	assert_int_equal(events_stamp(out, sizeof(out), "no", 2, 0, 0), -EINVAL);
+	/* a matched event */
+	n = events_format_matched(buf, sizeof(buf), 1, "login: \"x\"");
+	assert_string_equal(buf, "{\"event\":\"matched\",\"run\":1,\"line\":\"login: \\\"x\\\"\"}\n");
+	assert_int_equal(n, (int)strlen(buf));
+}
+
 static void exited_lines(void **state)
 {
 	char buf[1024];
@@ -174,11 +211,14 @@ static void open_checks_fd(void **state)
 	/* emit: one whole line; fd -1 is a no-op */
 	assert_int_equal(events_emit(-1, "x\n", 2), 0);
 	int q[2];
-	char buf[16] = { 0 };
+	char buf[128] = { 0 };
 	assert_int_equal(pipe(q), 0);
 	assert_int_equal(events_emit(q[1], "{}\n", 3), 0);
-	assert_int_equal(read(q[0], buf, sizeof(buf)), 3);
-	assert_string_equal(buf, "{}\n");
+	assert_true(read(q[0], buf, sizeof(buf)) > 3);
+	/* stamped with the time */
+	assert_memory_equal(buf, "{\"time\":\"", 9);
+	assert_non_null(strstr(buf, "Z\",\"elapsed_ms\":"));
+	assert_string_equal(buf + strlen(buf) - 2, "}\n");
 	close(q[0]);
 	close(q[1]);
 	close(p[0]);
@@ -191,6 +231,7 @@ int main(void)
 		cmocka_unit_test(escape_utf8),
 		cmocka_unit_test(escape_truncates_like_snprintf),
 		cmocka_unit_test(started_line),
+		cmocka_unit_test(started_network_and_stamp),
 		cmocka_unit_test(exited_lines),
 		cmocka_unit_test(reason_names),
 		cmocka_unit_test(overflow_is_enospc),

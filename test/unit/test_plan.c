@@ -67,10 +67,17 @@ static void plan_defaults(void **state)
 	assert_int_equal(plan.cap_drop, caps_default_drop());
 	assert_false(plan.aa.confine);
 	assert_true(plan.aa_notice);
-	/* no terminal: the init inherits fwrun's stdio, boxinit gets no console */
-	assert_false(plan.console.pty);
+	/* no terminal: a read-only console (a pty copied out, no input), and
+	 * boxinit is told its name */
+	assert_true(plan.console.pty);
+	assert_false(plan.console.input);
+	assert_false(plan.console.raw);
+	assert_int_equal(plan.console_mode, CONSOLE_READONLY);
+	assert_null(plan.console_log);
+	assert_null(plan.until_src);
 	assert_string_equal(plan.argv[0], "/sbin/boxinit");
-	assert_null(plan.argv[1]);
+	assert_string_equal(plan.argv[1], "ro.boot.console=console");
+	assert_null(plan.argv[2]);
 	assert_string_equal(plan.envp[1], "container=fwrun");
 	/* systemd's container interface: the uuid the probe made */
 	assert_string_equal(plan.envp[2], "container_uuid=");
@@ -109,6 +116,29 @@ static void plan_from_options(void **state)
 	assert_true(plan.restart_on_reboot);
 	assert_int_equal(BUILD(&f, &e, "--rootfs", "d.ext4", "--seccomp=off"), 0);
 	assert_false(plan.seccomp);
+}
+
+static void plan_console_options(void **state)
+{
+	struct fwrun_facts f = facts_ext4();
+	struct fw_error e;
+	(void)state;
+
+	assert_int_equal(BUILD(&f, &e, "--rootfs", "d.ext4", "--console=pipe"), 0);
+	assert_false(plan.console.pty);
+	assert_int_equal(plan.console_mode, CONSOLE_PIPE);
+	assert_null(plan.argv[1]);	/* boxinit gets no console without a pty */
+	plan_free(&plan);
+	f.stdin_tty = true;
+	assert_int_equal(BUILD(&f, &e, "--rootfs", "d.ext4", "--console=read-only",
+			       "--console-log", "boot.log", "--until", "login:|ready"), 0);
+	assert_true(plan.console.pty);
+	assert_false(plan.console.input);
+	assert_false(plan.console.raw);	/* a terminal, but nothing read from it */
+	assert_string_equal(plan.console_log, "boot.log");
+	assert_string_equal(plan.until_src, "login:|ready");
+	assert_int_equal(regexec(&plan.until, "x ready", 0, NULL, 0), 0);
+	assert_int_equal(regexec(&plan.until, "nothing", 0, NULL, 0), REG_NOMATCH);
 }
 
 static void plan_apparmor(void **state)
@@ -211,6 +241,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(plan_defaults),
 		cmocka_unit_test(plan_from_options),
+		cmocka_unit_test(plan_console_options),
 		cmocka_unit_test(plan_apparmor),
 		cmocka_unit_test(plan_refuses_state_in_rootfs),
 		cmocka_unit_test(dry_run_text),

@@ -256,6 +256,38 @@ static void classify(void **state)
 	assert_int_equal(r.status, 124);
 }
 
+static void until_matched(void **state)
+{
+	struct supervise_result r = { .kill_after_ms = 1500, .stop_signal = SIGTERM };
+	struct supervise_opts o = opts(1500, 1000);
+	struct sv_timer t;
+	char b[256];
+	(void)state;
+
+	sv_timer_start(&t, &o, 0);
+	assert_int_equal(sv_timer_match(&t, 100 * MS), SV_STOP);
+	assert_int_equal(sv_timer_match(&t, 200 * MS), SV_NOTHING);	/* once */
+	/* the timeout does not take over a stop under way */
+	assert_int_equal(sv_timer_tick(&t, 1000 * MS), SV_NOTHING);
+	supervise_classify(SIGTERM, &t, &r);
+	assert_int_equal(r.status, 0);
+	assert_int_equal(r.reason, EVENTS_MATCHED);
+	supervise_describe(&r, b, sizeof(b));
+	assert_string_equal(b, "a console line matched --until: firmware stopped with SIGTERM");
+	assert_int_equal(sv_timer_tick(&t, 1600 * MS), SV_KILL);
+	supervise_classify(SIGKILL, &t, &r);
+	assert_int_equal(r.status, 0);	/* killed after the grace: still matched */
+	supervise_describe(&r, b, sizeof(b));
+	assert_string_equal(b, "a console line matched --until: sent SIGTERM, firmware killed "
+			    "1.5s later");
+	/* a timeout first: 124, a later match changes nothing */
+	sv_timer_start(&t, &o, 0);
+	assert_int_equal(sv_timer_tick(&t, 1000 * MS), SV_STOP);
+	assert_int_equal(sv_timer_match(&t, 1001 * MS), SV_NOTHING);
+	supervise_classify(SIGTERM, &t, &r);
+	assert_int_equal(r.status, 124);
+}
+
 static void describe(void **state)
 {
 	struct supervise_result r = { .timeout_ms = 5000, .kill_after_ms = 1500,
@@ -266,9 +298,15 @@ static void describe(void **state)
 	(void)state;
 
 	sv_timer_start(&t, &o, 0);
-	supervise_classify(3 << 8, &t, &r);
+	supervise_classify(0, &t, &r);
 	assert_int_equal(supervise_describe(&r, b, sizeof(b)), 0);	/* plain exit */
 	assert_string_equal(b, "");
+	supervise_classify(3 << 8, &t, &r);
+	supervise_describe(&r, b, sizeof(b));
+	assert_string_equal(b, "init exited with status 3");
+	supervise_classify(SIGSEGV, &t, &r);
+	supervise_describe(&r, b, sizeof(b));
+	assert_string_equal(b, "init killed by SIGSEGV");
 	supervise_classify(SIGHUP, &t, &r);
 	supervise_describe(&r, b, sizeof(b));
 	assert_string_equal(b, "firmware rebooted");
@@ -486,6 +524,7 @@ int main(void)
 		cmocka_unit_test(timer_kill_after_zero_and_escape),
 		cmocka_unit_test(classify),
 		cmocka_unit_test(describe),
+		cmocka_unit_test(until_matched),
 		cmocka_unit_test(options),
 		cmocka_unit_test(run_exit),
 		cmocka_unit_test(run_forwards_signal),
