@@ -294,6 +294,48 @@ bool initcompat_binfmt_match(const char *entry, const unsigned char *hdr, size_t
 	return true;
 }
 
+static int cmp_names(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+void initcompat_notfound_hint(char *buf, size_t size, const char *const *names, size_t n)
+{
+	const char *sorted[64];
+	size_t k = 0, len;
+
+	if (!size)
+		return;
+	for (size_t i = 0; i < n && k < FW_ARRAY_SIZE(sorted); i++)
+		if (strcmp(names[i], ".") && strcmp(names[i], ".."))
+			sorted[k++] = names[i];
+	if (!k) {
+		snprintf(buf, size, "the firmware's / is empty");
+		return;
+	}
+	qsort(sorted, k, sizeof(sorted[0]), cmp_names);
+	len = (size_t)snprintf(buf, size, "not a firmware's root? its / holds");
+	for (size_t i = 0; i < k && len < size; i++) {
+		/* keep room for ", ..." */
+		if (len + strlen(sorted[i]) + 2 + 5 >= size) {
+			snprintf(buf + len, size - len, ", ...");
+			return;
+		}
+		len += (size_t)snprintf(buf + len, size - len, "%s %s", i ? "," : "", sorted[i]);
+	}
+}
+
+const char *initcompat_exec_hint(const struct initcompat *c, int err, bool exists)
+{
+	if (err == ENOENT && exists)
+		return "its interpreter or dynamic loader is missing in the firmware";
+	if (err == ENOENT && c && c->exe.notfound_hint[0])
+		return c->exe.notfound_hint;
+	if (err == ENOEXEC && c && c->exe.noexec_hint[0])
+		return c->exe.noexec_hint;
+	return NULL;
+}
+
 /* ---- applying ---- */
 
 static ssize_t read_head(const char *path, void *buf, size_t size)
@@ -367,6 +409,22 @@ void initcompat_inspect(struct initcompat *c, const char *argv0)
 					   &x->big_endian) == 0)
 			initcompat_noexec_hint(x->noexec_hint, sizeof(x->noexec_hint), x->machine,
 					       x->elf_class, x->big_endian);
+	}
+	if (n == -ENOENT && access(path, F_OK) < 0 && errno == ENOENT) {
+		/* copied: readdir may reuse its buffer */
+		static char store[64][64];
+		const char *names[64] = { NULL };
+		struct dirent *d;
+		size_t k = 0;
+		DIR *dp = opendir("/");
+		while (dp && k < FW_ARRAY_SIZE(names) && (d = readdir(dp))) {
+			fw_strlcpy(store[k], d->d_name, sizeof(store[k]));
+			names[k] = store[k];
+			k++;
+		}
+		initcompat_notfound_hint(x->notfound_hint, sizeof(x->notfound_hint), names, k);
+		if (dp)
+			closedir(dp);
 	}
 	c->kind = initcompat_kind(argv0, x->resolved);
 	c->api_mounts = c->kind == INIT_KIND_SYSTEMD;
