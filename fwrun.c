@@ -710,6 +710,34 @@ static void print_net_plan(const struct net_plan *n)
 	}
 }
 
+/* --dry-run: INIT's kind and machine, read from a directory rootfs (an
+ * image is not mounted by a dry run). */
+static void print_init_arch(const struct run *run, const char *argv0)
+{
+	static struct initcompat c;	/* 4 KiB: not on the stack */
+	char emu[PATH_MAX];
+
+	if (run->rootfs.kind != ROOTFS_DIR) {
+		printf("arch:       read when INIT starts (a dry run mounts no image)\n");
+		return;
+	}
+	memset(&c, 0, sizeof(c));
+	if (initcompat_inspect_tree(&c, run->o->rootfs, argv0) < 0 || !c.exe.read) {
+		printf("arch:       INIT not readable in %s%s%s\n", run->o->rootfs,
+		       c.exe.notfound_hint[0] ? ": " : "", c.exe.notfound_hint);
+		return;
+	}
+	const char *arch = initcompat_arch_name(c.exe.machine, c.exe.elf_class, c.exe.big_endian);
+	bool foreign = c.exe.machine && c.exe.machine != initcompat_host_machine();
+	bool emulated = foreign &&
+			initcompat_find_emulator(c.exe.hdr, c.exe.hdr_len, emu, sizeof(emu));
+	printf("arch:       %s (%s%s%s)%s%s\n",
+	       arch ? arch : c.exe.machine ? "unknown machine" : "not ELF",
+	       initcompat_kind_name(c.kind), c.exe.interp[0] ? ", via " : "", c.exe.interp,
+	       !foreign ? "" : emulated ? ", emulated by " : ", no emulator: it will not run",
+	       emulated ? emu : "");
+}
+
 static void print_life_plan(const struct run *run)
 {
 	const struct fwrun_opts *o = run->o;
@@ -724,6 +752,7 @@ static void print_life_plan(const struct run *run)
 	free(argv);
 	const char *envp[FWRUN_SETENV_MAX + 3];
 	fwrun_init_env(o, envp);
+	print_init_arch(run, o->init_argv[0]);
 	printf("env:       ");
 	for (const char **v = envp; *v; v++)
 		printf(" %s", *v);

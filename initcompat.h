@@ -145,6 +145,10 @@ void initcompat_plan(struct initcompat *c, const char *argv0);
  * whether INIT could be read). */
 void initcompat_inspect(struct initcompat *c, const char *argv0);
 
+/* --dry-run on a directory: initcompat_inspect in a child chrooted into
+ * root (nothing is mounted or changed). 0, or -errno. */
+int initcompat_inspect_tree(struct initcompat *c, const char *root, const char *argv0);
+
 /* The binfmt_misc handler that would run this header (its interpreter into
  * interp); false when none is registered and enabled. */
 bool initcompat_find_emulator(const unsigned char *hdr, size_t len, char *interp, size_t size);
