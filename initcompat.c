@@ -12,6 +12,7 @@
 #include <sys/mount.h>
 #include <sys/random.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 
 #ifndef EM_LOONGARCH
 #define EM_LOONGARCH 258
@@ -82,9 +83,8 @@ bool initcompat_qemu_covers(uint16_t machine, int elf_class)
 	case EM_PPC: case EM_PPC64: case EM_S390: case EM_SPARC: case EM_SPARC32PLUS:
 	case EM_SPARCV9: case EM_68K: case EM_SH: case EM_ALPHA: case EM_PARISC:
 	case EM_LOONGARCH: case EM_MICROBLAZE: case EM_XTENSA: case EM_OPENRISC: case EM_CRIS:
+	case EM_RISCV:	/* riscv32 and riscv64 both */
 		return true;
-	case EM_RISCV:
-		return true;	/* riscv32 and riscv64 both */
 	default:
 		(void)elf_class;
 		return false;
@@ -294,6 +294,48 @@ bool initcompat_binfmt_match(const char *entry, const unsigned char *hdr, size_t
 	return true;
 }
 
+static int cmp_names(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+void initcompat_notfound_hint(char *buf, size_t size, const char *const *names, size_t n)
+{
+	const char *sorted[64];
+	size_t k = 0, len;
+
+	if (!size)
+		return;
+	for (size_t i = 0; i < n && k < FW_ARRAY_SIZE(sorted); i++)
+		if (strcmp(names[i], ".") != 0 && strcmp(names[i], "..") != 0)
+			sorted[k++] = names[i];
+	if (!k) {
+		snprintf(buf, size, "the firmware's / is empty");
+		return;
+	}
+	qsort(sorted, k, sizeof(sorted[0]), cmp_names);
+	len = (size_t)snprintf(buf, size, "not a firmware's root? its / holds");
+	for (size_t i = 0; i < k && len < size; i++) {
+		/* keep room for ", ..." */
+		if (len + strlen(sorted[i]) + 2 + 5 >= size) {
+			snprintf(buf + len, size - len, ", ...");
+			return;
+		}
+		len += (size_t)snprintf(buf + len, size - len, "%s %s", i ? "," : "", sorted[i]);
+	}
+}
+
+const char *initcompat_exec_hint(const struct initcompat *c, int err, bool exists)
+{
+	if (err == ENOENT && exists)
+		return "its interpreter or dynamic loader is missing in the firmware";
+	if (err == ENOENT && c && c->exe.notfound_hint[0])
+		return c->exe.notfound_hint;
+	if (err == ENOEXEC && c && c->exe.noexec_hint[0])
+		return c->exe.noexec_hint;
+	return NULL;
+}
+
 /* ---- applying ---- */
 
 static ssize_t read_head(const char *path, void *buf, size_t size)
@@ -349,7 +391,7 @@ void initcompat_inspect(struct initcompat *c, const char *argv0)
 {
 	struct initcompat_exe *x = &c->exe;
 	char path[PATH_MAX], real[PATH_MAX];
-	char head[INITCOMPAT_HDR_MAX];
+	char head[INITCOMPAT_HDR_MAX] = { 0 };
 	ssize_t n;
 
 	memset(x, 0, sizeof(*x));
@@ -368,8 +410,53 @@ void initcompat_inspect(struct initcompat *c, const char *argv0)
 			initcompat_noexec_hint(x->noexec_hint, sizeof(x->noexec_hint), x->machine,
 					       x->elf_class, x->big_endian);
 	}
+	if (n == -ENOENT && access(path, F_OK) < 0 && errno == ENOENT) {
+		/* copied: readdir may reuse its buffer */
+		static char store[64][64];
+		const char *names[64] = { NULL };
+		struct dirent *d;
+		size_t k = 0;
+		DIR *dp = opendir("/");
+		while (dp && k < FW_ARRAY_SIZE(names) && (d = readdir(dp))) {
+			fw_strlcpy(store[k], d->d_name, sizeof(store[k]));
+			names[k] = store[k];
+			k++;
+		}
+		initcompat_notfound_hint(x->notfound_hint, sizeof(x->notfound_hint), names, k);
+		if (dp)
+			closedir(dp);
+	}
 	c->kind = initcompat_kind(argv0, x->resolved);
 	c->api_mounts = c->kind == INIT_KIND_SYSTEMD;
+}
+
+int initcompat_inspect_tree(struct initcompat *c, const char *root, const char *argv0)
+{
+	int p[2], st = 0;
+	pid_t pid;
+
+	if (pipe2(p, O_CLOEXEC) < 0)
+		return -errno;
+	pid = fork();
+	if (pid < 0) {
+		int err = errno;
+		close(p[0]);
+		close(p[1]);
+		return -err;
+	}
+	if (pid == 0) {
+		close(p[0]);
+		if (chroot(root) < 0 || chdir("/") < 0)
+			_exit(1);
+		initcompat_inspect(c, argv0);
+		_exit(fw_write_all(p[1], c, sizeof(*c)) == (ssize_t)sizeof(*c) ? 0 : 1);
+	}
+	close(p[1]);
+	ssize_t n = fw_read_all(p[0], c, sizeof(*c));
+	close(p[0]);
+	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+		;
+	return n == (ssize_t)sizeof(*c) ? 0 : -EIO;
 }
 
 bool initcompat_find_emulator(const unsigned char *hdr, size_t len, char *interp, size_t size)
@@ -478,7 +565,7 @@ static int run_host(const struct initcompat *c, struct fw_error *e)
 static int machine_id(const struct initcompat *c, struct fw_error *e)
 {
 	static const char etc_id[] = "/etc/machine-id", run_id[] = "/run/machine-id";
-	char content[64], id[34];
+	char content[64] = { 0 }, id[34];
 	ssize_t n = read_head(etc_id, content, sizeof(content));
 	int r;
 

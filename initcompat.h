@@ -51,6 +51,7 @@ struct initcompat_exe {
 	int elf_class;				/* ELFCLASS32/64, 0: not ELF */
 	bool big_endian;
 	char noexec_hint[128];			/* for an ENOEXEC of execve, or "" */
+	char notfound_hint[160];		/* INIT missing: what / holds, or "" */
 };
 
 /* The container interface for one run: uuid and os_release filled by the
@@ -123,6 +124,14 @@ bool initcompat_machine_id_unset(const char *content, size_t len);
 bool initcompat_binfmt_match(const char *entry, const unsigned char *hdr, size_t hdr_len,
 			     char *interp, size_t size);
 
+/* The hint for INIT not found: what the firmware's / holds (names, sorted,
+ * as many as fit), so that a directory that is no firmware's root shows. */
+void initcompat_notfound_hint(char *buf, size_t size, const char *const *names, size_t n);
+
+/* The hint for execve's err on INIT (exists: INIT's path exists), from
+ * what initcompat_inspect found (c may be NULL); NULL when none. */
+const char *initcompat_exec_hint(const struct initcompat *c, int err, bool exists);
+
 /* ---- applying ---- */
 
 /* A new random UUID and the host's os-release (/etc/os-release, else
@@ -135,6 +144,10 @@ void initcompat_plan(struct initcompat *c, const char *argv0);
  * gets systemd's container interface. Never fails (c->exe.read says
  * whether INIT could be read). */
 void initcompat_inspect(struct initcompat *c, const char *argv0);
+
+/* --dry-run on a directory: initcompat_inspect in a child chrooted into
+ * root (nothing is mounted or changed). 0, or -errno. */
+int initcompat_inspect_tree(struct initcompat *c, const char *root, const char *argv0);
 
 /* The binfmt_misc handler that would run this header (its interpreter into
  * interp); false when none is registered and enabled. */

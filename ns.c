@@ -488,10 +488,7 @@ INIT_STACK_CODE static int run_init(void *arg)
 	struct stat st;
 	/* ENOENT for a file that exists means its interpreter or loader is missing */
 	fw_fail_hint(&c->e, err, "run init", plan->argv[0],
-		     err == ENOENT && stat(plan->argv[0], &st) == 0 ?
-		     "its interpreter or dynamic loader is missing in the firmware" :
-		     err == ENOEXEC && plan->compat && plan->compat->exe.noexec_hint[0] ?
-		     plan->compat->exe.noexec_hint : NULL);
+		     initcompat_exec_hint(plan->compat, err, stat(plan->argv[0], &st) == 0));
 	init_fail(c, STEP_EXEC, err == ENOENT || err == ENOTDIR || err == ELOOP ? 127 : 126);
 }
 

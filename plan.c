@@ -25,6 +25,14 @@ int plan_probe(const struct fwrun_opts *o, struct fwrun_facts *f, struct fw_erro
 	f->cap_last = caps_last_cap();
 	f->stdin_tty = isatty(STDIN_FILENO);
 	initcompat_plan(&f->compat, o->init_argv[0]);
+	/* A dry run mounts no image, but a directory's INIT can be read. */
+	if (o->dry_run && f->rootfs.kind == ROOTFS_DIR &&
+	    initcompat_inspect_tree(&f->init, o->rootfs, o->init_argv[0]) == 0 && f->init.exe.read) {
+		const struct initcompat_exe *x = &f->init.exe;
+		f->init_inspected = true;
+		if (x->machine && x->machine != initcompat_host_machine())
+			initcompat_find_emulator(x->hdr, x->hdr_len, f->emulator, sizeof(f->emulator));
+	}
 	if (cg_plan_host(&f->cgroup, &o->cgroup, o->name, e) < 0) {
 		close(fd);
 		return -1;
@@ -84,6 +92,7 @@ int plan_build(struct fwrun_plan *p, const struct fwrun_opts *o, const struct fw
 	/* systemd's container interface: container_uuid, unless --setenv
 	 * gives one (then that one, also for /run/host). */
 	p->compat = f->compat;
+	p->facts = f;
 	size_t nenv = fwrun_init_env(o, p->envp);
 	bool uuid_given = false;
 	for (size_t i = 0; i < nenv; i++)
@@ -156,6 +165,30 @@ static const char *signal_name(int sig)
 	return s ? s : "?";
 }
 
+/* --dry-run: INIT's kind and machine, as read from a directory rootfs. */
+static void describe_arch(const struct fwrun_plan *p, char *buf, size_t size)
+{
+	const struct fwrun_facts *fa = p->facts;
+	const struct initcompat_exe *x = &fa->init.exe;
+
+	if (p->rootfs_info.kind != ROOTFS_DIR) {
+		snprintf(buf, size, "read when INIT starts (a dry run mounts no image)");
+		return;
+	}
+	if (!fa->init_inspected) {
+		snprintf(buf, size, "INIT not readable in %s%s%s", p->rootfs,
+			 x->notfound_hint[0] ? ": " : "", x->notfound_hint);
+		return;
+	}
+	const char *arch = initcompat_arch_name(x->machine, x->elf_class, x->big_endian);
+	bool foreign = x->machine && x->machine != initcompat_host_machine();
+	snprintf(buf, size, "%s (%s%s%s)%s%s",
+		 arch ? arch : x->machine ? "unknown machine" : "not ELF",
+		 initcompat_kind_name(fa->init.kind), x->interp[0] ? ", via " : "", x->interp,
+		 !foreign ? "" : fa->emulator[0] ? ", emulated by " :
+		 ", no emulator: it will not run", fa->emulator);
+}
+
 int plan_print_text(FILE *f, const struct fwrun_plan *p)
 {
 	char line[1024], k[32], t[32];
@@ -188,6 +221,9 @@ int plan_print_text(FILE *f, const struct fwrun_plan *p)
 	fprintf(f, "init:      ");
 	for (char **a = p->argv; *a; a++)
 		fprintf(f, " %s", *a);
+	char arch[2 * PATH_MAX + 256];
+	describe_arch(p, arch, sizeof(arch));
+	fprintf(f, "\narch:       %s", arch);
 	fprintf(f, "\nenv:       ");
 	for (const char *const *v = p->envp; *v; v++)
 		fprintf(f, " %s", *v);
@@ -365,6 +401,9 @@ int plan_print_json(FILE *f, const struct fwrun_plan *p)
 	json_strv(f, ",\"init\":{", "argv", (const char *const *)p->argv);
 	json_strv(f, ",", "env", p->envp);
 	json_str(f, ",", "kind", initcompat_kind_name(p->compat.kind));
+	char arch[2 * PATH_MAX + 256];
+	describe_arch(p, arch, sizeof(arch));
+	json_str(f, ",", "arch", arch);
 	fputc('}', f);
 	json_str(f, ",\"console\":{", "mode", console_mode_name(p->console_mode));
 	json_bool(f, "raw", p->console.raw);

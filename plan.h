@@ -42,6 +42,9 @@ struct fwrun_facts {
 	bool state_in_rootfs;		/* the state dir resolves inside a --rootfs dir */
 	struct initcompat compat;	/* initcompat_plan(): a new container_uuid,
 					 * the host's os-release, the init's kind */
+	bool init_inspected;		/* --dry-run on a directory: INIT read there */
+	struct initcompat init;		/* what it is (kind, machine, interpreter) */
+	char emulator[PATH_MAX];	/* a foreign INIT's binfmt_misc handler, or "" */
 	struct cg_instance cgroup;	/* cg_plan_host(): the host's hierarchies,
 					 * where the instance's cgroup goes, --device
 					 * nodes looked up */
@@ -79,6 +82,7 @@ struct fwrun_plan {
 	const char *envp[FWRUN_SETENV_MAX + 4];
 	char uuid_env[sizeof("container_uuid=") + INITCOMPAT_UUID_LEN];
 	struct initcompat compat;	/* what the init expects (initcompat.h) */
+	const struct fwrun_facts *facts;	/* for --dry-run's arch line */
 	/* its life */
 	struct supervise_opts life;	/* the stop signal: --stop-signal, else the
 					 * init's own (refined once INIT is read) */

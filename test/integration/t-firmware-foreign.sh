@@ -62,6 +62,17 @@ else
 		"$(grep -v AppArmor "$T/last.err")" "the 126 line"
 fi
 assert_eq "$sum" "$(sha_of "$T/arm.ext2")" "arm64 image unchanged"
+# --dry-run reads INIT's machine from a directory rootfs (an image, it
+# does not mount)
+run_fwrun --dry-run --rootfs "$st" --name "${PFX}a" /sbin/boxinit
+assert_status 0 "--dry-run on the arm64 tree"
+if [ -n "$aarch64_handler" ]; then
+	assert_match '^arch: +arm64 \(other, via /bin/sh\), emulated by /' "$OUT" "--dry-run: arch and emulator"
+else
+	assert_match '^arch: +arm64 \(other, via /bin/sh\), no emulator' "$OUT" "--dry-run: arch, no emulator"
+fi
+run_fwrun --dry-run --rootfs "$T/arm.ext2" --name "${PFX}a" /sbin/boxinit
+assert_match '^arch: +read when INIT starts' "$OUT" "--dry-run on an image"
 
 # --- a machine no emulator covers, with a handler of ours ----------------------
 # An ELF header for ia64 (EM_IA_64 = 50), little-endian, 64-bit: nothing

@@ -51,12 +51,14 @@ FWT_SECRET=leak LD_PRELOAD= HOME=/root \
 	"$FWRUN" --rootfs "$T/fw.ext2" --ephemeral --name "$PFX-env" --setenv FOO=bar --setenv 'SP=a b=c' \
 	--setenv PATH=/bin:/sbin -- /sbin/boxinit report </dev/null >"$T/env.out" 2>"$T/env.err"
 assert_eq 0 "$?" "run with --setenv"
-envs=$(grep '^env\.' "$T/env.out" | LC_ALL=C sort | tr '\n' ' ')
+envs=$(grep '^env\.' "$T/env.out" | grep -v '^env\.container_uuid=' | LC_ALL=C sort | tr '\n' ' ')
+assert_match '^env\.container_uuid=[0-9a-f-]{36}$' "$(grep '^env\.container_uuid=' "$T/env.out")" \
+	"container_uuid (systemd's container interface)"
 assert_eq "env.FOO=bar env.PATH=/bin:/sbin env.SP=a b=c env.container=fwrun " "$envs" \
 	"the init's whole environment"
 "$FWRUN" --rootfs "$T/fw.ext2" --ephemeral --name "$PFX-env2" -- /sbin/boxinit report \
 	</dev/null >"$T/env2.out" 2>&1
-envs=$(grep '^env\.' "$T/env2.out" | LC_ALL=C sort | tr '\n' ' ')
+envs=$(grep '^env\.' "$T/env2.out" | grep -v '^env\.container_uuid=' | LC_ALL=C sort | tr '\n' ' ')
 assert_eq "env.PATH=/sbin:/system/bin:/system/xbin:/bin:/usr/sbin:/usr/bin env.container=fwrun " \
 	"$envs" "the default environment"
 run_fwrun --rootfs "$T/fw.ext2" --ephemeral --name "$PFX-envd" --setenv FOO=bar --dry-run

@@ -71,6 +71,8 @@ mkdir -p "$T/noinit/etc"
 n=$((n + 1))
 run_fwrun --rootfs "$T/noinit" --name "$PFX-x$n" --state-dir "$T/st$n"
 assert_status 127 "directory rootfs without INIT"
+assert_eq "fwrun: run init '/sbin/boxinit': No such file or directory (not a firmware's root? its / holds dev, etc)" \
+	"$(grep -v AppArmor "$T/last.err")" "INIT missing: what the root holds"
 
 # 128+N: pid 1 killed from the host by signal N (SIGKILL: a pid namespace's
 # init ignores other signals it has no handler for).

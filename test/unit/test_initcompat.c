@@ -189,6 +189,34 @@ static void binfmt_entries(void **state)
 	assert_string_equal(in, "/e");
 }
 
+static void exec_hints(void **state)
+{
+	static const char *const top[] = { "usr", ".", "etc", "..", "bin", "home" };
+	static const char *const none[] = { ".", ".." };
+	struct initcompat c;
+	char buf[160];
+	(void)state;
+
+	initcompat_notfound_hint(buf, sizeof(buf), top, 6);
+	assert_string_equal(buf, "not a firmware's root? its / holds bin, etc, home, usr");
+	initcompat_notfound_hint(buf, sizeof(buf), none, 2);
+	assert_string_equal(buf, "the firmware's / is empty");
+	initcompat_notfound_hint(buf, 45, top, 6);
+	assert_string_equal(buf, "not a firmware's root? its / holds bin, ...");
+	assert_true(strlen(buf) < 45);
+
+	memset(&c, 0, sizeof(c));
+	assert_string_equal(initcompat_exec_hint(&c, ENOENT, true),
+			    "its interpreter or dynamic loader is missing in the firmware");
+	assert_null(initcompat_exec_hint(&c, ENOENT, false));
+	assert_null(initcompat_exec_hint(NULL, ENOEXEC, true));
+	assert_null(initcompat_exec_hint(&c, EACCES, true));
+	strcpy(c.exe.notfound_hint, "nf");
+	strcpy(c.exe.noexec_hint, "ne");
+	assert_string_equal(initcompat_exec_hint(&c, ENOENT, false), "nf");
+	assert_string_equal(initcompat_exec_hint(&c, ENOEXEC, true), "ne");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -198,6 +226,7 @@ int main(void)
 		cmocka_unit_test(kinds_and_stop_signals),
 		cmocka_unit_test(uuids_and_machine_ids),
 		cmocka_unit_test(binfmt_entries),
+		cmocka_unit_test(exec_hints),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
