@@ -372,6 +372,20 @@ static bool is_mount_root(int dfd, const char *name, dev_t dev)
 	return makedev(stx.stx_dev_major, stx.stx_dev_minor) != dev;
 }
 
+/* The next entry of d but "." and "..": 1 with *de set, 0 at the end,
+ * -errno when reading failed. */
+static int next_entry(DIR *d, struct dirent **de)
+{
+	for (;;) {
+		errno = 0;
+		*de = readdir(d);
+		if (!*de)
+			return errno ? -errno : 0;
+		if (strcmp((*de)->d_name, ".") != 0 && strcmp((*de)->d_name, "..") != 0)
+			return 1;
+	}
+}
+
 /* Remove everything below the directory dfd (whose path is path, for
  * messages) without following symlinks or crossing into another mount. */
 static int empty_dir(int dfd, dev_t dev, const char *path, struct fw_error *e)
@@ -381,17 +395,9 @@ static int empty_dir(int dfd, dev_t dev, const char *path, struct fw_error *e)
 	if (!d)
 		return fw_fail(e, errno, "read", path);
 
-	int r = 0;
-	for (;;) {
-		errno = 0;
-		struct dirent *de = readdir(d);
-		if (!de) {
-			if (errno)
-				r = fw_fail(e, errno, "read", path);
-			break;
-		}
-		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
-			continue;
+	int r = 0, n;
+	struct dirent *de;
+	while ((n = next_entry(d, &de)) > 0) {
 		if (path_join(sub, sizeof(sub), path, de->d_name) < 0)
 			fw_strlcpy(sub, de->d_name, sizeof(sub));
 
@@ -431,6 +437,8 @@ static int empty_dir(int dfd, dev_t dev, const char *path, struct fw_error *e)
 			break;
 		}
 	}
+	if (n < 0)
+		r = fw_fail(e, -n, "read", path);
 	closedir(d);
 	return r;
 }
@@ -586,18 +594,10 @@ static int diff_dir(struct diff_ctx *c, int ufd, int lfd, const char *rel, bool 
 	if (!d)
 		return fw_fail(c->e, errno, "read", c->upper);
 
-	int r = 0;
-	for (;;) {
-		errno = 0;
-		struct dirent *de = readdir(d);
-		if (!de) {
-			if (errno)
-				r = fw_fail(c->e, errno, "read upper dir", rel[0] ? rel : "/");
-			break;
-		}
+	int r = 0, n;
+	struct dirent *de;
+	while ((n = next_entry(d, &de)) > 0) {
 		const char *name = de->d_name;
-		if (!strcmp(name, ".") || !strcmp(name, ".."))
-			continue;
 		if (path_join(child, sizeof(child), rel, name) < 0) {
 			r = fw_fail(c->e, ENAMETOOLONG, "list changes in", rel);
 			break;
@@ -636,6 +636,8 @@ static int diff_dir(struct diff_ctx *c, int ufd, int lfd, const char *rel, bool 
 		if (r < 0)
 			break;
 	}
+	if (n < 0)
+		r = fw_fail(c->e, -n, "read upper dir", rel[0] ? rel : "/");
 	closedir(d);
 	return r;
 }
