@@ -3,8 +3,8 @@
 # Debian's systemd as the firmware's init (issue 16), on a debootstrapped
 # Debian 12 tree (cached: systemd_rootfs in lib.sh). It boots to
 # multi-user.target; its fwt-poweroff.target then runs `systemctl poweroff`:
-# 0. fwrun's SIGTERM reaches it as SIGRTMIN+3 and it halts cleanly (0, no
-# "killed"). Nothing is left on the host.
+# 0; booted into reboot.target it reboots: 133. fwrun's SIGTERM reaches it
+# as SIGRTMIN+3 and it halts cleanly (0, no "killed"). Nothing is left on the host.
 #
 # systemd manages cgroups: it runs only when fwrun gives pid 1 a cgroup
 # namespace rooted in a cgroup of the instance's own (doc/design.md, issue
@@ -38,6 +38,12 @@ assert_match 'fwt: detect-virt=container-other' "$OUT" "systemd-detect-virt insi
 assert_match 'fwt: machine-id=[0-9a-f]{32}' "$OUT" "a machine id (transient)"
 assert_match '^fwrun: firmware powered off$' "$ERR" "powered off"
 log "boot to multi-user.target and poweroff: $boot_ms ms"
+
+# `systemctl reboot` (reboot.target): the firmware rebooted, 133.
+FWRUN_SAFETY=120 run_fwrun --rootfs "$tree" --name "${PFX}d" --ephemeral --timeout 90 --console=pty \
+	/lib/systemd/systemd systemd.unit=reboot.target
+assert_status 133 "systemd's reboot"
+assert_match '^fwrun: firmware rebooted' "$ERR" "said rebooted"
 
 # SIGTERM to fwrun: SIGRTMIN+3 to systemd, a clean halt within the grace.
 start_fwrun term --rootfs "$tree" --name "${PFX}d" --ephemeral --kill-after 30 --console=pty \
