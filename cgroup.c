@@ -1025,6 +1025,14 @@ int cg_remove(struct cg_instance *cg, struct fw_error *e)
 	return 0;
 }
 
+static bool has_v2(const struct cg_host *h)
+{
+	for (size_t i = 0; i < h->nhier; i++)
+		if (h->hier[i].v2)
+			return true;
+	return false;
+}
+
 void cg_describe(const struct cg_instance *cg, char *buf, size_t size)
 {
 	const struct cg_opts *o = &cg->opts;
@@ -1044,7 +1052,8 @@ void cg_describe(const struct cg_instance *cg, char *buf, size_t size)
 	len = (size_t)snprintf(buf, size, "%s in %zu hierarch%s below fwrun's own, %s/" CG_PAYLOAD
 			       " as the cgroup namespace's root; devices: %s%s%s%s%s",
 			       cg->name, cg->host.nhier, cg->host.nhier == 1 ? "y" : "ies", cg->name,
-			       cg->host.mode == CG_MODE_V2 ? "BPF allowlist" : "devices.allow",
+			       cg->host.mode == CG_MODE_V2 ? "BPF allowlist" :
+			       has_v2(&cg->host) ? "devices.allow and BPF allowlist" : "devices.allow",
 			       o->ndevices ? " + --device" : "", mem, pids, cpus);
 	if (len < size && cg->host.unplaced)
 		snprintf(buf + len, size - len, " (%zu hierarch%s not mounted)", cg->host.unplaced,

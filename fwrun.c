@@ -1011,6 +1011,8 @@ static int run_firmware(const struct fwrun_opts *o)
 			print_steps(&run.ns);
 			fprintf(stderr, "fwrun: %-40s %8.3f ms\n", "network inside (supervisor, meanwhile)",
 				(double)run.net.inside_ns / 1e6);
+			fprintf(stderr, "fwrun: %-40s %8.3f ms\n", "cgroup (supervisor, meanwhile)",
+				(double)run.cg.create_ns / 1e6);
 		}
 		emit_started(&run, run_no);
 		/* Once the init runs (a failure before says only what failed). */

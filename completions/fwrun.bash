@@ -9,7 +9,8 @@ _fwrun()
 	local opts="--rootfs --name --state-dir --hostname --setenv --ephemeral --reset --diff
 		--dry-run --console --stop-signal --kill-after --timeout
 		--restart-on-reboot --status-fd --apparmor --profile --print-profile
-		--cap-drop --cap-add --tap --veth --veth= --force-default-route
+		--cap-drop --cap-add --device --memory-max --pids-max --cpus
+		--tap --veth --veth= --force-default-route
 		--verbose --quiet --help --version -v -q -h"
 
 	case $prev in
@@ -43,6 +44,23 @@ _fwrun()
 		caps=$(sed -n 's/^#define CAP_\([A-Z_]*\)[[:space:]]*[0-9].*/\1/p' /usr/include/linux/capability.h 2>/dev/null)
 		[ -n "$caps" ] || caps="SYS_TIME WAKE_ALARM SYS_MODULE SYS_RAWIO MAC_ADMIN MAC_OVERRIDE SYS_BOOT NET_ADMIN SYS_ADMIN"
 		COMPREPLY=($(compgen -W "ALL $caps" -- "${cur^^}"))
+		return
+		;;
+	--device)
+		# character and block devices of the host
+		COMPREPLY=($(compgen -f -- "${cur:-/dev/}"))
+		return
+		;;
+	--memory-max)
+		COMPREPLY=($(compgen -W "256M 512M 1G 2G 4G" -- "$cur"))
+		return
+		;;
+	--pids-max)
+		COMPREPLY=($(compgen -W "64 256 1024 4096" -- "$cur"))
+		return
+		;;
+	--cpus)
+		COMPREPLY=($(compgen -W "0.5 1 2 4" -- "$cur"))
 		return
 		;;
 	--tap)
@@ -85,7 +103,7 @@ _fwrun()
 			init_at=$((i + 1))
 			break
 			;;
-		--rootfs|--name|--state-dir|--hostname|--setenv|--console|--stop-signal|--kill-after|--timeout|--status-fd|--apparmor|--profile|--cap-drop|--cap-add|--tap)
+		--rootfs|--name|--state-dir|--hostname|--setenv|--console|--stop-signal|--kill-after|--timeout|--status-fd|--apparmor|--profile|--cap-drop|--cap-add|--tap|--device|--memory-max|--pids-max|--cpus)
 			takes_arg=1
 			;;
 		-*)
