@@ -987,19 +987,23 @@ static int run_firmware(const struct fwrun_opts *o)
 		 * nothing outside its own namespaces. */
 		if (run_no == 1 && (run.name_lock_fd = instance_lock(o->name, &run.e)) < 0)
 			goto fail;
+		/* Under the name's lock, in a thread while the rest goes on;
+		 * kept across reboots (one account). */
+		if (run_no == 1 && cg_create_start(&run.cg, &run.e) < 0)
+			goto fail;
 		if (net_prepare(&run.net, &run.e) < 0)
 			goto fail;
 		if (run_no == 1 ? prepare_state(&run) < 0 :
 		    !o->ephemeral && state_clear_workdir(&run.state, &run.e) < 0)
 			goto fail;
-		/* Under the name's lock; kept across reboots (one account). */
-		if (run_no == 1 && cg_create(&run.cg, &run.e) < 0)
-			goto fail;
+
 		/* The network while it goes on: it starts pid 1 only after
 		 * ns_start_init()'s word. */
 		if (ns_ready(&run.ns, &run.e) < 0 ||
 		    net_move_in(&run.net, run.ns.netns_fd, &run.e) < 0 ||
 		    net_inside(&run.net, run.ns.netns_fd, &run.e) < 0)
+			goto fail;
+		if (cg_create_wait(&run.cg, &run.e) < 0)
 			goto fail;
 		if (ns_start_init(&run.ns, &run.e) < 0) {
 			status = init_failed_status(&run.e);

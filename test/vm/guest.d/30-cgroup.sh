@@ -82,6 +82,9 @@ vm_check cgroup.busy-no-limits "rc=$rc, /proc/self/cgroup: $(kv cgroup), mknod-b
 
 # 4. fwrun alone in a cgroup (what systemd-run --scope gives it): it moves
 # itself into a leaf for the run, the limits work, and all is as before.
+# (the shell back to the root first: fwt-outer may then hand controllers on)
+echo $$ >$cg/cgroup.procs
+echo "+memory +pids" >$cg/fwt-outer/cgroup.subtree_control
 mkdir $cg/fwt-outer/fwt-scope
 sh -c "echo \$\$ >$cg/fwt-outer/fwt-scope/cgroup.procs; exec $VM_FWRUN -q --apparmor=off \
 	--rootfs $root --ephemeral --console=pipe --name fwt-cg4 --pids-max 20 -- /bin/sh /check.sh" \
@@ -92,7 +95,6 @@ vm_check cgroup.alone-limits "rc=$rc, /proc/self/cgroup: $(kv cgroup)" [ "$rc" =
 left=$(find $cg/fwt-outer/fwt-scope -mindepth 1 -type d; cat $cg/fwt-outer/fwt-scope/cgroup.subtree_control)
 vm_check cgroup.alone-restored "left in the scope: '$left'" [ -z "$left" ]
 
-echo $$ >$cg/cgroup.procs
 rmdir $cg/fwt-outer/fwt-scope $cg/fwt-outer
 losetup -d "$loop"
 left=$(find $cg -name 'fwrun-*' -type d)
