@@ -552,6 +552,14 @@ static int remove_one(const struct cg_hier *hi, const char *name, int wait_ms)
 
 	if (dfd < 0)
 		return -errno;
+	/* What fwrun made alone, without reading the directories (a v1
+	 * cgroup lists dozens of files): the walk only for what a systemd
+	 * inside made, or for a payload still emptying. */
+	char payload[128];
+	snprintf(payload, sizeof(payload), "%s/" CG_PAYLOAD, name);
+	if ((unlinkat(dfd, payload, AT_REMOVEDIR) == 0 || errno == ENOENT) &&
+	    unlinkat(dfd, name, AT_REMOVEDIR) == 0)
+		return 0;
 	for (int i = 0;; i++) {
 		r = rmdir_tree(dfd, name, 0);
 		if (r != -EBUSY || i >= wait_ms)
