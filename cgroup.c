@@ -6,6 +6,8 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <pthread.h>
+#include <signal.h>
 #include <sched.h>
 #include <stdio.h>
 #include <string.h>
@@ -463,9 +465,11 @@ int cg_plan_host(struct cg_instance *cg, const struct cg_opts *o, const char *in
 	int r;
 
 	memset(cg, 0, sizeof(*cg));
+	cg->planned = true;
 	cg->opts = *o;
 	for (size_t i = 0; i < CG_HIER_MAX; i++)
 		cg->join.procs_fd[i] = -1;
+	cg->join.into_fd = cg->join.into_index = -1;
 	snprintf(cg->name, sizeof(cg->name), CG_PREFIX "%s", instance);
 	snprintf(cg->supervisor, sizeof(cg->supervisor), CG_PREFIX "supervisor.%d", (int)getpid());
 	if ((r = read_text("/proc/self/cgroup", text, sizeof(text))) < 0)
@@ -548,6 +552,14 @@ static int remove_one(const struct cg_hier *hi, const char *name, int wait_ms)
 
 	if (dfd < 0)
 		return -errno;
+	/* What fwrun made alone, without reading the directories (a v1
+	 * cgroup lists dozens of files): the walk only for what a systemd
+	 * inside made, or for a payload still emptying. */
+	char payload[128];
+	snprintf(payload, sizeof(payload), "%s/" CG_PAYLOAD, name);
+	if ((unlinkat(dfd, payload, AT_REMOVEDIR) == 0 || errno == ENOENT) &&
+	    unlinkat(dfd, name, AT_REMOVEDIR) == 0)
+		return 0;
 	for (int i = 0;; i++) {
 		r = rmdir_tree(dfd, name, 0);
 		if (r != -EBUSY || i >= wait_ms)
@@ -830,6 +842,14 @@ fail:
 	return fw_fail(e, errno, "set the limit", path);
 }
 
+static bool has_v1_devices(const struct cg_host *h)
+{
+	for (size_t i = 0; i < h->nhier; i++)
+		if (!h->hier[i].v2 && all_in("devices", h->hier[i].controllers))
+			return true;
+	return false;
+}
+
 /* fwrun-NAME and payload in one hierarchy, configured. */
 static int create_one(struct cg_instance *cg, size_t i, struct fw_error *e)
 {
@@ -847,10 +867,9 @@ static int create_one(struct cg_instance *cg, size_t i, struct fw_error *e)
 			return r;
 		if ((r = v2_delegate(dir, e)) < 0)
 			return r;
-		/* also on a hybrid host, beside devices.allow: the kernel asks
-		 * both, and the unified tree's program is the one that stays
-		 * when a host moves to v2 */
-		if ((r = attach_device_program(dir, o, e)) < 0)
+		/* on a hybrid host devices.allow does it (a program costs a
+		 * millisecond to load) */
+		if (!has_v1_devices(&cg->host) && (r = attach_device_program(dir, o, e)) < 0)
 			return r;
 	} else {
 		if (all_in("cpuset", hi->controllers) && v1_cpuset(hi, dir) < 0)
@@ -870,16 +889,27 @@ static int create_one(struct cg_instance *cg, size_t i, struct fw_error *e)
 		return fw_fail(e, errno, "create cgroup", payload);
 	if (!hi->v2 && all_in("cpuset", hi->controllers) && v1_cpuset(hi, payload) < 0)
 		return fw_fail(e, errno, "copy cpuset.cpus and cpuset.mems to", payload);
-	snprintf(path, sizeof(path), "%s/cgroup.procs", payload);
+	/* v1: "tasks", where pid 1 moving itself alone takes no global lock
+	 * (cgroup.procs would wait for an RCU grace period, milliseconds);
+	 * v2: cgroup.procs, and payload's own fd for clone3's
+	 * CLONE_INTO_CGROUP, which spares pid 1 that write. */
+	snprintf(path, sizeof(path), "%s/%s", payload, hi->v2 ? "cgroup.procs" : "tasks");
 	int fd = FW_FAULT(CGROUP_OPEN) ? -1 : open(path, O_WRONLY | O_CLOEXEC);
 	if (fd < 0)
 		return fw_fail(e, errno, "open", path);
+	if (hi->v2 && cg->join.into_fd < 0) {
+		cg->join.into_fd = open(payload, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (cg->join.into_fd >= 0)
+			cg->join.into_index = (int)cg->join.n;
+	}
 	cg->join.procs_fd[cg->join.n++] = fd;
 	return 0;
 }
 
 static void remove_all(struct cg_instance *cg, int wait_ms)
 {
+	if (!cg->planned)
+		return;
 	for (size_t i = 0; i < cg->join.n; i++)
 		if (cg->join.procs_fd[i] >= 0) {
 			close(cg->join.procs_fd[i]);
@@ -918,10 +948,43 @@ int cg_create(struct cg_instance *cg, struct fw_error *e)
 	return r;
 }
 
-int cg_enter(const struct cg_join *j, struct fw_error *e)
+static void *create_thread(void *arg)
+{
+	struct cg_instance *cg = arg;
+	sigset_t all;
+
+	sigfillset(&all);	/* every signal is the supervisor's */
+	pthread_sigmask(SIG_BLOCK, &all, NULL);
+	cg->async_r = cg_create(cg, &cg->async_e);
+	return NULL;
+}
+
+int cg_create_start(struct cg_instance *cg, struct fw_error *e)
+{
+	int r = pthread_create(&cg->thread, NULL, create_thread, cg);
+
+	if (r != 0)
+		return cg_create(cg, e);	/* then here and now */
+	cg->thread_running = true;
+	return 0;
+}
+
+int cg_create_wait(struct cg_instance *cg, struct fw_error *e)
+{
+	if (!cg->thread_running)
+		return 0;
+	pthread_join(cg->thread, NULL);
+	cg->thread_running = false;
+	if (cg->async_r < 0)
+		*e = cg->async_e;
+	return cg->async_r;
+}
+
+int cg_enter(const struct cg_join *j, bool placed, struct fw_error *e)
 {
 	for (size_t i = 0; i < j->n; i++)
-		if (FW_FAULT(CGROUP_JOIN) || write(j->procs_fd[i], "0", 1) != 1)
+		if (!(placed && (int)i == j->into_index) &&
+		    (FW_FAULT(CGROUP_JOIN) || write(j->procs_fd[i], "0", 1) != 1))
 			return fw_fail(e, errno, "join the instance's cgroup", "cgroup.procs");
 	if (j->n && (FW_FAULT(CGROUP_UNSHARE) || unshare(CLONE_NEWCGROUP) < 0))
 		return fw_fail(e, errno, "unshare namespace", "cgroup");
@@ -1015,6 +1078,8 @@ int cg_remove(struct cg_instance *cg, struct fw_error *e)
 {
 	char dir[PATH_MAX];
 
+	struct fw_error ignored;
+	cg_create_wait(cg, &ignored);
 	remove_all(cg, 2000);
 	for (size_t i = 0; i < cg->host.nhier; i++)
 		if (cg->created[i]) {
@@ -1044,7 +1109,8 @@ void cg_describe(const struct cg_instance *cg, char *buf, size_t size)
 	len = (size_t)snprintf(buf, size, "%s in %zu hierarch%s below fwrun's own, %s/" CG_PAYLOAD
 			       " as the cgroup namespace's root; devices: %s%s%s%s%s",
 			       cg->name, cg->host.nhier, cg->host.nhier == 1 ? "y" : "ies", cg->name,
-			       cg->host.mode == CG_MODE_V2 ? "BPF allowlist" : "devices.allow",
+			       cg->host.mode == CG_MODE_V2 ? "BPF allowlist" :
+			       has_v1_devices(&cg->host) ? "devices.allow" : "BPF allowlist",
 			       o->ndevices ? " + --device" : "", mem, pids, cpus);
 	if (len < size && cg->host.unplaced)
 		snprintf(buf + len, size - len, " (%zu hierarch%s not mounted)", cg->host.unplaced,

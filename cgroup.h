@@ -45,6 +45,7 @@
 #define FWRUN_CGROUP_H
 
 #include <limits.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -162,13 +163,17 @@ void cg_format_cpu_max(char *buf, size_t size, uint64_t quota_us);
 /* ---- the run's cgroups ---- */
 
 /* What pid 1 needs to join them (ns.c): an fd per hierarchy on payload's
- * cgroup.procs, opened by the supervisor. */
+ * tasks (v1) or cgroup.procs (v2), opened by the supervisor; and payload's
+ * directory in the cgroup2 tree, for clone3(CLONE_INTO_CGROUP). */
 struct cg_join {
 	int procs_fd[CG_HIER_MAX];
 	size_t n;
+	int into_fd;		/* -1: none */
+	int into_index;		/* its procs_fd[], which pid 1 then skips */
 };
 
 struct cg_instance {
+	bool planned;			/* cg_plan_host ran: the fds below are set */
 	struct cg_opts opts;		/* a copy, its devices resolved */
 	struct cg_host host;
 	char name[80];			/* "fwrun-NAME" */
@@ -178,6 +183,10 @@ struct cg_instance {
 	bool created[CG_HIER_MAX];	/* fwrun-NAME made in hier[i] */
 	struct cg_join join;
 	uint64_t create_ns;		/* what cg_create took, for -v */
+	pthread_t thread;		/* cg_create_start's */
+	bool thread_running;
+	int async_r;
+	struct fw_error async_e;
 };
 
 /* Stats of the whole firmware at its end; has_* false where the host does
@@ -204,10 +213,19 @@ int cg_remove_stale(struct cg_instance *cg);
  * everything made is removed. */
 int cg_create(struct cg_instance *cg, struct fw_error *e);
 
-/* pid 1, before its execve: join payload in every hierarchy, then
+/* cg_create in a thread of its own, from the instance lock on: making
+ * cgroups waits mostly on the kernel (a v1 cpuset or memory cgroup takes
+ * milliseconds, an RCU grace period), which then overlaps the setup
+ * thread's mounts. cg_create_wait() joins it (0 or its error); cg_remove()
+ * joins it too. */
+int cg_create_start(struct cg_instance *cg, struct fw_error *e);
+int cg_create_wait(struct cg_instance *cg, struct fw_error *e);
+
+/* pid 1, before its execve: join payload in every hierarchy (but the
+ * cgroup2 one when clone3 already placed it there: placed), then
  * unshare(CLONE_NEWCGROUP). Only system calls: it runs on pid 1's stack in
  * fwrun's memory. */
-int cg_enter(const struct cg_join *j, struct fw_error *e);
+int cg_enter(const struct cg_join *j, bool placed, struct fw_error *e);
 
 /* Peak memory, CPU time, OOM kills of fwrun-NAME. */
 void cg_stats(const struct cg_instance *cg, struct cg_stats *st);

@@ -24,6 +24,7 @@
 #include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <linux/close_range.h>
+#include <linux/sched.h>
 
 enum ns_msg_type {
 	MSG_READY = 1,	/* setup thread -> supervisor: namespaces exist (pid:
@@ -132,6 +133,7 @@ struct child {
 	/* Written by pid 1, which shares this memory until its execve
 	 * (CLONE_VM|CLONE_VFORK), read by the setup thread afterwards. */
 	enum fw_step init_failed;	/* STEP_NONE: INIT is running */
+	bool placed;			/* clone3 put pid 1 in its cgroup2 cgroup */
 	uint64_t init_started_ns, init_ready_ns;
 };
 
@@ -444,7 +446,7 @@ INIT_STACK_CODE static int run_init(void *arg)
 
 	/* Into the instance's cgroup, and a cgroup namespace rooted there,
 	 * before anything of the firmware runs. */
-	if (plan->cgroup && cg_enter(plan->cgroup, &c->e) < 0)
+	if (plan->cgroup && cg_enter(plan->cgroup, c->placed, &c->e) < 0)
 		init_fail(c, STEP_INIT_SETUP, 125);
 	if (FW_FAULT(INIT_SETSID) || setsid() < 0) {
 		fw_fail(&c->e, errno, "start a session for", plan->argv[0]);
@@ -511,19 +513,73 @@ static void pin_this_cpu(void)
 	(void)sched_setaffinity(0, sizeof(one), &one);
 }
 
+#if defined(__x86_64__)
+/* clone3 with a stack of its own, as glibc's clone() does for clone(2):
+ * the child starts on that stack, calls fn(arg) and exits with its value;
+ * the parent returns the child's pid or -errno. (glibc has no clone3
+ * wrapper; r8, r9 survive the system call.) */
+static long clone3_run(struct clone_args *args, int (*fn)(void *), void *arg)
+{
+	register int (*r8)(void *) __asm__("r8") = fn;
+	register void *r9 __asm__("r9") = arg;
+	long ret;
+
+	__asm__ volatile("syscall\n\t"
+			 "test %%rax, %%rax\n\t"
+			 "jnz 1f\n\t"
+			 "xor %%ebp, %%ebp\n\t"
+			 "mov %%r9, %%rdi\n\t"
+			 "call *%%r8\n\t"
+			 "mov %%eax, %%edi\n\t"
+			 "mov $60, %%eax\n\t"	/* exit */
+			 "syscall\n\t"
+			 "hlt\n"
+			 "1:"
+			 : "=a"(ret)
+			 : "a"((long)SYS_clone3), "D"(args), "S"(sizeof(*args)), "r"(r8), "r"(r9)
+			 : "rcx", "r11", "memory");
+	return ret;
+}
+#endif
+
 /* Start pid 1 as posix_spawn does: CLONE_VM|CLONE_VFORK, so no copy of our
  * address space is made and torn down again at its execve, and we resume
  * once INIT runs or pid 1 failed. A child of a thread is its process's: the
- * supervisor waits for the init itself, with no hand-off. Returns the pid,
- * or -errno. */
+ * supervisor waits for the init itself, with no hand-off. Where the
+ * instance has a cgroup2 cgroup, clone3 starts pid 1 in it
+ * (CLONE_INTO_CGROUP): a write to cgroup.procs would wait for an RCU grace
+ * period. Returns the pid, or -errno. */
 static pid_t spawn_init(struct child *c)
 {
+	const struct cg_join *cg = c->ns->plan->cgroup;
+
 	if (FW_FAULT(FORK_INIT))
 		return -errno;
 #if defined(__SANITIZE_ADDRESS__)
 	/* The last boot's pid 1 left its frames' redzones poisoned in our
 	 * memory, which it shared (--restart-on-reboot). */
 	__asan_unpoison_memory_region(init_stack, sizeof(init_stack));
+#endif
+#if defined(__x86_64__)
+	if (cg && cg->into_fd >= 0) {
+		struct clone_args args = {
+			.flags = CLONE_VM | CLONE_VFORK | CLONE_INTO_CGROUP,
+			.exit_signal = SIGCHLD,
+			.stack = (uint64_t)(uintptr_t)init_stack,
+			.stack_size = sizeof(init_stack),
+			.cgroup = (uint64_t)cg->into_fd,
+		};
+		c->placed = true;
+		long pid = clone3_run(&args, run_init, c);
+		if (pid > 0)
+			return (pid_t)pid;
+		c->placed = false;
+		/* an older kernel: clone(2), and pid 1 writes cgroup.procs */
+		if (pid != -ENOSYS && pid != -E2BIG && pid != -EINVAL)
+			return (pid_t)pid;
+	}
+#else
+	(void)cg;
 #endif
 	pid_t pid = clone(run_init, init_stack + sizeof(init_stack),
 			  CLONE_VM | CLONE_VFORK | SIGCHLD, c);

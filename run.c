@@ -271,16 +271,19 @@ static int supervisor_share(struct run *r)
 {
 	const struct fwrun_plan *p = r->p;
 
-	if (r->boot == 1 && (r->name_lock_fd = instance_lock(p->name, &r->e)) < 0)
+	/* The cgroup under the name's lock (a killed run's is removed), made
+	 * by a thread of its own while the rest goes on; kept across reboots
+	 * (one account for the run). */
+	if (r->boot == 1 && ((r->name_lock_fd = instance_lock(p->name, &r->e)) < 0 ||
+			     cg_create_start(&r->cg, &r->e) < 0))
 		return -1;
 	if (net_prepare(&r->net, &r->e) < 0)
 		return -1;
-	if (r->boot > 1)	/* the same cgroup: one account for the run */
+	if (r->boot > 1)
 		return p->ephemeral ? 0 : state_clear_workdir(&p->state, &r->e);
-	/* The cgroup under the name's lock (a killed run's is removed). The
-	 * syscall filter here for free (some 1 ms, the first time in a
+	/* The syscall filter here for free (some 1 ms, the first time in a
 	 * process): pid 1 reads it only after ns_start_init(). */
-	return prepare_state(r) < 0 || cg_create(&r->cg, &r->e) < 0 ||
+	return prepare_state(r) < 0 ||
 	       (p->seccomp && sysfilter_build(&r->filter, &r->e) < 0) ? -1 : 0;
 }
 
@@ -336,6 +339,7 @@ static int first_boot_started(struct run *r)
 		describe_init(r);
 		print_steps(&r->ns);
 		print_duration("network inside (supervisor, meanwhile)", r->net.inside_ns);
+		print_duration("cgroup (supervisor, meanwhile)", r->cg.create_ns);
 	}
 	if (p->aa_notice)
 		fprintf(stderr, "fwrun: %s\n", AA_NOTICE_UNAVAILABLE);
@@ -357,7 +361,8 @@ static int run_boot(struct run *r, int *status)
 	 * ns_start_init()'s word. */
 	if (ns_ready(&r->ns, &r->e) < 0 ||
 	    net_move_in(&r->net, r->ns.netns_fd, &r->e) < 0 ||
-	    net_inside(&r->net, r->ns.netns_fd, &r->e) < 0)
+	    net_inside(&r->net, r->ns.netns_fd, &r->e) < 0 ||
+	    cg_create_wait(&r->cg, &r->e) < 0)
 		return -1;
 	if (ns_start_init(&r->ns, &r->e) < 0) {
 		*status = init_failed_status(&r->e);

@@ -9,7 +9,8 @@ _fwrun()
 	local opts="--rootfs --name --state-dir --hostname --setenv --ephemeral --reset --diff
 		--dry-run --dry-run=json --console --console-log --until --stop-signal --kill-after --timeout
 		--restart-on-reboot --status-fd --apparmor --profile --print-profile --seccomp
-		--cap-drop --cap-add --tap --veth --veth= --force-default-route
+		--cap-drop --cap-add --device --memory-max --pids-max --cpus
+		--tap --veth --veth= --force-default-route
 		--verbose --quiet --help --version -v -q -h"
 
 	case $prev in
@@ -56,6 +57,23 @@ _fwrun()
 		COMPREPLY=($(compgen -W "ALL $caps" -- "${cur^^}"))
 		return
 		;;
+	--device)
+		# character and block devices of the host
+		COMPREPLY=($(compgen -f -- "${cur:-/dev/}"))
+		return
+		;;
+	--memory-max)
+		COMPREPLY=($(compgen -W "256M 512M 1G 2G 4G" -- "$cur"))
+		return
+		;;
+	--pids-max)
+		COMPREPLY=($(compgen -W "64 256 1024 4096" -- "$cur"))
+		return
+		;;
+	--cpus)
+		COMPREPLY=($(compgen -W "0.5 1 2 4" -- "$cur"))
+		return
+		;;
 	--tap)
 		# host interfaces (IF[:INNER[:ADDR/PREFIX]]: complete the IF part)
 		COMPREPLY=($(compgen -W "$(ls /sys/class/net 2>/dev/null)" -- "$cur"))
@@ -96,7 +114,7 @@ _fwrun()
 			init_at=$((i + 1))
 			break
 			;;
-		--rootfs|--name|--state-dir|--hostname|--setenv|--console|--console-log|--until|--stop-signal|--kill-after|--timeout|--status-fd|--apparmor|--seccomp|--profile|--cap-drop|--cap-add|--tap)
+		--rootfs|--name|--state-dir|--hostname|--setenv|--console|--console-log|--until|--stop-signal|--kill-after|--timeout|--status-fd|--apparmor|--seccomp|--profile|--cap-drop|--cap-add|--tap|--device|--memory-max|--pids-max|--cpus)
 			takes_arg=1
 			;;
 		-*)

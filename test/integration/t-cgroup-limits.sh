@@ -31,13 +31,12 @@ procs=$(kv "$T/last.out" procs)
 	fail "processes under --pids-max 20: '$procs' (want 10..20)"
 assert_eq "" "$(fwt_cgroups)" "cgroups left after the fork bomb"
 
-# 2. Memory hog: busybox tail keeps a line without newline whole: 256 MiB of
-# zeros under --memory-max 32M. The OOM killer takes it; the init (the shell,
-# out of the OOM killer's reach as a firmware's init makes itself) says what
-# it saw; the exited event counts the kill and the peak.
+# 2. Memory hog: a subshell doubles a string until it no longer fits under
+# --memory-max 32M. The OOM killer takes it (the biggest process by far); the
+# init (the shell) says what it saw; the exited event counts the kill and the
+# peak.
 run_fwrun --rootfs "$T/root" --name "$PFX-m" --ephemeral --console=pipe --memory-max 32M \
-	--status-fd 3 -- "${SH[@]}" "$PRE"' echo -1000 >/proc/self/oom_score_adj
-	head -c 268435456 /dev/zero | tail >/dev/null; echo "hog=$?"' \
+	--status-fd 3 -- "${SH[@]}" "$PRE"' (x=a; while :; do x=$x$x; done); echo "hog=$?"' \
 	3>"$T/m.events"
 assert_status 0 "memory hog run"
 assert_eq 137 "$(kv "$T/last.out" hog)" "the hog's status (SIGKILL of the OOM killer)"

@@ -107,7 +107,7 @@ AA=0
 
 # The cgroup points that depend on the host's cgroups: devices.allow needs a
 # v1 devices hierarchy, the controllers are enabled only on pure v2, the
-# device program needs a cgroup2 mount (also hybrid).
+# device program is loaded where there is a cgroup2 mount and no v1 devices.
 CG_V1_DEVICES=0 CG_V2_PURE=0 CG_V2=0
 grep -q ' - cgroup .*[ ,]devices' /proc/self/mountinfo && CG_V1_DEVICES=1
 grep -q ' - cgroup2 ' /proc/self/mountinfo && CG_V2=1
@@ -134,7 +134,7 @@ cgroup-mkdir|FULL|125|create cgroup '$CGDIR'
 cgroup-controllers|FULL|125|enable the controllers for the limits in '/sys/fs/cgroup[^ ]*/cgroup.subtree_control'
 cgroup-devices|FULL|125|set the device allowlist of '$CGDIR'
 cgroup-bpf|FULL|125|load the device program for '$CGDIR'
-cgroup-open|FULL|125|open '$CGDIR/payload/cgroup.procs'
+cgroup-open|FULL|125|open '$CGDIR/payload/(cgroup.procs|tasks)'
 console-open|FULL|125|open pty master '/dev/ptmx'
 console-log|LOGGED|125|open --console-log '$T/console.log'
 setup-socket|FULL|125|create socket for 'setup thread'
@@ -234,7 +234,7 @@ while IFS='|' read -r spec conf want what; do
 	case $point in
 	cgroup-devices) [ $CG_V1_DEVICES = 1 ] || unreached="no v1 devices hierarchy" ;;
 	cgroup-controllers) [ $CG_V2_PURE = 1 ] || unreached="not a pure cgroup v2 host" ;;
-	cgroup-bpf) [ $CG_V2 = 1 ] || unreached="no cgroup2 mount" ;;
+	cgroup-bpf) [ $CG_V2 = 1 ] && [ $CG_V1_DEVICES = 0 ] || unreached="devices.allow does it, or no cgroup2 mount" ;;
 	esac
 	if [ -n "$unreached" ]; then
 		FWRUN_FAULT=$spec run_fwrun "${FULL[@]}" "${INIT[@]}" 3>"$T/status.json"

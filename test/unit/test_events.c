@@ -162,6 +162,20 @@ static void exited_lines(void **state)
 			    "\"reason\":\"setup-error\","
 			    "\"error\":\"fwrun: mount 'a\\tb': No such device\"}\n");
 
+	/* the cgroup's figures, where known */
+	x = (struct events_exited){ .run = 1, .status = 137, .reason = EVENTS_SIGNAL,
+				    .wstatus = SIGKILL, .has_memory_peak = true,
+				    .memory_peak = 33554432, .has_cpu = true, .cpu_usec = 1500,
+				    .has_oom = true, .oom_kills = 2 };
+	events_format_exited(buf, sizeof(buf), &x);
+	assert_string_equal(buf, "{\"event\":\"exited\",\"run\":1,\"status\":137,"
+			    "\"reason\":\"signal\",\"signal\":\"KILL\",\"memory_peak\":33554432,"
+			    "\"cpu_usec\":1500,\"oom_kills\":2}\n");
+	x.has_memory_peak = x.has_oom = false;
+	events_format_exited(buf, sizeof(buf), &x);
+	assert_string_equal(buf, "{\"event\":\"exited\",\"run\":1,\"status\":137,"
+			    "\"reason\":\"signal\",\"signal\":\"KILL\",\"cpu_usec\":1500}\n");
+
 	events_format_restarting(buf, sizeof(buf), 1, EVENTS_REBOOT);
 	assert_string_equal(buf, "{\"event\":\"restarting\",\"run\":1,\"reason\":\"reboot\"}\n");
 }
