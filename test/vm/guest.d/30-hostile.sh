@@ -67,9 +67,17 @@ runmode() {	# TAG OPTION PROBE-ARGS...: the probe's output in /tmp/fwt-h.TAG
 		"$@" </dev/null >/tmp/fwt-h.$tag 2>/tmp/fwt-h.$tag.err
 	echo $? >/tmp/fwt-h.$tag.rc
 	# what got out, undone in the guest
-	mkdir -p /tmp/fwt-cg2 && mount -t cgroup2 none /tmp/fwt-cg2 2>/dev/null &&
-		{ [ -d /tmp/fwt-cg2/fwt-evil ] && echo "cg2-evil=yes" >>/tmp/fwt-h.$tag &&
-		  rmdir /tmp/fwt-cg2/fwt-evil; umount /tmp/fwt-cg2; }
+	# (a cgroup made in the firmware's own cgroup namespace is not one: the
+	# escape is a cgroup at the root of the host's tree)
+	if mkdir -p /tmp/fwt-cg2 && mount -t cgroup2 none /tmp/fwt-cg2 2>/dev/null; then
+		if [ -d /tmp/fwt-cg2/fwt-evil ]; then
+			echo "cg2-host-root=ok" >>/tmp/fwt-h.$tag
+			rmdir /tmp/fwt-cg2/fwt-evil
+		else
+			echo "cg2-host-root=no" >>/tmp/fwt-h.$tag
+		fi
+		umount /tmp/fwt-cg2
+	fi
 }
 runmode all "" "$@"
 runmode noseccomp --seccomp=off "$@"
@@ -127,7 +135,7 @@ way devtmpfs-disk 1 mount:/tmp/dt read:/tmp/dt/$dname
 way cgroup1-mount 1 mount:/tmp/cg1
 way release-agent 1 mount:/tmp/cg1 write:/tmp/cg1/release_agent
 LEFT_TO="the cgroup namespace"
-way cgroup2-host-tree $has_cgns mount:/tmp/cg2 mkdir:/tmp/cg2/fwt-evil
+way cgroup2-host-tree $has_cgns mount:/tmp/cg2 mkdir:/tmp/cg2/fwt-evil cg2-host-root
 way sysctl-kernel.panic 1 write:/proc/sys/kernel/panic
 way sysctl-kernel.printk 1 write:/proc/sys/kernel/printk
 way sysctl-fs.file-max 1 write:/proc/sys/fs/file-max
