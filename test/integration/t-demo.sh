@@ -27,8 +27,10 @@ assert_match '^    /proc proc ' "$OUT" "boxinit sees /proc mounted"
 assert_match '^    /sys sysfs ' "$OUT" "boxinit sees /sys mounted"
 assert_match '^boxinit: --once: done$' "$OUT" "boxinit --once ends"
 
-# The default INIT without a terminal waits; SIGTERM stops it with 0.
-start_fwrun wait --rootfs "$T/demo.ext2" --name "$PFX-demo" --ephemeral
+# The default INIT without a terminal waits; SIGTERM stops it with 0. (Its
+# stdin must be no terminal: the read-only console, fwrun's default
+# without one, is a pty, on which boxinit starts its shell.)
+start_fwrun wait --rootfs "$T/demo.ext2" --name "$PFX-demo" --ephemeral --console=pipe
 if wait_line "$T/wait.out" '^boxinit: no terminal: waiting' 15 && ipid=$(wait_init "$FWPID" 5); then
 	kill -TERM "$ipid"
 	wait_fwrun "$FWPID" 10
