@@ -277,7 +277,7 @@ static int switch_root(const char *root, struct fw_error *e)
 }
 
 /* Mark every fd above 2 close-on-exec: the init sees only 0, 1, 2. */
-static void cloexec_from(int first)
+void ns_cloexec_from(int first)
 {
 	if (syscall(SYS_close_range, (unsigned)first, ~0U, CLOSE_RANGE_CLOEXEC) == 0)
 		return;
@@ -294,7 +294,7 @@ static void cloexec_from(int first)
 /* The signals fwrun was started with set to SIG_IGN (bit sig - 1), which
  * execve keeps: from /proc/self/status, one read instead of a sigaction()
  * per signal. All of them when it cannot be read. */
-static uint64_t ignored_signals(void)
+uint64_t ns_ignored_signals(void)
 {
 	char buf[2048];
 	uint64_t mask = ~(uint64_t)0;
@@ -323,7 +323,7 @@ static uint64_t ignored_signals(void)
  * EINVAL), which its posix_spawn leaves ignored in what it starts (make(1)
  * does so): a firmware's libc may need them. SIG_DFL, no flags, no mask is
  * all zeros in every architecture's struct sigaction. */
-static void reset_signals(uint64_t ignored)
+void ns_reset_signals(uint64_t ignored)
 {
 	static const unsigned long dfl[8];
 	sigset_t none;
@@ -336,7 +336,7 @@ static void reset_signals(uint64_t ignored)
 }
 
 /* execve, or a PATH search inside the firmware when INIT has no '/'. */
-static int exec_init(char *const *argv, char *const *envp)
+int ns_exec(char *const *argv, char *const *envp)
 {
 	const char *path = NULL;
 	char buf[PATH_MAX];
@@ -422,8 +422,8 @@ INIT_STACK_CODE static int run_init(void *arg)
 		if (plan->console_fd > 2)
 			close(plan->console_fd);
 	}
-	reset_signals(ns->sig_ignored);
-	cloexec_from(3);
+	ns_reset_signals(ns->sig_ignored);
+	ns_cloexec_from(3);
 	/* INIT runs on the CPUs fwrun was given, not on those of the setup
 	 * thread (see ns_spawn) or the one we started on (pin_this_cpu). */
 	if (ns->have_cpus && (FW_FAULT(INIT_AFFINITY) ||
@@ -433,7 +433,7 @@ INIT_STACK_CODE static int run_init(void *arg)
 	}
 
 	c->init_ready_ns = fw_now_ns();
-	err = FW_FAULT(EXEC) ? errno : exec_init(plan->argv, plan->envp);
+	err = FW_FAULT(EXEC) ? errno : ns_exec(plan->argv, plan->envp);
 	struct stat st;
 	/* ENOENT for a file that exists means its interpreter or loader is missing */
 	fw_fail_hint(&c->e, err, "run init", plan->argv[0],
@@ -794,7 +794,7 @@ int ns_spawn(struct ns_instance *ns, const struct ns_plan *plan, struct fw_error
 	ns->setup_sock = sv[1];
 	ns->plan = plan;
 	ns->have_cpus = sched_getaffinity(0, sizeof(ns->cpus), &ns->cpus) == 0;
-	ns->sig_ignored = ignored_signals();
+	ns->sig_ignored = ns_ignored_signals();
 	ns->step_ns[STEP_NONE] = fw_now_ns();
 	r = start_setup_thread(ns);
 	if (r != 0) {

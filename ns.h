@@ -157,6 +157,17 @@ int ns_start_init(struct ns_instance *ns, struct fw_error *e);
  * ends. */
 void ns_abort(struct ns_instance *ns);
 
+/* For a process about to exec in the firmware (pid 1, --enter's CMD):
+ * mark every fd from first on close-on-exec; the signals fwrun was started
+ * with ignored (from /proc/self/status; read it while that is the host's);
+ * set those back to SIG_DFL and empty the mask; execve argv[0], or search
+ * it in envp's PATH when it has no '/' (returns the errno: ENOENT when no
+ * PATH entry has it, else the last other error, EACCES...). */
+void ns_cloexec_from(int first);
+uint64_t ns_ignored_signals(void);
+void ns_reset_signals(uint64_t ignored);
+int ns_exec(char *const *argv, char *const *envp);
+
 /* The namespace ids of a process ("mnt" -> inode number), 0 if unreadable. */
 uint64_t ns_id(pid_t pid, const char *type);
 

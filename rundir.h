@@ -8,8 +8,15 @@
  *   ├─ net/                0700        a lock per borrowed interface and per
  *   │                                  --veth subnet, held for the run
  *   │                                  (netsetup.c)
- *   └─ instances/          0700        a lock per instance name, held for
- *                                      the run (state.c)
+ *   ├─ instances/          0700        a lock per instance name, held for
+ *   │                                  the run (state.c)
+ *   └─ running/            0700        a record per running instance (name,
+ *                                      pids and their start times, rootfs,
+ *                                      state, network, console), written
+ *                                      once its init runs, removed at its
+ *                                      end; one a SIGKILLed fwrun left is
+ *                                      stale: its supervisor is gone
+ *                                      (instances.c)
  *
  * Every directory must be a real directory owned by us and writable by
  * nobody else: a symlink planted in /run (by whoever could write there)
@@ -23,6 +30,7 @@
 #define FWRUN_MNT_DIR FWRUN_RUN_DIR "/mnt"
 #define FWRUN_NET_DIR FWRUN_RUN_DIR "/net"
 #define FWRUN_INSTANCE_DIR FWRUN_RUN_DIR "/instances"
+#define FWRUN_RECORD_DIR FWRUN_RUN_DIR "/running"
 
 /* Make each directory above that is missing, and check each is ours (a
  * real directory, owned by the effective uid, not group/other-writable).
