@@ -50,6 +50,7 @@ enum fw_step {
 	STEP_ROOTFS,		/* loop + read-only mount, or read-only bind */
 	STEP_OVERLAY,
 	STEP_DEV,		/* minimal /dev */
+	STEP_BIND,		/* --bind, --bind-ro */
 	STEP_PRE_PIVOT,		/* hook: exec label, while the host's /proc is reachable */
 	STEP_HOSTNAME,
 	STEP_PIVOT,
@@ -83,6 +84,13 @@ int ns_private_scratch(int flags, const char *names, ns_step_cb done, void *data
  * fw_fail(...). */
 typedef int (*ns_hook)(enum fw_step step, void *data, struct fw_error *e);
 
+/* A host file or directory bound into the firmware (--bind, --bind-ro). */
+struct ns_bind {
+	const char *src;	/* on the host, absolute */
+	const char *dst;	/* in the firmware, absolute, no ".." */
+	bool ro;		/* read-only, recursively */
+};
+
 struct ns_plan {
 	const char *rootfs_path;	/* --rootfs, for mounting and messages */
 	int rootfs_fd;			/* from rootfs_probe() */
@@ -97,6 +105,8 @@ struct ns_plan {
 					 * path), or NULL: */
 	const char *console_link;	/* /dev/console is a symlink to this
 					 * (NULL: /dev/null) */
+	const struct ns_bind *binds;	/* bound after /dev, before the pivot */
+	size_t nbinds;
 	bool report_steps;		/* send each step's end time (-v) */
 	ns_hook hook;
 	void *hook_data;

@@ -62,4 +62,9 @@ int loop_attach(int image_fd, char *devpath, size_t devpath_size, struct fw_erro
 int rootfs_mount(const char *source_path, int image_fd, const struct rootfs_info *info,
 		 const char *target, struct fw_error *e);
 
+/* Make the mount on target and every mount below it read-only:
+ * mount_setattr(AT_RECURSIVE), or where it is missing (before 5.12) a
+ * remount of each, found in /proc/self/mountinfo. */
+int rootfs_make_readonly(const char *target, struct fw_error *e);
+
 #endif

@@ -166,6 +166,8 @@ static int run_start(struct run *r)
 		.envp = (char *const *)p->envp,
 		.console_fd = r->con.slave,
 		.console_path = r->con.master >= 0 ? r->con.slave_path : NULL,
+		.binds = p->binds,
+		.nbinds = p->nbinds,
 		.report_steps = p->verbosity >= FWRUN_VERBOSE,
 		.hook = container_hook,
 		.hook_data = r,
