@@ -181,10 +181,11 @@ void console_init(struct console *c)
 	c->out = STDOUT_FILENO;
 }
 
+static int console_take(struct console *c, int *master, int *slave, struct fw_error *e);
+
 int console_open(struct console *c, struct console_decision how, struct fw_error *e)
 {
 	_cleanup_close_ int master = -1, slave = -1;
-	struct winsize ws;
 	int r;
 
 	c->how = how;
@@ -202,14 +203,40 @@ int console_open(struct console *c, struct console_decision how, struct fw_error
 	slave = open(c->slave_path, O_RDWR | O_NOCTTY | O_CLOEXEC);
 	if (slave < 0)
 		return fw_fail(e, errno, "open pty slave", c->slave_path);
+	return console_take(c, &master, &slave, e);
+}
+
+int console_open_ptmx(struct console *c, struct console_decision how, int ptmx,
+		      struct fw_error *e)
+{
+	_cleanup_close_ int master = ptmx, slave = -1;
+
+	c->how = how;
+	if (unlockpt(master) < 0)
+		return fw_fail(e, errno, "unlock pty", "ptmx");
+	/* The slave from the master itself: no path to look up, which is
+	 * the firmware's to change. */
+	slave = ioctl(master, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (slave < 0)
+		return fw_fail(e, errno, "open pty slave", "ptmx");
+	if (ptsname_r(master, c->slave_path, sizeof(c->slave_path)) != 0)
+		c->slave_path[0] = '\0';
+	return console_take(c, &master, &slave, e);
+}
+
+/* The pair opened: the master non-blocking, the window size passed on. */
+static int console_take(struct console *c, int *master, int *slave, struct fw_error *e)
+{
+	struct winsize ws;
+	const struct console_decision how = c->how;
 	/* Non-blocking: the master is ours alone, unlike the user's terminal,
 	 * whose file description the shell shares. */
-	if (fcntl(master, F_SETFL, fcntl(master, F_GETFL) | O_NONBLOCK) < 0)
+	if (fcntl(*master, F_SETFL, fcntl(*master, F_GETFL) | O_NONBLOCK) < 0)
 		return fw_fail(e, errno, "make non-blocking", c->slave_path);
 	if (how.raw && ioctl(c->in, TIOCGWINSZ, &ws) == 0)
-		(void)ioctl(master, TIOCSWINSZ, &ws);
-	c->master = fw_take_fd(&master);
-	c->slave = fw_take_fd(&slave);
+		(void)ioctl(*master, TIOCSWINSZ, &ws);
+	c->master = fw_take_fd(master);
+	c->slave = fw_take_fd(slave);
 	c->in_open = true;
 	c->master_open = true;
 	return 0;

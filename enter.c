@@ -14,6 +14,8 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <sys/apparmor.h>
+#include <sys/sysmacros.h>
+#include <linux/openat2.h>
 
 #include "caps.h"
 #include "fwrun.h"
@@ -240,6 +242,28 @@ static void ctx_close(struct enter_ctx *c)
 			close(c->errpipe[i]);
 }
 
+/* CMD's pty from the firmware's own devpts (/dev/pts/ptmx in its root,
+ * resolved in there), so that its name means something in there (tty,
+ * ttyname); from the host's where the firmware has none. */
+static int open_console(struct enter_ctx *c, struct fw_error *e)
+{
+	struct open_how how = {
+		.flags = O_RDWR | O_NOCTTY | O_CLOEXEC,
+		.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
+	};
+	struct stat st;
+
+	if (!c->p->console.pty)
+		return console_open(&c->con, c->p->console, e);
+	int fd = (int)syscall(SYS_openat2, c->rootfd, "dev/pts/ptmx", &how, sizeof(how));
+	if (fd >= 0 && fstat(fd, &st) == 0 && S_ISCHR(st.st_mode) &&
+	    major(st.st_rdev) == 5 && minor(st.st_rdev) == 2)
+		return console_open_ptmx(&c->con, c->p->console, fd, e);
+	if (fd >= 0)
+		close(fd);
+	return console_open(&c->con, c->p->console, e);
+}
+
 int enter_run(const struct enter_plan *p, int *status, struct fw_error *e)
 {
 	static struct enter_ctx ctx;
@@ -261,7 +285,7 @@ int enter_run(const struct enter_plan *p, int *status, struct fw_error *e)
 	/* Ours, not CMD's: its children (CMD) are born in there. */
 	if ((c->flags & CLONE_NEWPID) && join_namespaces(c, CLONE_NEWPID, e) < 0)
 		goto out;
-	if (console_open(&c->con, p->console, e) < 0)
+	if (open_console(c, e) < 0)
 		goto out;
 	if (pipe2(c->errpipe, O_CLOEXEC) < 0) {
 		fw_fail(e, errno, "create a pipe for", p->argv[0]);

@@ -433,7 +433,7 @@ cleanup() {
 	for i in "${FWT_NETNS[@]}"; do ip netns del "$i" 2>/dev/null; done
 	# The instance locks of our fwruns that were SIGKILLed (a test's names
 	# all start with its $PFX; the processes are gone by now).
-	[ ${#PFX} -gt 3 ] && rm -f /run/fwrun/instances/"$PFX"*
+	[ ${#PFX} -gt 3 ] && rm -f /run/fwrun/instances/"$PFX"* /run/fwrun/running/"$PFX"*
 	# Mounts left under $T in the host namespace (deepest first), then loop
 	# devices backed by our files.
 	awk -v t="$T" '{ d = $2; gsub(/\\040/, " ", d) } index(d, t) == 1 { print d }' \
