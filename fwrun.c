@@ -977,10 +977,11 @@ static int stop_instance(const struct fwrun_opts *o)
 	struct fw_error e = { 0 };
 	bool stale;
 	uint64_t start;
+	_cleanup_close_ int pidfd = -1;
 
 	if (instance_find(o->target, &rec, &stale, &e) < 0)
 		goto fail;
-	_cleanup_close_ int pidfd = (int)syscall(SYS_pidfd_open, rec.supervisor_pid, 0);
+	pidfd = (int)syscall(SYS_pidfd_open, rec.supervisor_pid, 0);
 	if (pidfd < 0) {
 		fw_fail(&e, errno, "stop instance", o->target);
 		goto fail;
