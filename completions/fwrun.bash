@@ -10,7 +10,8 @@ _fwrun()
 		--dry-run --dry-run=json --console --stop-signal --kill-after --timeout
 		--restart-on-reboot --status-fd --apparmor --profile --print-profile
 		--cap-drop --cap-add --tap --veth --veth= --force-default-route
-		--verbose --quiet --help --version -v -q -h"
+		--verbose --quiet --help --version -v -q -h
+		--list --json --enter --stop --remove --bind --bind-ro"
 
 	case $prev in
 	--rootfs)
@@ -27,6 +28,16 @@ _fwrun()
 		return
 		;;
 	--hostname|--setenv)
+		return
+		;;
+	--enter|--stop)
+		# running instances
+		COMPREPLY=($(compgen -W "$(ls /run/fwrun/running 2>/dev/null)" -- "$cur"))
+		return
+		;;
+	--bind|--bind-ro)
+		# SRC on the host ([:DST] is typed by hand)
+		_filedir
 		return
 		;;
 	--apparmor)
@@ -85,7 +96,7 @@ _fwrun()
 			init_at=$((i + 1))
 			break
 			;;
-		--rootfs|--name|--state-dir|--hostname|--setenv|--console|--stop-signal|--kill-after|--timeout|--status-fd|--apparmor|--profile|--cap-drop|--cap-add|--tap)
+		--rootfs|--name|--state-dir|--hostname|--setenv|--console|--stop-signal|--kill-after|--timeout|--status-fd|--apparmor|--profile|--cap-drop|--cap-add|--tap|--enter|--stop|--bind|--bind-ro)
 			takes_arg=1
 			;;
 		-*)
