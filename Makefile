@@ -88,8 +88,8 @@ endif
 # Every module but main.c goes into libfwrun.a, which the tests link. Listed,
 # not globbed: a stray .c left at the top level is never linked in.
 LIB_SRCS := fwrun.c ns.c overlay.c rootfs.c state.c netsetup.c aa.c \
-	cgroup.c caps.c console.c events.c fault.c initcompat.c nl.c plan.c run.c rundir.c \
-	supervise.c sysfilter.c util.c
+	cgroup.c caps.c console.c enter.c events.c fault.c initcompat.c instances.c nl.c plan.c \
+	run.c rundir.c supervise.c sysfilter.c util.c
 LIB_OBJS := $(LIB_SRCS:%.c=$(B)/%.o)
 UNIT_SRCS := $(wildcard test/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:test/unit/%.c=$(B)/test/%)

@@ -730,3 +730,30 @@ bool console_unraw_left(void)
 	t.c_lflag |= ICANON | ECHO | ECHOE | ECHOK | ISIG | IEXTEN;
 	return tcsetattr(STDIN_FILENO, TCSANOW, &t) == 0;
 }
+
+int console_open_ptmx(struct console *c, struct console_decision how, int ptmx,
+		      struct fw_error *e)
+{
+	_cleanup_close_ int master = ptmx, slave = -1;
+	struct winsize ws;
+
+	c->how = how;
+	if (unlockpt(master) < 0)
+		return fw_fail(e, errno, "unlock pty", "ptmx");
+	/* The slave from the master itself: no path to look up, which is
+	 * the firmware's to change. */
+	slave = ioctl(master, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (slave < 0)
+		return fw_fail(e, errno, "open pty slave", "ptmx");
+	if (ptsname_r(master, c->slave_path, sizeof(c->slave_path)) != 0)
+		c->slave_path[0] = '\0';
+	if (fcntl(master, F_SETFL, fcntl(master, F_GETFL) | O_NONBLOCK) < 0)
+		return fw_fail(e, errno, "make non-blocking", "ptmx");
+	if (how.raw && ioctl(c->in, TIOCGWINSZ, &ws) == 0)
+		(void)ioctl(master, TIOCSWINSZ, &ws);
+	c->master = fw_take_fd(&master);
+	c->slave = fw_take_fd(&slave);
+	c->in_open = true;
+	c->master_open = true;
+	return 0;
+}

@@ -177,6 +177,12 @@ void console_init(struct console *c);
 int console_open(struct console *c, struct console_decision how, const char *log,
 		 struct fw_error *e);
 
+/* The same with a pty master opened already (ptmx: a ptmx device, e.g.
+ * the firmware's own /dev/pts/ptmx, whose slaves its ttyname() can name),
+ * taken over: closed on failure. The slave comes from TIOCGPTPEER. */
+int console_open_ptmx(struct console *c, struct console_decision how, int ptmx,
+		      struct fw_error *e);
+
 /* Save the terminal's mode and make it raw (only when how.raw). The saved
  * mode is also restored by console_restore_atexit() (atexit, and fatal
  * signal handlers for SIGSEGV/SIGBUS/SIGABRT/SIGQUIT/SIGPIPE...), so the

@@ -18,9 +18,13 @@
 #include <sys/mount.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <termios.h>
 
+#include "enter.h"
+#include "events.h"
+#include "instances.h"
 #include "ns.h"
 #include "rootfs.h"
 #include "state.h"
@@ -61,6 +65,13 @@ enum {
 	OPT_SECCOMP,
 	OPT_CONSOLE_LOG,
 	OPT_UNTIL,
+	OPT_LIST,
+	OPT_JSON,
+	OPT_ENTER,
+	OPT_STOP,
+	OPT_REMOVE,
+	OPT_BIND,
+	OPT_BIND_RO,
 };
 
 static const struct option long_options[] = {
@@ -98,12 +109,23 @@ static const struct option long_options[] = {
 	{ "cpus", required_argument, NULL, OPT_CPUS },
 	{ "device", required_argument, NULL, OPT_DEVICE },
 	{ "seccomp", required_argument, NULL, OPT_SECCOMP },
+	{ "list", no_argument, NULL, OPT_LIST },
+	{ "json", no_argument, NULL, OPT_JSON },
+	{ "enter", required_argument, NULL, OPT_ENTER },
+	{ "stop", required_argument, NULL, OPT_STOP },
+	{ "remove", no_argument, NULL, OPT_REMOVE },
+	{ "bind", required_argument, NULL, OPT_BIND },
+	{ "bind-ro", required_argument, NULL, OPT_BIND_RO },
 	{ NULL, 0, NULL, 0 },
 };
 
 static const char usage_text[] =
 "Usage: fwrun [OPTIONS] --rootfs IMAGE|DIR [--] [INIT [ARG...]]\n"
 "       fwrun --diff (--name NAME | --state-dir DIR | --rootfs IMAGE|DIR)\n"
+"       fwrun --list [--json]\n"
+"       fwrun --enter NAME [--setenv NAME=VALUE]... [--] [CMD [ARG...]]\n"
+"       fwrun --stop NAME [--timeout SECS]\n"
+"       fwrun (--reset | --remove) (--name NAME | --state-dir DIR)\n"
 "\n"
 "Run a device firmware's init (default " FWRUN_DEFAULT_INIT ") as pid 1, as root,\n"
 "in new namespaces, on an overlay over the read-only firmware image.\n"
@@ -117,6 +139,12 @@ static const char usage_text[] =
 "      --ephemeral          keep the run's writes on a tmpfs, gone at exit\n"
 "      --reset              empty the upper dir before starting\n"
 "      --diff               list what the last run changed (A/M/D) and exit\n"
+"      --remove             delete the state dir (with --name or --state-dir,\n"
+"                           no --rootfs); --reset alone only empties it\n"
+"      --bind SRC[:DST]     bind host file or directory SRC on DST (default:\n"
+"                           SRC) in the firmware, inside its mount namespace\n"
+"                           only; a missing DST is made in the upper dir\n"
+"      --bind-ro SRC[:DST]  the same, read-only (recursively)\n"
 "      --hostname NAME      the firmware's hostname (default: the name)\n"
 "      --setenv NAME=VALUE  set a variable in the init's environment, which\n"
 "                           otherwise holds only PATH, container=fwrun and\n"
@@ -175,6 +203,15 @@ static const char usage_text[] =
 "                           when it reboots, until it powers off or exits\n"
 "      --status-fd FD       write JSON lines to FD: started, matched, exited\n"
 "                           (SECS: 1.5, 500ms, 30s, 2m, 1h)\n"
+"\n"
+"Running instances:\n"
+"      --list               the running instances, one a line\n"
+"      --json               with --list: one JSON object a line\n"
+"      --enter NAME         run CMD (default /bin/sh) in the running instance\n"
+"                           NAME: its namespaces, root, bounding set and\n"
+"                           AppArmor profile; exit status CMD's\n"
+"      --stop NAME          stop it as SIGTERM to its fwrun would, and wait\n"
+"                           for its end (--timeout bounds the wait: 124)\n"
 "\n"
 "Telling:\n"
 "      --dry-run[=FORMAT]   print the plan, touch nothing; FORMAT text\n"
@@ -265,10 +302,136 @@ static enum fwrun_parse_result net_usage_error(struct fw_error *e)
 	return FWRUN_PARSE_ERROR;
 }
 
+int fwrun_bind_parse(const char *spec, bool ro, struct fwrun_bind *b, const char **reason)
+{
+	const char *colon = strchr(spec, ':');
+	size_t src_len = colon ? (size_t)(colon - spec) : strlen(spec);
+	const char *dst = colon ? colon + 1 : spec;
+
+	*reason = NULL;
+	if (src_len == 0 || spec[0] != '/')
+		*reason = "SRC must be an absolute path";
+	else if (dst[0] != '/')
+		*reason = "DST must be an absolute path";
+	else if (strchr(dst, ':'))
+		*reason = "use SRC[:DST]: paths with ':' cannot be bound";
+	else if (src_len >= PATH_MAX || strlen(dst) >= PATH_MAX)
+		*reason = "path too long";
+	if (!*reason) {
+		/* DST is a path in the firmware: never "..", never the root. */
+		bool root = true;
+		for (const char *p = dst; *p;) {
+			size_t n = strcspn(p, "/");
+			if (n == 2 && p[0] == '.' && p[1] == '.')
+				*reason = "DST must not contain '..'";
+			if (n && !(n == 1 && p[0] == '.'))
+				root = false;
+			p += n;
+			p += *p == '/';
+		}
+		if (!*reason && root)
+			*reason = "DST must not be the firmware's root";
+	}
+	if (*reason)
+		return -EINVAL;
+	*b = (struct fwrun_bind){ .spec = spec, .src_len = src_len, .dst = dst, .ro = ro };
+	return 0;
+}
+
+/* The first option given that only a run of a firmware takes, or NULL. */
+static const char *run_option_given(const struct fwrun_opts *o)
+{
+	if (o->rootfs)
+		return "--rootfs";
+	if (o->ephemeral)
+		return "--ephemeral";
+	if (o->hostname)
+		return "--hostname";
+	if (o->dry_run)
+		return "--dry-run";
+	if (!net_spec_empty(&o->net) || o->net.force_default_route)
+		return "--tap/--veth";
+	if (o->nbinds)
+		return "--bind";
+	if (o->restart_on_reboot)
+		return "--restart-on-reboot";
+	if (o->status_fd >= 0)
+		return "--status-fd";
+	if (o->aa_profile || o->apparmor != AA_MODE_AUTO)
+		return "--apparmor/--profile";
+	if (o->caps.add || o->caps.drop || o->caps.add_all || o->caps.drop_all)
+		return "--cap-add/--cap-drop";
+	if (o->console != CONSOLE_AUTO)
+		return "--console";
+	return NULL;
+}
+
+/* --list, --enter, --stop, --reset and --remove without a firmware to run. */
+static enum fwrun_parse_result check_instance_command(struct fwrun_opts *o, const char *opt,
+						      struct fw_error *e)
+{
+	const char *other = run_option_given(o);
+	bool timeout_ok = o->action == FWRUN_ENTER || o->action == FWRUN_STOP;
+	bool name_ok = o->action == FWRUN_RESET || o->action == FWRUN_REMOVE;
+	char reason[128];
+
+	if (other || o->diff) {
+		snprintf(reason, sizeof(reason), "does not go with %s", o->diff ? "--diff" : other);
+		return usage_error(e, "option", opt, reason);
+	}
+	if (o->init_argv && o->action != FWRUN_ENTER)
+		return usage_error(e, "option", opt, "takes no INIT");
+	if (o->nsetenv && o->action != FWRUN_ENTER)
+		return usage_error(e, "option", "--setenv", "only goes with a run or --enter");
+	if (!timeout_ok && o->life.timeout_ms)
+		return usage_error(e, "option", "--timeout", "does not go with that command");
+	if (!name_ok && (o->name_given || o->state_dir))
+		return usage_error(e, "option", opt, "names its instance itself: no --name "
+				   "or --state-dir");
+	if (name_ok && !o->name_given && !o->state_dir)
+		return usage_error(e, "option", opt, "needs --name or --state-dir");
+	if (o->json && o->action != FWRUN_LIST)
+		return usage_error(e, "option", "--json", "only goes with --list");
+	if (o->state_dir && !o->state_dir[0])
+		return usage_error(e, "option", "--state-dir", "is empty");
+	if (o->action == FWRUN_ENTER && o->init_argv && !o->init_argv[0][0])
+		return usage_error(e, "CMD", "", "is empty");
+	if (o->action == FWRUN_ENTER && !o->init_argv) {
+		static char *default_cmd[] = { (char *)"/bin/sh", NULL };
+		o->init_argv = default_cmd;
+		o->init_argc = 1;
+	}
+	return FWRUN_PARSE_RUN;
+}
+
 /* Every combination is checked here, before anything privileged runs. */
 static enum fwrun_parse_result check_options(struct fwrun_opts *o, struct fw_error *e)
 {
 	int r;
+
+	/* One command at most. */
+	int commands = o->list + !!o->target + o->remove + o->diff;
+	if (commands > 1)
+		return usage_error(e, "option", "--list/--enter/--stop/--remove/--diff",
+				   "give one of them");
+	if (o->remove && o->reset)
+		return usage_error(e, "option", "--remove", "does not go with --reset");
+	if (o->list)
+		o->action = FWRUN_LIST;
+	else if (o->remove)
+		o->action = FWRUN_REMOVE;
+	else if (o->reset && !o->rootfs && !o->diff)
+		o->action = FWRUN_RESET;
+	static const char *const command_opt[] = {
+		[FWRUN_LIST] = "--list", [FWRUN_ENTER] = "--enter", [FWRUN_STOP] = "--stop",
+		[FWRUN_RESET] = "--reset", [FWRUN_REMOVE] = "--remove",
+	};
+	if (o->action != FWRUN_RUN)
+		return check_instance_command(o, command_opt[o->action], e);
+	if (o->json)
+		return usage_error(e, "option", "--json", "only goes with --list");
+	if (o->diff)
+		o->action = FWRUN_DIFF;
 
 	if (o->diff) {
 		if (o->ephemeral || o->reset || o->dry_run || o->hostname)
@@ -489,6 +652,38 @@ enum fwrun_parse_result fwrun_parse(struct fwrun_opts *o, int argc, char **argv,
 				return usage_error(e, "option --seccomp", optarg, "use on or off");
 			o->no_seccomp = strcmp(optarg, "off") == 0;
 			break;
+		case OPT_LIST:
+			o->list = true;
+			break;
+		case OPT_JSON:
+			o->json = true;
+			break;
+		case OPT_ENTER:
+		case OPT_STOP:
+			if (o->target)
+				return usage_error(e, "option", c == OPT_ENTER ? "--enter" : "--stop",
+						   "given twice, or with --stop/--enter");
+			if (fwrun_name_valid(optarg) < 0)
+				return usage_error(e, "instance name", optarg,
+						   "not a valid name: see fwrun --list");
+			o->target = optarg;
+			o->action = c == OPT_ENTER ? FWRUN_ENTER : FWRUN_STOP;
+			break;
+		case OPT_REMOVE:
+			o->remove = true;
+			break;
+		case OPT_BIND:
+		case OPT_BIND_RO: {
+			const char *why;
+			if (o->nbinds >= FWRUN_BIND_MAX)
+				return usage_error(e, c == OPT_BIND ? "--bind" : "--bind-ro", optarg,
+						   "more than 32 binds");
+			if (fwrun_bind_parse(optarg, c == OPT_BIND_RO, &o->binds[o->nbinds], &why) < 0)
+				return usage_error(e, c == OPT_BIND ? "--bind" : "--bind-ro", optarg,
+						   why);
+			o->nbinds++;
+			break;
+		}
 		case OPT_SETENV:
 			if (fwrun_setenv_valid(optarg) < 0)
 				return usage_error(e, "--setenv", optarg,
@@ -746,6 +941,250 @@ fail:
 	return FWRUN_EXIT_FAILURE;
 }
 
+/* ---- running instances: --list, --stop, --enter ---- */
+
+/* Seconds since a process started, from its start time in clock ticks. */
+static uint64_t uptime_of(uint64_t start_ticks)
+{
+	char buf[64];
+	double up = 0;
+	long hz = sysconf(_SC_CLK_TCK);
+	_cleanup_close_ int fd = open("/proc/uptime", O_RDONLY | O_CLOEXEC);
+	ssize_t n = fd >= 0 ? fw_read_all(fd, buf, sizeof(buf) - 1) : -1;
+
+	if (n <= 0 || hz <= 0)
+		return 0;
+	buf[n] = '\0';
+	up = strtod(buf, NULL) - (double)start_ticks / (double)hz;
+	return up > 0 ? (uint64_t)up : 0;
+}
+
+static void format_uptime(char *buf, size_t size, uint64_t s)
+{
+	if (s < 60)
+		snprintf(buf, size, "%llus", (unsigned long long)s);
+	else if (s < 3600)
+		snprintf(buf, size, "%llum%02llus", (unsigned long long)(s / 60),
+			 (unsigned long long)(s % 60));
+	else
+		snprintf(buf, size, "%lluh%02llum", (unsigned long long)(s / 3600),
+			 (unsigned long long)(s / 60 % 60));
+}
+
+/* One line of --list: NAME key=value... (values with spaces escaped as in
+ * errors: control characters as \n, \xHH). */
+static int list_text(const struct instance_record *r, void *data)
+{
+	char up[32], net[1024] = "", esc[PATH_MAX * 2];
+	size_t len = 0;
+
+	(void)data;
+	format_uptime(up, sizeof(up), uptime_of(r->init_start));
+	for (size_t i = 0; i < r->nnet && len < sizeof(net); i++) {
+		const struct instance_net *n = &r->net[i];
+		int k = snprintf(net + len, sizeof(net) - len, "%s%s:%s:%s%s%s", i ? "," : "",
+				 n->kind, n->host, n->inner, n->addr[0] ? ":" : "", n->addr);
+		if (k > 0)
+			len += (size_t)k;
+	}
+	escape_controls(esc, sizeof(esc), r->rootfs);
+	printf("%s pid=%d up=%s console=%s net=%s state=", r->name, (int)r->init_pid, up,
+	       r->console, net[0] ? net : "-");
+	if (r->ephemeral) {
+		printf("ephemeral");
+	} else {
+		char sd[PATH_MAX * 2];
+		escape_controls(sd, sizeof(sd), r->state_dir);
+		printf("%s", sd);
+	}
+	printf(" rootfs=%s\n", esc);
+	return ferror(stdout) ? -EIO : 0;
+}
+
+static void json_kv(const char *sep, const char *key, const char *value)
+{
+	static char buf[PATH_MAX * 2];
+
+	events_json_escape(buf, sizeof(buf), value);
+	printf("%s\"%s\":\"%s\"", sep, key, buf);
+}
+
+/* One JSON object a line: the same facts as the text, with times. */
+static int list_json(const struct instance_record *r, void *data)
+{
+	(void)data;
+	json_kv("{", "name", r->name);
+	printf(",\"init_pid\":%d,\"supervisor_pid\":%d,\"uptime_s\":%llu,\"started\":%lld",
+	       (int)r->init_pid, (int)r->supervisor_pid,
+	       (unsigned long long)uptime_of(r->init_start), (long long)r->started);
+	json_kv(",", "rootfs", r->rootfs);
+	if (r->ephemeral)
+		printf(",\"state_dir\":null,\"ephemeral\":true");
+	else {
+		json_kv(",", "state_dir", r->state_dir);
+		printf(",\"ephemeral\":false");
+	}
+	json_kv(",", "console", r->console);
+	printf(",\"network\":[");
+	for (size_t i = 0; i < r->nnet; i++) {
+		const struct instance_net *n = &r->net[i];
+		json_kv(i ? ",{" : "{", "kind", n->kind);
+		json_kv(",", "host", n->host);
+		json_kv(",", "inner", n->inner);
+		if (n->addr[0])
+			json_kv(",", "addr", n->addr);
+		else
+			printf(",\"addr\":null");
+		if (n->gateway[0])
+			json_kv(",", "gateway", n->gateway);
+		putchar('}');
+	}
+	printf("]}\n");
+	return ferror(stdout) ? -EIO : 0;
+}
+
+static int list_instances(const struct fwrun_opts *o)
+{
+	struct fw_error e = { 0 };
+	int r = instance_each(o->json ? list_json : list_text, NULL, &e);
+
+	if (r < 0 && !e.what[0])
+		fw_fail(&e, -r, "write", "stdout");
+	if (r < 0 || fflush(stdout) != 0) {
+		if (!e.what[0])
+			fw_fail(&e, errno, "write", "stdout");
+		fwrun_print_error(&e);
+		return FWRUN_EXIT_FAILURE;
+	}
+	return 0;
+}
+
+/* --stop: SIGTERM to the instance's fwrun, through a pidfd held from
+ * before the check that it is still that fwrun; then wait for its end. */
+static int stop_instance(const struct fwrun_opts *o)
+{
+	static struct instance_record rec;
+	struct fw_error e = { 0 };
+	bool stale;
+	uint64_t start;
+	_cleanup_close_ int pidfd = -1;
+
+	if (instance_find(o->target, &rec, &stale, &e) < 0)
+		goto fail;
+	pidfd = (int)syscall(SYS_pidfd_open, rec.supervisor_pid, 0);
+	if (pidfd < 0) {
+		fw_fail(&e, errno, "stop instance", o->target);
+		goto fail;
+	}
+	if (instance_pid_start(rec.supervisor_pid, &start) < 0 || start != rec.supervisor_start) {
+		fw_fail_hint(&e, ESRCH, "stop instance", o->target, "it is not running any more");
+		goto fail;
+	}
+	if (syscall(SYS_pidfd_send_signal, pidfd, SIGTERM, NULL, 0) < 0) {
+		if (errno == ESRCH)
+			return 0;	/* ended meanwhile */
+		fw_fail(&e, errno, "stop instance", o->target);
+		goto fail;
+	}
+	uint64_t deadline = o->life.timeout_ms ? fw_now_ns() + o->life.timeout_ms * 1000000ull : 0;
+	for (;;) {
+		struct pollfd pfd = { .fd = pidfd, .events = POLLIN };
+		int ms = -1;
+		if (deadline) {
+			uint64_t now = fw_now_ns();
+			ms = now >= deadline ? 0 : (int)((deadline - now + 999999) / 1000000);
+		}
+		int n = poll(&pfd, 1, ms);
+		if (n > 0)
+			return 0;
+		if (n == 0) {
+			char t[32];
+			supervise_format_duration(t, sizeof(t), o->life.timeout_ms);
+			fprintf(stderr, "fwrun: stop instance '%s': still running after %s "
+				"(its fwrun stops it within its --kill-after)\n", o->target, t);
+			return FWRUN_EXIT_TIMEOUT;
+		}
+		if (errno != EINTR) {
+			fw_fail(&e, errno, "wait for instance", o->target);
+			goto fail;
+		}
+	}
+fail:
+	fwrun_print_error(&e);
+	return FWRUN_EXIT_FAILURE;
+}
+
+static int enter_instance(const struct fwrun_opts *o)
+{
+	static struct instance_record rec;
+	const char *envp[FWRUN_SETENV_MAX + 3];
+	struct fw_error e = { 0 };
+	bool stale;
+	int status;
+
+	if (instance_find(o->target, &rec, &stale, &e) < 0) {
+		fwrun_print_error(&e);
+		return FWRUN_EXIT_FAILURE;
+	}
+	fwrun_init_env(o, envp);
+	struct enter_plan p = {
+		.rec = &rec,
+		.argv = o->init_argv,
+		.envp = (char *const *)envp,
+		.console = console_decide(CONSOLE_AUTO, isatty(STDIN_FILENO)),
+		.life = o->life,
+	};
+	if (enter_run(&p, &status, &e) < 0)
+		fwrun_print_error(&e);
+	return status;
+}
+
+/* --reset / --remove without a run: under both locks, so never while the
+ * instance runs. */
+static int state_command(const struct fwrun_opts *o)
+{
+	static struct state_paths st;
+	struct fw_error e = { 0 };
+	struct stat sb;
+	bool earlier;
+	int name_fd = -1, lock_fd = -1, r;
+
+	r = state_paths(&st, o->state_dir, o->name_given ? o->name : NULL);
+	if (r < 0) {
+		fw_fail(&e, r, "state directory for", o->state_dir ? o->state_dir : o->name);
+		goto out;
+	}
+	if (lstat(st.dir, &sb) < 0) {
+		fw_fail_hint(&e, errno, o->remove ? "remove state dir" : "reset state dir", st.dir,
+			     errno == ENOENT ? "no run has left state there" : NULL);
+		goto out;
+	}
+	if (rundir_ensure(&e) < 0)
+		goto out;
+	if (o->name_given && (name_fd = instance_lock(o->name, &e)) < 0)
+		goto out;
+	if ((lock_fd = state_lock(&st, &earlier, &e)) < 0)
+		goto out;
+	if (o->remove) {
+		r = state_remove(&st, lock_fd, &e);
+		lock_fd = -1;
+	} else {
+		r = state_reset(&st, &e);
+	}
+	if (r == 0 && o->verbosity >= FWRUN_NORMAL)
+		fprintf(stderr, "fwrun: %s %s\n", o->remove ? "removed" : "emptied", st.dir);
+out:
+	if (lock_fd >= 0)
+		close(lock_fd);
+	if (name_fd >= 0)
+		instance_unlock(o->name, name_fd);
+	if (e.what[0]) {
+		fwrun_print_error(&e);
+		return FWRUN_EXIT_FAILURE;
+	}
+	return 0;
+}
+
 /* Started with 0, 1 or 2 closed, the next open would take that number: an
  * error line could land in the lock file, the image's fd could become the
  * init's stdin. Fill each gap with /dev/null first. */
@@ -788,12 +1227,26 @@ int fwrun_main(int argc, char **argv)
 		fwrun_print_error(&e);
 		return FWRUN_EXIT_FAILURE;
 	}
-	if (o.diff)
+	switch (o.action) {
+	case FWRUN_DIFF:
 		return show_diff(&o);
+	case FWRUN_LIST:
+		return list_instances(&o);
+	case FWRUN_STOP:
+		return stop_instance(&o);
+	case FWRUN_RESET:
+	case FWRUN_REMOVE:
+		return state_command(&o);
+	case FWRUN_ENTER:
+	case FWRUN_RUN:
+		break;
+	}
 
 	/* Signals are read from a signalfd once the init runs; until then they
 	 * wait, so that setup and cleanup are never cut in half. */
 	supervise_sigmask(&sigs);
 	sigprocmask(SIG_BLOCK, &sigs, NULL);
+	if (o.action == FWRUN_ENTER)
+		return enter_instance(&o);
 	return plan_and_run(&o);
 }

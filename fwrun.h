@@ -17,6 +17,7 @@
 #define FWRUN_DEFAULT_INIT "/sbin/boxinit"
 #define FWRUN_SETENV_MAX 64	/* --setenv at most this many times */
 #define FWRUN_NAME_MAX 64	/* the name is the default hostname: HOST_NAME_MAX */
+#define FWRUN_BIND_MAX 32	/* --bind and --bind-ro, together */
 
 /* Exit statuses (man page, EXIT STATUS). Any other value is the init's own
  * status, or 128+N when the init was killed by signal N. */
@@ -26,6 +27,32 @@ enum {
 	FWRUN_EXIT_NOEXEC = 126,	/* INIT exists but cannot be executed */
 	FWRUN_EXIT_NOTFOUND = 127,	/* INIT not found in the firmware */
 };
+
+/* What this fwrun does: run a firmware, or one of the commands on
+ * instances (run or not). */
+enum fwrun_action {
+	FWRUN_RUN = 0,
+	FWRUN_DIFF,		/* --diff */
+	FWRUN_LIST,		/* --list [--json] */
+	FWRUN_ENTER,		/* --enter NAME [-- CMD...] */
+	FWRUN_STOP,		/* --stop NAME */
+	FWRUN_RESET,		/* --reset without --rootfs: only empty the state */
+	FWRUN_REMOVE,		/* --remove: delete the state dir */
+};
+
+/* --bind SRC[:DST] / --bind-ro SRC[:DST], as given: src is spec[0..src_len),
+ * dst points into spec (after the ':') or is the source itself. */
+struct fwrun_bind {
+	const char *spec;
+	size_t src_len;
+	const char *dst;
+	bool ro;
+};
+
+/* Check one --bind argument (pure): SRC and DST absolute, DST neither "/"
+ * nor with a ".." component, both shorter than PATH_MAX. 0 and *b filled, or
+ * -EINVAL with reason set to what is wrong. */
+int fwrun_bind_parse(const char *spec, bool ro, struct fwrun_bind *b, const char **reason);
 
 enum fwrun_verbosity { FWRUN_QUIET = -1, FWRUN_NORMAL = 0, FWRUN_VERBOSE = 1 };
 
@@ -38,6 +65,13 @@ struct fwrun_opts {
 	bool ephemeral;			/* --ephemeral */
 	bool reset;			/* --reset */
 	bool diff;			/* --diff: list the last run's changes and exit */
+	enum fwrun_action action;
+	bool remove;			/* --remove */
+	bool list;			/* --list */
+	bool json;			/* --json (with --list) */
+	const char *target;		/* --enter NAME, --stop NAME */
+	struct fwrun_bind binds[FWRUN_BIND_MAX];	/* --bind, --bind-ro */
+	size_t nbinds;
 	bool dry_run;			/* --dry-run */
 	bool dry_run_json;		/* --dry-run=json */
 	int verbosity;			/* -v / -q */

@@ -25,6 +25,8 @@
 #include <sys/wait.h>
 #include <linux/close_range.h>
 #include <linux/sched.h>
+#include <linux/mount.h>
+#include <linux/openat2.h>
 
 enum ns_msg_type {
 	MSG_READY = 1,	/* setup thread -> supervisor: namespaces exist (pid:
@@ -53,6 +55,7 @@ static const char *const step_names[STEP_COUNT] = {
 	[STEP_ROOTFS] = "mount rootfs read-only",
 	[STEP_OVERLAY] = "mount overlay",
 	[STEP_DEV] = "populate /dev",
+	[STEP_BIND] = "bind host paths",
 	[STEP_PRE_PIVOT] = "protection (exec label)",
 	[STEP_HOSTNAME] = "hostname",
 	[STEP_PIVOT] = "switch root",
@@ -316,7 +319,7 @@ static int switch_root(const char *root, struct fw_error *e)
 }
 
 /* Mark every fd above 2 close-on-exec: the init sees only 0, 1, 2. */
-static void cloexec_from(int first)
+void ns_cloexec_from(int first)
 {
 	if (syscall(SYS_close_range, (unsigned)first, ~0U, CLOSE_RANGE_CLOEXEC) == 0)
 		return;
@@ -333,7 +336,7 @@ static void cloexec_from(int first)
 /* The signals fwrun was started with set to SIG_IGN (bit sig - 1), which
  * execve keeps: from /proc/self/status, one read instead of a sigaction()
  * per signal. All of them when it cannot be read. */
-static uint64_t ignored_signals(void)
+uint64_t ns_ignored_signals(void)
 {
 	char buf[2048];
 	uint64_t mask = ~(uint64_t)0;
@@ -362,7 +365,7 @@ static uint64_t ignored_signals(void)
  * EINVAL), which its posix_spawn leaves ignored in what it starts (make(1)
  * does so): a firmware's libc may need them. SIG_DFL, no flags, no mask is
  * all zeros in every architecture's struct sigaction. */
-static void reset_signals(uint64_t ignored)
+void ns_reset_signals(uint64_t ignored)
 {
 	static const unsigned long dfl[8];
 	sigset_t none;
@@ -375,7 +378,7 @@ static void reset_signals(uint64_t ignored)
 }
 
 /* execve, or a PATH search inside the firmware when INIT has no '/'. */
-static int exec_init(char *const *argv, char *const *envp)
+int ns_exec(char *const *argv, char *const *envp)
 {
 	const char *path = NULL;
 	char buf[PATH_MAX];
@@ -401,6 +404,121 @@ static int exec_init(char *const *argv, char *const *envp)
 		path += len + (path[len] == ':');
 	}
 	return err;
+}
+
+/* ---- --bind: host paths in the firmware, in its mount namespace only ---- */
+
+/* rel (no leading '/') in the merged tree, never out of it: "..", and
+ * symlinks, absolute or not, resolve inside root (RESOLVE_IN_ROOT), as they
+ * will once root is "/". An O_PATH fd, or -errno. */
+static int open_in_root(int rootfd, const char *rel)
+{
+	struct open_how how = {
+		.flags = O_PATH | O_CLOEXEC,
+		.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
+	};
+	int fd;
+
+	if (!*rel)
+		fd = fcntl(rootfd, F_DUPFD_CLOEXEC, 3);
+	else
+		fd = (int)syscall(SYS_openat2, rootfd, rel, &how, sizeof(how));
+	return fd < 0 ? -errno : fd;
+}
+
+/* The mount point rel in root, made when missing (a directory, or an empty
+ * file for a file: parents as directories) in the overlay's upper dir: part
+ * of the run's diff, as if the firmware had made it. */
+static int bind_target(int rootfd, const char *rel, bool dir)
+{
+	char parent[PATH_MAX];
+	int fd = open_in_root(rootfd, rel);
+
+	if (fd != -ENOENT)
+		return fd;
+	const char *slash = strrchr(rel, '/');
+	const char *base = slash ? slash + 1 : rel;
+	size_t plen = slash ? (size_t)(slash - rel) : 0;
+	memcpy(parent, rel, plen);
+	parent[plen] = '\0';
+	_cleanup_close_ int pfd = bind_target(rootfd, parent, true);
+	if (pfd < 0)
+		return pfd;
+	if (!*base || !strcmp(base, "."))
+		return fw_take_fd(&pfd);
+	if (dir) {
+		if (mkdirat(pfd, base, 0755) < 0 && errno != EEXIST)
+			return -errno;
+	} else {
+		int f = openat(pfd, base, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+		if (f < 0 && errno != EEXIST)
+			return -errno;
+		if (f >= 0)
+			close(f);
+	}
+	/* Made, or there already as a dangling symlink: ENOENT again then. */
+	return open_in_root(rootfd, rel);
+}
+
+static int bind_one(int rootfd, const struct ns_bind *b, struct fw_error *e)
+{
+	char via[64];
+	struct stat st;
+	const char *rel = b->dst;
+
+	while (*rel == '/')
+		rel++;
+	/* The host's SRC as it is now, and all below it. */
+	_cleanup_close_ int tree = (int)syscall(SYS_open_tree, AT_FDCWD, b->src,
+						OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
+	if (tree < 0 && errno != ENOSYS)
+		return fw_fail(e, errno, "bind", b->src);
+	if (tree >= 0 ? fstat(tree, &st) < 0 : stat(b->src, &st) < 0)
+		return fw_fail(e, errno, "bind", b->src);
+	_cleanup_close_ int dfd = bind_target(rootfd, rel, S_ISDIR(st.st_mode));
+	if (dfd < 0)
+		return fw_fail_hint(e, -dfd, "make the mount point in the firmware", b->dst,
+				    dfd == -ENOENT ? "a symlink there points to nothing" : NULL);
+	snprintf(via, sizeof(via), "/proc/self/fd/%d", dfd);
+	if (tree >= 0) {
+		struct mount_attr attr = { .attr_set = MOUNT_ATTR_RDONLY };
+		/* Read-only before it is attached: never writable in there. */
+		long rr = b->ro ? syscall(SYS_mount_setattr, tree, "", AT_EMPTY_PATH | AT_RECURSIVE,
+					  &attr, sizeof(attr)) : 0;
+		if (rr < 0 && errno != ENOSYS)
+			return fw_fail(e, errno, "make read-only", b->src);
+		bool ro_done = b->ro && rr == 0;
+		if (syscall(SYS_move_mount, tree, "", dfd, "",
+			    MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+			return fw_fail(e, errno, "bind on", b->dst);
+		if (!b->ro || ro_done)
+			return 0;
+	} else if (mount(b->src, via, NULL, MS_BIND | MS_REC, NULL) < 0) {
+		return fw_fail(e, errno, "bind on", b->dst);
+	}
+	/* A kernel without mount_setattr: each mount, once attached. */
+	_cleanup_close_ int top = open_in_root(rootfd, rel);
+	if (top < 0)
+		return fw_fail(e, -top, "make read-only", b->dst);
+	snprintf(via, sizeof(via), "/proc/self/fd/%d", top);
+	return rootfs_make_readonly(via, e);
+}
+
+/* Every --bind and --bind-ro, in the order given: a later DST may lie
+ * below an earlier one. */
+static int bind_all(const struct ns_plan *plan, struct fw_error *e)
+{
+	if (!plan->nbinds)
+		return 0;
+	_cleanup_close_ int rootfd = open(MERGED_DIR, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (rootfd < 0)
+		return fw_fail(e, errno, "open", MERGED_DIR);
+	for (size_t i = 0; i < plan->nbinds; i++) {
+		int r = bind_one(rootfd, &plan->binds[i], e);
+		if (r < 0)
+			return r;
+	}
+	return 0;
 }
 
 /* pid 1 runs on init_stack, which AddressSanitizer does not know: at a call
@@ -467,8 +585,8 @@ INIT_STACK_CODE static int run_init(void *arg)
 	}
 	if (plan->compat && initcompat_init_mounts(plan->compat, &c->e) < 0)
 		init_fail(c, STEP_INIT_SETUP, 125);
-	reset_signals(ns->sig_ignored);
-	cloexec_from(3);
+	ns_reset_signals(ns->sig_ignored);
+	ns_cloexec_from(3);
 	/* INIT runs on the CPUs fwrun was given, not on those of the setup
 	 * thread (see ns_spawn) or the one we started on (pin_this_cpu). */
 	if (ns->have_cpus && (FW_FAULT(INIT_AFFINITY) ||
@@ -486,7 +604,7 @@ INIT_STACK_CODE static int run_init(void *arg)
 	}
 
 	c->init_ready_ns = fw_now_ns();
-	err = FW_FAULT(EXEC) ? errno : exec_init(plan->argv, plan->envp);
+	err = FW_FAULT(EXEC) ? errno : ns_exec(plan->argv, plan->envp);
 	struct stat st;
 	/* ENOENT for a file that exists means its interpreter or loader is missing */
 	fw_fail_hint(&c->e, err, "run init", plan->argv[0],
@@ -724,6 +842,10 @@ static int setup(const struct ns_instance *ns)
 	if (setup_dev(plan, &c.e) < 0)
 		return child_fail(&c, STEP_DEV);
 	child_step_done(&c, STEP_DEV);
+	if (bind_all(plan, &c.e) < 0)
+		return child_fail(&c, STEP_BIND);
+	if (plan->nbinds)
+		child_step_done(&c, STEP_BIND);
 
 	/* The exec label is set here, not in pid 1: libapparmor writes it
 	 * through /proc/<tid>/attr, which needs the host's /proc (gone after
@@ -902,7 +1024,7 @@ int ns_spawn(struct ns_instance *ns, const struct ns_plan *plan, struct fw_error
 	ns->setup_sock = sv[1];
 	ns->plan = plan;
 	ns->have_cpus = sched_getaffinity(0, sizeof(ns->cpus), &ns->cpus) == 0;
-	ns->sig_ignored = ignored_signals();
+	ns->sig_ignored = ns_ignored_signals();
 	ns->step_ns[STEP_NONE] = fw_now_ns();
 	r = start_setup_thread(ns);
 	if (r != 0) {

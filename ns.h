@@ -54,6 +54,7 @@ enum fw_step {
 	STEP_ROOTFS,		/* loop + read-only mount, or read-only bind */
 	STEP_OVERLAY,
 	STEP_DEV,		/* minimal /dev */
+	STEP_BIND,		/* --bind, --bind-ro */
 	STEP_PRE_PIVOT,		/* hook: exec label, while the host's /proc is reachable */
 	STEP_HOSTNAME,
 	STEP_PIVOT,
@@ -87,6 +88,13 @@ int ns_private_scratch(int flags, const char *names, ns_step_cb done, void *data
  * fw_fail(...). */
 typedef int (*ns_hook)(enum fw_step step, void *data, struct fw_error *e);
 
+/* A host file or directory bound into the firmware (--bind, --bind-ro). */
+struct ns_bind {
+	const char *src;	/* on the host, absolute */
+	const char *dst;	/* in the firmware, absolute, no ".." */
+	bool ro;		/* read-only, recursively */
+};
+
 struct ns_plan {
 	const char *rootfs_path;	/* --rootfs, for mounting and messages */
 	int rootfs_fd;			/* from rootfs_probe() */
@@ -103,6 +111,8 @@ struct ns_plan {
 					 * (NULL: /dev/null) */
 	const char *kmsg_path;		/* bound on /dev/kmsg (a pty slave), or
 					 * NULL: no /dev/kmsg */
+	const struct ns_bind *binds;	/* bound after /dev, before the pivot */
+	size_t nbinds;
 	bool report_steps;		/* send each step's end time (-v) */
 	/* pid 1 joins these cgroups and unshares a cgroup namespace rooted
 	 * there (cg_enter), first thing; filled by the supervisor before
@@ -175,6 +185,17 @@ int ns_start_init(struct ns_instance *ns, struct fw_error *e);
  * back. Once the init has been reaped (supervise_run), this is how a run
  * ends. */
 void ns_abort(struct ns_instance *ns);
+
+/* For a process about to exec in the firmware (pid 1, --enter's CMD):
+ * mark every fd from first on close-on-exec; the signals fwrun was started
+ * with ignored (from /proc/self/status; read it while that is the host's);
+ * set those back to SIG_DFL and empty the mask; execve argv[0], or search
+ * it in envp's PATH when it has no '/' (returns the errno: ENOENT when no
+ * PATH entry has it, else the last other error, EACCES...). */
+void ns_cloexec_from(int first);
+uint64_t ns_ignored_signals(void);
+void ns_reset_signals(uint64_t ignored);
+int ns_exec(char *const *argv, char *const *envp);
 
 /* The namespace ids of a process ("mnt" -> inode number), 0 if unreadable. */
 uint64_t ns_id(pid_t pid, const char *type);

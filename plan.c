@@ -12,6 +12,35 @@
 #include "caps.h"
 #include "events.h"
 
+/* Where each --bind's SRC lies: the planner refuses SRC under the state
+ * dir, inside a --rootfs directory or under /run/fwrun (where the image is
+ * mounted, in the setup thread's namespace). */
+static void probe_binds(const struct fwrun_opts *o, struct fwrun_facts *f)
+{
+	char real[PATH_MAX], src[PATH_MAX];
+	struct state_paths *st = o->ephemeral ? NULL : malloc(sizeof(*st));
+
+	if (st && state_paths(st, o->state_dir, o->name) < 0) {
+		free(st);
+		st = NULL;
+	}
+	for (size_t i = 0; i < o->nbinds; i++) {
+		const struct fwrun_bind *b = &o->binds[i];
+		snprintf(src, sizeof(src), "%.*s", (int)b->src_len, b->spec);
+		if (!realpath(src, real)) {
+			f->bind[i] = BIND_MISSING;
+			f->bind_err[i] = errno;
+		} else if (st && state_path_within(real, st->dir)) {
+			f->bind[i] = BIND_IN_STATE;
+		} else if (f->rootfs.kind == ROOTFS_DIR && state_path_within(real, o->rootfs)) {
+			f->bind[i] = BIND_IN_ROOTFS;
+		} else if (state_path_within(real, FWRUN_RUN_DIR)) {
+			f->bind[i] = BIND_IN_RUNDIR;
+		}
+	}
+	free(st);
+}
+
 int plan_probe(const struct fwrun_opts *o, struct fwrun_facts *f, struct fw_error *e)
 {
 	struct state_paths *st;
@@ -33,6 +62,7 @@ int plan_probe(const struct fwrun_opts *o, struct fwrun_facts *f, struct fw_erro
 		if (x->machine && x->machine != initcompat_host_machine())
 			initcompat_find_emulator(x->hdr, x->hdr_len, f->emulator, sizeof(f->emulator));
 	}
+	probe_binds(o, f);
 	if (cg_plan_host(&f->cgroup, &o->cgroup, o->name, e) < 0) {
 		close(fd);
 		return -1;
@@ -44,6 +74,37 @@ int plan_probe(const struct fwrun_opts *o, struct fwrun_facts *f, struct fw_erro
 		free(st);
 	}
 	return fd;
+}
+
+static int plan_binds(struct fwrun_plan *p, const struct fwrun_opts *o,
+		      const struct fwrun_facts *f, struct fw_error *e)
+{
+	static const char *const why[] = {
+		[BIND_IN_STATE] = "it lies under the state dir, which only the overlay may use",
+		[BIND_IN_ROOTFS] = "it lies inside the --rootfs directory, which must not change",
+		[BIND_IN_RUNDIR] = "it lies under " FWRUN_RUN_DIR ", fwrun's own",
+	};
+
+	if (!o->nbinds)
+		return 0;
+	p->binds = calloc(o->nbinds, sizeof(*p->binds));
+	if (!p->binds)
+		return fw_fail(e, ENOMEM, "plan", "--bind");
+	for (size_t i = 0; i < o->nbinds; i++) {
+		const struct fwrun_bind *b = &o->binds[i];
+		char *src = strndup(b->spec, b->src_len);
+		if (!src)
+			return fw_fail(e, ENOMEM, "plan", "--bind");
+		p->binds[p->nbinds++] = (struct ns_bind){ .src = src, .dst = b->dst, .ro = b->ro };
+		if (f->bind[i] == BIND_MISSING)
+			return fw_fail(e, f->bind_err[i], "bind", src);
+		if (f->bind[i] != BIND_OK) {
+			fw_fail_hint(e, EINVAL, "bind", src, why[f->bind[i]]);
+			e->err = 0;
+			return -EINVAL;
+		}
+	}
+	return 0;
 }
 
 int plan_build(struct fwrun_plan *p, const struct fwrun_opts *o, const struct fwrun_facts *f,
@@ -75,6 +136,8 @@ int plan_build(struct fwrun_plan *p, const struct fwrun_opts *o, const struct fw
 				    "it lies inside the --rootfs directory, which must not change");
 
 	p->net = o->net;
+	if ((r = plan_binds(p, o, f, e)) < 0)
+		return r;
 
 	p->console = console_decide(o->console, f->stdin_tty);
 	p->console_mode = o->console == CONSOLE_AUTO ?
@@ -123,6 +186,11 @@ void plan_free(struct fwrun_plan *p)
 	if (p->until_src)
 		regfree(&p->until);
 	p->until_src = NULL;
+	for (size_t i = 0; i < p->nbinds; i++)
+		free((char *)p->binds[i].src);
+	free(p->binds);
+	p->binds = NULL;
+	p->nbinds = 0;
 }
 
 /* ---- --dry-run as text ---- */
@@ -208,6 +276,9 @@ int plan_print_text(FILE *f, const struct fwrun_plan *p)
 	fprintf(f, "name:       %s\nhostname:   %s\n", p->name, p->hostname);
 	fprintf(f, "namespaces: " PLAN_NS_NAMES " (+sysvsem), then pid last\n");
 	print_net_text(f, &p->net, p->name);
+	for (size_t i = 0; i < p->nbinds; i++)
+		fprintf(f, "bind:       %s on %s, %s (made in the upper dir if missing)\n",
+			p->binds[i].src, p->binds[i].dst, p->binds[i].ro ? "read-only" : "read-write");
 	fprintf(f, "root:       pivot_root to the overlay (chroot where pivot_root cannot)\n");
 	aa_describe(&p->aa, line, sizeof(line));
 	fprintf(f, "apparmor:   %s\n", line);
@@ -381,6 +452,14 @@ int plan_print_json(FILE *f, const struct fwrun_plan *p)
 	}
 	fprintf(f, ",\"namespaces\":[\"mnt\",\"uts\",\"ipc\",\"net\",\"pid\"]");
 	json_net(f, &p->net, p->name);
+	fprintf(f, ",\"binds\":[");
+	for (size_t i = 0; i < p->nbinds; i++) {
+		json_str(f, i ? ",{" : "{", "src", p->binds[i].src);
+		json_str(f, ",", "dst", p->binds[i].dst);
+		json_bool(f, "read_only", p->binds[i].ro);
+		fputc('}', f);
+	}
+	fputc(']', f);
 	json_str(f, ",\"apparmor\":{", "mode", aa_mode_name(p->aa.mode));
 	json_bool(f, "kernel_enabled", p->aa.kernel_enabled);
 	json_bool(f, "confine", p->aa.confine);

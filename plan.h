@@ -29,12 +29,24 @@
 #include "initcompat.h"
 #include "fwrun.h"
 #include "netsetup.h"
+#include "ns.h"
 #include "rootfs.h"
 #include "state.h"
 #include "supervise.h"
 
+/* Where a --bind's SRC lies, as plan_probe() found it. */
+enum bind_fact {
+	BIND_OK = 0,
+	BIND_MISSING,		/* SRC does not exist (bind_err says why) */
+	BIND_IN_STATE,		/* under the state dir: the overlay's own */
+	BIND_IN_ROOTFS,		/* inside the --rootfs directory */
+	BIND_IN_RUNDIR,		/* under /run/fwrun: the image's mount lives there */
+};
+
 /* What the probes found: the planner's only input besides the options. */
 struct fwrun_facts {
+	enum bind_fact bind[FWRUN_BIND_MAX];	/* o->binds[i]'s SRC */
+	int bind_err[FWRUN_BIND_MAX];		/* errno when BIND_MISSING */
 	struct rootfs_info rootfs;	/* rootfs_probe(): kind, journal */
 	bool aa_kernel_enabled;		/* aa_kernel_enabled() */
 	int cap_last;			/* caps_last_cap() */
@@ -72,6 +84,9 @@ struct fwrun_plan {
 	bool seccomp;			/* pid 1 loads the syscall filter (sysfilter.h) */
 	/* the network */
 	struct net_spec net;
+	/* host paths in the firmware (malloc'd, src strings too) */
+	struct ns_bind *binds;
+	size_t nbinds;
 	/* the init */
 	struct console_decision console;
 	enum console_mode console_mode;	/* what the decision came from: the name shown */

@@ -563,6 +563,11 @@ static int bind_readonly(const char *source_path, int dir_fd, const char *target
 			return fw_fail(e, errno, "bind-mount rootfs", source_path);
 	}
 
+	return rootfs_make_readonly(target, e);
+}
+
+int rootfs_make_readonly(const char *target, struct fw_error *e)
+{
 	/* Read-only all the way down: submounts of the directory too. */
 	struct mount_attr attr = { .attr_set = MOUNT_ATTR_RDONLY };
 	if (!FW_FAULT(ROOTFS_BIND_RO) &&

@@ -100,4 +100,9 @@ int loop_claim(const struct loop_ops *ops, void *ctx, uint64_t deadline_ns, uint
 int rootfs_mount(const char *source_path, int image_fd, const struct rootfs_info *info,
 		 const char *target, struct fw_error *e);
 
+/* Make the mount on target and every mount below it read-only:
+ * mount_setattr(AT_RECURSIVE), or where it is missing (before 5.12) a
+ * remount of each, found in /proc/self/mountinfo. */
+int rootfs_make_readonly(const char *target, struct fw_error *e);
+
 #endif

@@ -11,10 +11,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "caps.h"
 #include "events.h"
+#include "instances.h"
 #include "ns.h"
 #include "rundir.h"
 #include "sysfilter.h"
@@ -34,6 +36,7 @@ struct run {
 	struct console con;
 	struct ns_plan nsp;	/* what the setup thread and pid 1 do */
 	struct ns_instance ns;
+	bool recorded;		/* our record is in FWRUN_RECORD_DIR */
 	unsigned boot;		/* 1 for the first boot, 2... after reboots */
 	uint64_t t0;		/* the first init's start: --timeout counts from it */
 	struct supervise_result res;
@@ -214,6 +217,8 @@ static int run_start(struct run *r)
 		.console_fd = r->con.slave,
 		.console_path = r->con.master >= 0 ? r->con.slave_path : NULL,
 		.kmsg_path = r->con.kmsg_master >= 0 ? r->con.kmsg_path : NULL,
+		.binds = p->binds,
+		.nbinds = p->nbinds,
 		.report_steps = p->verbosity >= FWRUN_VERBOSE,
 		.cgroup = &r->cg.join,
 		.devices = r->cg.opts.devices,
@@ -271,12 +276,17 @@ static int supervisor_share(struct run *r)
 {
 	const struct fwrun_plan *p = r->p;
 
-	/* The cgroup under the name's lock (a killed run's is removed), made
-	 * by a thread of its own while the rest goes on; kept across reboots
-	 * (one account for the run). */
-	if (r->boot == 1 && ((r->name_lock_fd = instance_lock(p->name, &r->e)) < 0 ||
-			     cg_create_start(&r->cg, &r->e) < 0))
-		return -1;
+	if (r->boot == 1) {
+		if ((r->name_lock_fd = instance_lock(p->name, &r->e)) < 0)
+			return -1;
+		/* With the name's lock held, a record of it is a killed run's. */
+		instance_record_remove(p->name);
+		/* The cgroup under the name's lock (a killed run's is removed),
+		 * made by a thread of its own while the rest goes on; kept
+		 * across reboots (one account for the run). */
+		if (cg_create_start(&r->cg, &r->e) < 0)
+			return -1;
+	}
 	if (net_prepare(&r->net, &r->e) < 0)
 		return -1;
 	if (r->boot > 1)
@@ -349,6 +359,54 @@ static int first_boot_started(struct run *r)
 	return console_raw(&r->con, &r->e);
 }
 
+/* The record of this running instance for --list, --enter, --stop
+ * (instances.h), written again at each boot: the init's pid changes.
+ * Best effort: without it the firmware runs, only not listed. */
+static void write_record(struct run *r)
+{
+	static struct instance_record rec;
+	const struct fwrun_plan *p = r->p;
+	const struct net_state *n = &r->net;
+	struct fw_error e = { 0 };
+
+	memset(&rec, 0, sizeof(rec));
+	fw_strlcpy(rec.name, p->name, sizeof(rec.name));
+	rec.supervisor_pid = getpid();
+	rec.init_pid = r->ns.init_pid;
+	if (instance_pid_start(rec.supervisor_pid, &rec.supervisor_start) < 0 ||
+	    instance_pid_start(rec.init_pid, &rec.init_start) < 0)
+		return;
+	if (!realpath(p->rootfs, rec.rootfs))
+		fw_strlcpy(rec.rootfs, p->rootfs, sizeof(rec.rootfs));
+	rec.ephemeral = p->ephemeral;
+	if (!p->ephemeral)
+		fw_strlcpy(rec.state_dir, p->state.dir, sizeof(rec.state_dir));
+	fw_strlcpy(rec.console, p->console.pty ? "pty" : "pipe", sizeof(rec.console));
+	rec.started = (int64_t)time(NULL);
+	for (size_t i = 0; i < n->spec.ntaps && rec.nnet < INSTANCE_NET_MAX; i++) {
+		struct instance_net *t = &rec.net[rec.nnet++];
+		fw_strlcpy(t->kind, "tap", sizeof(t->kind));
+		fw_strlcpy(t->host, n->spec.taps[i].ifname, sizeof(t->host));
+		fw_strlcpy(t->inner, n->spec.taps[i].inner, sizeof(t->inner));
+		if (n->spec.taps[i].addr.family)
+			net_format_cidr(&n->spec.taps[i].addr, t->addr, sizeof(t->addr));
+	}
+	if (n->spec.veth && rec.nnet < INSTANCE_NET_MAX) {
+		struct instance_net *v = &rec.net[rec.nnet++];
+		fw_strlcpy(v->kind, "veth", sizeof(v->kind));
+		fw_strlcpy(v->host, n->veth_host_name, sizeof(v->host));
+		fw_strlcpy(v->inner, NET_VETH_INNER, sizeof(v->inner));
+		net_format_cidr(&n->veth_fw, v->addr, sizeof(v->addr));
+		net_format_cidr(&n->veth_host, v->gateway, sizeof(v->gateway));
+	}
+	if (instance_record_write(&rec, &e) < 0) {
+		if (p->verbosity > FWRUN_QUIET)
+			fwrun_print_error(&e);
+		return;
+	}
+	r->recorded = true;
+}
+
 /* One boot: the setup thread and, meanwhile, the supervisor's share; the
  * network once the namespaces exist; pid 1; its supervision until it ends.
  * Returns 0 (r->res says how it ended), or -1 with *status the failure's. */
@@ -372,6 +430,7 @@ static int run_boot(struct run *r, int *status)
 		r->t0 = fw_now_ns();
 	init_known(r);
 	emit_started(r);
+	write_record(r);
 	if (r->boot == 1 && first_boot_started(r) < 0)
 		return -1;
 	if (supervise_run(r->ns.init_pid, &r->life, &r->con, r->t0, &r->res, &r->e) < 0)
@@ -466,6 +525,10 @@ static int run_stop(struct run *r, int status)
 {
 	struct fw_error ne = { 0 };
 
+	/* First: from here on, --list no longer shows a firmware that is
+	 * going away, and --stop waits for our end. */
+	if (r->recorded)
+		instance_record_remove(r->p->name);
 	console_close(&r->con);
 	ns_abort(&r->ns);
 	/* The init is reaped: its cgroup empties as its namespace dies. */

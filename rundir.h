@@ -10,8 +10,15 @@
  *   │                                  (netsetup.c)
  *   ├─ instances/          0700        a lock per instance name, held for
  *   │                                  the run (state.c)
- *   └─ cgroup.lock         0600        flock'd while an instance's cgroup is
+ *   ├─ cgroup.lock         0600        flock'd while an instance's cgroup is
  *                                      made or a stale one removed (cgroup.c)
+ *   └─ running/            0700        a record per running instance (name,
+ *                                      pids and their start times, rootfs,
+ *                                      state, network, console), written
+ *                                      once its init runs, removed at its
+ *                                      end; one a SIGKILLed fwrun left is
+ *                                      stale: its supervisor is gone
+ *                                      (instances.c)
  *
  * Every directory must be a real directory owned by us and writable by
  * nobody else: a symlink planted in /run (by whoever could write there)
@@ -26,6 +33,7 @@
 #define FWRUN_NET_DIR FWRUN_RUN_DIR "/net"
 #define FWRUN_INSTANCE_DIR FWRUN_RUN_DIR "/instances"
 #define FWRUN_CGROUP_LOCK FWRUN_RUN_DIR "/cgroup.lock"
+#define FWRUN_RECORD_DIR FWRUN_RUN_DIR "/running"
 
 /* Make each directory above that is missing, and check each is ours (a
  * real directory, owned by the effective uid, not group/other-writable).

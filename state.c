@@ -468,6 +468,32 @@ int state_reset(const struct state_paths *p, struct fw_error *e)
 	return r;
 }
 
+int state_remove(const struct state_paths *p, int lock_fd, struct fw_error *e)
+{
+	static const char *const files[] = { "rootfs", "rootfs.tmp" };
+	static const char *const dirs[] = { "upper", "work" };
+	int r = state_reset(p, e);
+
+	if (r < 0)
+		return r;
+	_cleanup_close_ int dfd = open_dir_nofollow(AT_FDCWD, p->dir, p->dir, "remove state dir", e);
+	if (dfd < 0)
+		return dfd;
+	for (size_t i = 0; i < FW_ARRAY_SIZE(dirs); i++)
+		if (unlinkat(dfd, dirs[i], AT_REMOVEDIR) < 0 && errno != ENOENT)
+			return fw_fail(e, errno, "remove", i ? p->work : p->upper);
+	for (size_t i = 0; i < FW_ARRAY_SIZE(files); i++)
+		if (unlinkat(dfd, files[i], 0) < 0 && errno != ENOENT)
+			return fw_fail(e, errno, "remove", files[i]);
+	/* The lock last, while we hold it (see fw_lock_at). */
+	fw_unlock_at(dfd, "lock", lock_fd);
+	if (rmdir(p->dir) < 0)
+		return fw_fail_hint(e, errno, "remove state dir", p->dir,
+				    errno == ENOTEMPTY ? "it holds files fwrun did not make: "
+				    "left as it is" : NULL);
+	return 0;
+}
+
 /* ------------------------------------------------------------------ */
 /* --diff                                                             */
 /* ------------------------------------------------------------------ */

@@ -71,6 +71,12 @@ void instance_unlock(const char *name, int fd);
  * A missing upper/ or work/ is already empty. */
 int state_reset(const struct state_paths *p, struct fw_error *e);
 
+/* --remove: empty the state (state_reset), remove upper/, work/, the rootfs
+ * record and the lock (lock_fd, from state_lock(), is closed), then the dir
+ * itself, which must then be empty: anything fwrun did not make there
+ * stays, and the error says so (ENOTEMPTY). */
+int state_remove(const struct state_paths *p, int lock_fd, struct fw_error *e);
+
 /* Is path (which may not exist yet) inside the directory dir? Resolved
  * through the nearest existing ancestor of path, so symlinks cannot hide it:
  * a state dir inside a --rootfs directory would change the firmware tree. */

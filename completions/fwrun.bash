@@ -11,7 +11,8 @@ _fwrun()
 		--restart-on-reboot --status-fd --apparmor --profile --print-profile --seccomp
 		--cap-drop --cap-add --device --memory-max --pids-max --cpus
 		--tap --veth --veth= --force-default-route
-		--verbose --quiet --help --version -v -q -h"
+		--verbose --quiet --help --version -v -q -h
+		--list --json --enter --stop --remove --bind --bind-ro"
 
 	case $prev in
 	--rootfs)
@@ -35,6 +36,16 @@ _fwrun()
 		return
 		;;
 	--hostname|--setenv)
+		return
+		;;
+	--enter|--stop)
+		# running instances
+		COMPREPLY=($(compgen -W "$(ls /run/fwrun/running 2>/dev/null)" -- "$cur"))
+		return
+		;;
+	--bind|--bind-ro)
+		# SRC on the host ([:DST] is typed by hand)
+		_filedir
 		return
 		;;
 	--apparmor)
@@ -114,7 +125,7 @@ _fwrun()
 			init_at=$((i + 1))
 			break
 			;;
-		--rootfs|--name|--state-dir|--hostname|--setenv|--console|--console-log|--until|--stop-signal|--kill-after|--timeout|--status-fd|--apparmor|--seccomp|--profile|--cap-drop|--cap-add|--tap|--device|--memory-max|--pids-max|--cpus)
+		--rootfs|--name|--state-dir|--hostname|--setenv|--console|--console-log|--until|--stop-signal|--kill-after|--timeout|--status-fd|--apparmor|--seccomp|--profile|--cap-drop|--cap-add|--tap|--device|--memory-max|--pids-max|--cpus|--enter|--stop|--bind|--bind-ro)
 			takes_arg=1
 			;;
 		-*)

@@ -26,8 +26,30 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	enum fwrun_parse_result r = fwrun_parse(&o, (int)n + 1, args, &e);
 	switch (r) {
 	case FWRUN_PARSE_RUN:
-		/* A run has a valid name, an init, and what check_options wants. */
 		FUZZ_ASSERT(e.err == 0 && e.what[0] == '\0');
+		/* Every bind's DST is absolute, without "..", never the root. */
+		for (size_t i = 0; i < o.nbinds; i++) {
+			const struct fwrun_bind *b = &o.binds[i];
+			FUZZ_ASSERT(b->spec[0] == '/' && b->src_len > 0 && b->dst[0] == '/');
+			FUZZ_ASSERT(!strstr(b->dst, "/../") && strcmp(b->dst, "/") != 0);
+			size_t l = strlen(b->dst);
+			FUZZ_ASSERT(l < 3 || strcmp(b->dst + l - 3, "/.."));
+		}
+		/* The commands on instances take no firmware to run. */
+		if (o.action == FWRUN_LIST || o.action == FWRUN_STOP ||
+		    o.action == FWRUN_ENTER || o.action == FWRUN_RESET ||
+		    o.action == FWRUN_REMOVE) {
+			FUZZ_ASSERT(!o.rootfs && !o.nbinds && !o.ephemeral);
+			if (o.action == FWRUN_STOP || o.action == FWRUN_ENTER)
+				FUZZ_ASSERT(o.target && fwrun_name_valid(o.target) == 0);
+			if (o.action == FWRUN_ENTER)
+				FUZZ_ASSERT(o.init_argv && o.init_argv[0][0]);
+			if (o.action == FWRUN_RESET || o.action == FWRUN_REMOVE)
+				FUZZ_ASSERT(o.name_given || (o.state_dir && o.state_dir[0]));
+			break;
+		}
+		FUZZ_ASSERT(!o.json);
+		/* A run has a valid name, an init, and what check_options wants. */
 		/* --diff --state-dir DIR needs no name; anything else has one. */
 		if (o.diff && !o.name_given && !o.rootfs)
 			FUZZ_ASSERT(o.name[0] == '\0');

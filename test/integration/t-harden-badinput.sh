@@ -167,6 +167,18 @@ row A6 126 "'/bin/noexec'.*Permission denied" "INIT not executable" -- --rootfs 
 row A7 126 "'/sbin/adir'" "INIT a directory" -- --rootfs "$IMG" --name "$PFX-a7" $E -- /sbin/adir
 row A8 125 "option '--bogus'.*unknown" "unknown option" -- --bogus
 row A9 125 "option '--name'.*needs an argument" "option without its argument" -- --rootfs "$IMG" --name
+# --- running instances and binds ---
+row I1 125 "instance name 'a/b'" "--enter a/b" -- --enter a/b
+row I2 125 "find instance '$PFX-i2': not running" "--enter of no running instance" -- --enter "$PFX-i2"
+row I3 125 "find instance '$PFX-i3': not running" "--stop of no running instance" -- --stop "$PFX-i3"
+row I4 125 "'--json': only goes with --list" "--json alone" -- --json
+row I5 125 "'--stop': does not go with --rootfs" "--stop with --rootfs" -- --stop "$PFX-i5" --rootfs "$IMG"
+row I6 125 "no run has left state there" "--remove of no state" -- --remove --name "$PFX-i6"
+row I7 125 "DST must not contain '\\.\\.'" "--bind DST with .." -- --rootfs "$IMG" --name "$PFX-i7" $E --bind "$T/sub:/../etc"
+row I8 125 "DST must be an absolute path" "--bind DST relative" -- --rootfs "$IMG" --name "$PFX-i8" $E --bind "$T/sub:etc"
+row I9 125 "bind '$T/nope': No such file" "--bind SRC missing" -- --rootfs "$IMG" --name "$PFX-i9" $E --bind-ro "$T/nope"
+row I10 125 "under /run/fwrun" "--bind SRC under /run/fwrun" -- --rootfs "$IMG" --name "$PFX-i10" $E --bind /run/fwrun/mnt:/x
+row I11 125 "SRC must be an absolute path" "--bind SRC relative" -- --rootfs "$IMG" --name "$PFX-i11" $E --bind "a${NL}b:/x"
 # --- the caller's environment and descriptors ---
 PRE="env -i"
 row E1 0 "^env\.PATH=/sbin:" "environment without PATH" -- --rootfs "$IMG" --name "$PFX-e1" $E -- /sbin/boxinit report

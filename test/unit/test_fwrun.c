@@ -143,6 +143,85 @@ static void parse_conflicts(void **state)
 	assert_int_equal(PARSE(&o, &e, "--diff", "--state-dir", "/var/x"), FWRUN_PARSE_RUN);
 }
 
+static void parse_instance_commands(void **state)
+{
+	struct fwrun_opts o;
+	struct fw_error e;
+	(void)state;
+
+	assert_int_equal(PARSE(&o, &e, "--list"), FWRUN_PARSE_RUN);
+	assert_int_equal(o.action, FWRUN_LIST);
+	assert_int_equal(PARSE(&o, &e, "--list", "--json"), FWRUN_PARSE_RUN);
+	assert_true(o.json);
+	assert_int_equal(PARSE(&o, &e, "--enter", "d1"), FWRUN_PARSE_RUN);
+	assert_int_equal(o.action, FWRUN_ENTER);
+	assert_string_equal(o.target, "d1");
+	assert_string_equal(o.init_argv[0], "/bin/sh");
+	assert_int_equal(PARSE(&o, &e, "--enter", "d1", "--setenv", "A=b", "--", "ls", "-l"),
+			 FWRUN_PARSE_RUN);
+	assert_string_equal(o.init_argv[0], "ls");
+	assert_string_equal(o.init_argv[1], "-l");
+	assert_int_equal(PARSE(&o, &e, "--stop", "d1", "--timeout", "5"), FWRUN_PARSE_RUN);
+	assert_int_equal(o.action, FWRUN_STOP);
+	assert_int_equal(PARSE(&o, &e, "--reset", "--name", "d1"), FWRUN_PARSE_RUN);
+	assert_int_equal(o.action, FWRUN_RESET);
+	assert_int_equal(PARSE(&o, &e, "--reset", "--name", "d1", "--rootfs", "d.ext4"),
+			 FWRUN_PARSE_RUN);
+	assert_int_equal(o.action, FWRUN_RUN);
+	assert_int_equal(PARSE(&o, &e, "--remove", "--state-dir", "/var/x"), FWRUN_PARSE_RUN);
+	assert_int_equal(o.action, FWRUN_REMOVE);
+
+	expect_error(PARSE(&o, &e, "--json"), &e, "only goes with --list");
+	expect_error(PARSE(&o, &e, "--list", "--stop", "d1"), &e, "give one of them");
+	expect_error(PARSE(&o, &e, "--enter", "a/b"), &e, "instance name 'a/b'");
+	expect_error(PARSE(&o, &e, "--stop", "d1", "--rootfs", "x.ext4"), &e,
+		     "does not go with --rootfs");
+	expect_error(PARSE(&o, &e, "--stop", "d1", "--", "/bin/sh"), &e, "takes no INIT");
+	expect_error(PARSE(&o, &e, "--list", "--timeout", "3"), &e, "'--timeout'");
+	expect_error(PARSE(&o, &e, "--enter", "d1", "--name", "d2"), &e, "no --name");
+	expect_error(PARSE(&o, &e, "--remove"), &e, "needs --name or --state-dir");
+	expect_error(PARSE(&o, &e, "--remove", "--reset", "--name", "d"), &e,
+		     "does not go with --reset");
+	expect_error(PARSE(&o, &e, "--remove", "--name", "d", "--rootfs", "x.ext4"), &e,
+		     "does not go with --rootfs");
+	expect_error(PARSE(&o, &e, "--enter", "d1", "--", ""), &e, "CMD");
+}
+
+static void parse_binds(void **state)
+{
+	struct fwrun_opts o;
+	struct fw_error e;
+	struct fwrun_bind b;
+	const char *why;
+	(void)state;
+
+	assert_int_equal(fwrun_bind_parse("/a/b", false, &b, &why), 0);
+	assert_int_equal(b.src_len, 4);
+	assert_string_equal(b.dst, "/a/b");
+	assert_int_equal(fwrun_bind_parse("/a:/mnt/x", true, &b, &why), 0);
+	assert_int_equal(b.src_len, 2);
+	assert_string_equal(b.dst, "/mnt/x");
+	assert_true(b.ro);
+	assert_int_equal(fwrun_bind_parse("/a:/x/..y/z", false, &b, &why), 0);
+	assert_int_equal(fwrun_bind_parse("a:/x", false, &b, &why), -EINVAL);
+	assert_int_equal(fwrun_bind_parse("/a:x", false, &b, &why), -EINVAL);
+	assert_int_equal(fwrun_bind_parse(":/x", false, &b, &why), -EINVAL);
+	assert_int_equal(fwrun_bind_parse("/a:", false, &b, &why), -EINVAL);
+	assert_int_equal(fwrun_bind_parse("/a:/x/../../etc", false, &b, &why), -EINVAL);
+	assert_non_null(strstr(why, ".."));
+	assert_int_equal(fwrun_bind_parse("/a:/..", false, &b, &why), -EINVAL);
+	assert_int_equal(fwrun_bind_parse("/a:/", false, &b, &why), -EINVAL);
+	assert_int_equal(fwrun_bind_parse("/a:/./", false, &b, &why), -EINVAL);
+	assert_int_equal(fwrun_bind_parse("/a:/b:ro", false, &b, &why), -EINVAL);
+
+	assert_int_equal(PARSE(&o, &e, "--rootfs", "d.ext4", "--bind", "/a", "--bind-ro",
+			       "/b:/c"), FWRUN_PARSE_RUN);
+	assert_int_equal(o.nbinds, 2);
+	expect_error(PARSE(&o, &e, "--rootfs", "d.ext4", "--bind", "/a:/../etc"), &e,
+		     "--bind '/a:/../etc': DST must not contain '..'");
+	expect_error(PARSE(&o, &e, "--list", "--bind", "/a"), &e, "does not go with --bind");
+}
+
 static void parse_is_repeatable(void **state)
 {
 	struct fwrun_opts o;
@@ -272,6 +351,8 @@ int main(void)
 		cmocka_unit_test(parse_bad_input),
 		cmocka_unit_test(parse_conflicts),
 		cmocka_unit_test(parse_is_repeatable),
+		cmocka_unit_test(parse_instance_commands),
+		cmocka_unit_test(parse_binds),
 		cmocka_unit_test(names),
 		cmocka_unit_test(exit_statuses),
 		cmocka_unit_test(error_lines),

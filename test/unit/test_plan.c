@@ -236,6 +236,48 @@ static void dry_run_formats(void **state)
 	assert_int_equal(plan_parse_format("", &json), -EINVAL);
 }
 
+static void plan_binds(void **state)
+{
+	struct fwrun_facts f = facts_ext4();
+	struct fw_error e;
+	char *out;
+	(void)state;
+
+	assert_int_equal(BUILD(&f, &e, "--rootfs", "d.ext4", "--bind", "/srv/x:/mnt/x",
+			       "--bind-ro", "/tmp/.X11-unix"), 0);
+	assert_int_equal(plan.nbinds, 2);
+	assert_string_equal(plan.binds[0].src, "/srv/x");
+	assert_string_equal(plan.binds[0].dst, "/mnt/x");
+	assert_false(plan.binds[0].ro);
+	assert_string_equal(plan.binds[1].src, "/tmp/.X11-unix");
+	assert_string_equal(plan.binds[1].dst, "/tmp/.X11-unix");
+	assert_true(plan.binds[1].ro);
+	out = print_to_string(plan_print_text);
+	assert_non_null(strstr(out, "bind:       /srv/x on /mnt/x, read-write"));
+	assert_non_null(strstr(out, "bind:       /tmp/.X11-unix on /tmp/.X11-unix, read-only"));
+	free(out);
+	out = print_to_string(plan_print_json);
+	assert_non_null(strstr(out, "\"binds\":[{\"src\":\"/srv/x\",\"dst\":\"/mnt/x\","
+				    "\"read_only\":false},{\"src\":\"/tmp/.X11-unix\""));
+	free(out);
+
+	/* what the probe found refuses the plan */
+	f.bind[1] = BIND_IN_STATE;
+	assert_int_equal(BUILD(&f, &e, "--rootfs", "d.ext4", "--bind", "/srv/x:/mnt/x",
+			       "--bind-ro", "/var/lib/fwrun/d/upper"), -EINVAL);
+	assert_string_equal(e.subject, "/var/lib/fwrun/d/upper");
+	assert_non_null(strstr(e.hint, "state dir"));
+	f.bind[1] = BIND_IN_RUNDIR;
+	assert_int_equal(BUILD(&f, &e, "--rootfs", "d.ext4", "--bind", "/srv/x:/mnt/x",
+			       "--bind-ro", "/run/fwrun/mnt"), -EINVAL);
+	f.bind[1] = BIND_MISSING;
+	f.bind_err[1] = ENOENT;
+	assert_int_equal(BUILD(&f, &e, "--rootfs", "d.ext4", "--bind", "/srv/x:/mnt/x",
+			       "--bind-ro", "/nowhere"), -ENOENT);
+	plan_free(&plan);
+	assert_null(plan.binds);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -247,6 +289,7 @@ int main(void)
 		cmocka_unit_test(dry_run_text),
 		cmocka_unit_test(dry_run_json),
 		cmocka_unit_test(dry_run_formats),
+		cmocka_unit_test(plan_binds),
 	};
 	int r = cmocka_run_group_tests_name("plan", tests, NULL, NULL);
 	plan_free(&plan);
