@@ -16,8 +16,11 @@
 #include <sys/apparmor.h>
 #include <sys/sysmacros.h>
 #include <linux/openat2.h>
+#include <linux/seccomp.h>
 
 #include "caps.h"
+#include "cgroup.h"
+#include "sysfilter.h"
 #include "fwrun.h"
 #include "ns.h"
 
@@ -77,6 +80,8 @@ struct enter_ctx {
 	uint64_t drop;		/* not in the init's bounding set */
 	char label[256];	/* its AppArmor profile, "" when unconfined */
 	uint64_t sig_ignored;
+	struct cg_host cg;	/* the init's cgroups, as directories of our mounts */
+	struct sysfilter filter;	/* the init's syscall filter, when it has one */
 	int errpipe[2];		/* CMD's failure before its exec, whole */
 	struct console con;
 };
@@ -88,6 +93,8 @@ static const struct {
 	{ "cgroup", CLONE_NEWCGROUP }, { "ipc", CLONE_NEWIPC }, { "uts", CLONE_NEWUTS },
 	{ "net", CLONE_NEWNET }, { "pid", CLONE_NEWPID }, { "mnt", CLONE_NEWNS },
 };
+
+static int init_cgroups(struct enter_ctx *c, struct fw_error *e);
 
 static int read_proc(pid_t pid, const char *file, char *buf, size_t size)
 {
@@ -141,21 +148,17 @@ static int look_at_init(struct enter_ctx *c, struct fw_error *e)
 	    enter_parse_capbnd(buf, &bnd) < 0)
 		return fw_fail(e, EIO, "read the bounding set of", rec->name);
 	c->drop = caps_all_mask(caps_last_cap()) & ~bnd;
+	/* "Seccomp:\t2": the init runs under fwrun's filter, so will CMD. */
+	const char *sc = strstr(buf, "\nSeccomp:");
+	if (sc && strtol(sc + 9, NULL, 10) == SECCOMP_MODE_FILTER &&
+	    sysfilter_build(&c->filter, e) < 0)
+		return -1;
+	if (init_cgroups(c, e) < 0)
+		return -1;
 	if (aa_is_enabled() && read_proc(c->init, "attr/current", buf, sizeof(buf)) == 0 &&
 	    enter_label(buf, c->label, sizeof(c->label)) < 0)
 		return fw_fail(e, ENAMETOOLONG, "read the AppArmor label of", rec->name);
 	c->sig_ignored = ns_ignored_signals();
-	return 0;
-}
-
-/* The one place where CMD takes the rest of the init's confinement once
- * fwrun gives it one: its seccomp filter and its cgroup (join the
- * instance's cgroup here, load the same filter last, after setns). Called in
- * CMD's process, after the namespaces and root, before the exec. */
-static int enter_confine(struct enter_ctx *c, struct fw_error *e)
-{
-	(void)c;
-	(void)e;
 	return 0;
 }
 
@@ -175,6 +178,36 @@ static int join_namespaces(struct enter_ctx *c, int flags, struct fw_error *e)
 	return 0;
 }
 
+/* The init's cgroups (/proc/INIT/cgroup) as directories of the host's
+ * mounts, which CMD joins before it leaves the host's namespaces. */
+static int init_cgroups(struct enter_ctx *c, struct fw_error *e)
+{
+	static char text[65536];	/* mountinfo: not on the stack */
+	char cgroup[4096];
+
+	if (read_proc(c->init, "cgroup", cgroup, sizeof(cgroup)) < 0 ||
+	    cg_parse_self(cgroup, &c->cg) < 0)
+		return fw_fail(e, EIO, "read the cgroups of", c->p->rec->name);
+	if (read_proc(getpid(), "mountinfo", text, sizeof(text)) < 0 ||
+	    cg_parse_mountinfo(text, &c->cg) < 0)
+		return fw_fail(e, EIO, "read", "/proc/self/mountinfo");
+	return 0;
+}
+
+/* CMD into each of the init's cgroups. */
+static int join_cgroups(const struct enter_ctx *c, struct fw_error *e)
+{
+	char path[PATH_MAX + 16];
+
+	for (size_t i = 0; i < c->cg.nhier; i++) {
+		snprintf(path, sizeof(path), "%s/cgroup.procs", c->cg.hier[i].own);
+		_cleanup_close_ int fd = open(path, O_WRONLY | O_CLOEXEC);
+		if (fd < 0 || write(fd, "0", 1) != 1)
+			return fw_fail(e, errno, "join the cgroup", c->cg.hier[i].own);
+	}
+	return 0;
+}
+
 /* CMD's process: never returns. */
 static void run_cmd(struct enter_ctx *c)
 {
@@ -191,14 +224,12 @@ static void run_cmd(struct enter_ctx *c)
 	}
 	if (c->drop && caps_apply_drop(c->drop, &e) < 0)
 		goto fail;
-	if (join_namespaces(c, c->flags & ~CLONE_NEWPID, &e) < 0)
+	if (join_cgroups(c, &e) < 0 || join_namespaces(c, c->flags & ~CLONE_NEWPID, &e) < 0)
 		goto fail;
 	if (fchdir(c->rootfd) < 0 || chroot(".") < 0 || chdir("/") < 0) {
 		fw_fail(&e, errno, "enter the root of", p->rec->name);
 		goto fail;
 	}
-	if (enter_confine(c, &e) < 0)
-		goto fail;
 	if (setsid() < 0) {
 		fw_fail(&e, errno, "start a session for", p->argv[0]);
 		goto fail;
@@ -215,6 +246,11 @@ static void run_cmd(struct enter_ctx *c)
 		}
 	}
 	ns_cloexec_from(3);
+	/* The filter last: nothing of ours runs under it but the exec. */
+	if (c->filter.prog.filter && (errno = -sysfilter_load(&c->filter.prog)) != 0) {
+		fw_fail(&e, errno, "load the syscall filter for", p->argv[0]);
+		goto fail;
+	}
 	int err = ns_exec(p->argv, p->envp);
 	fw_fail(&e, err, "run", p->argv[0]);
 	status = err == ENOENT || err == ENOTDIR || err == ELOOP ? FWRUN_EXIT_NOTFOUND :

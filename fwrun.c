@@ -1131,7 +1131,9 @@ static int enter_instance(const struct fwrun_opts *o)
 		.rec = &rec,
 		.argv = o->init_argv,
 		.envp = (char *const *)envp,
-		.console = console_decide(CONSOLE_AUTO, isatty(STDIN_FILENO)),
+		/* A pty for a terminal; else CMD gets our stdio (a read-only
+		 * console, the run's default without one, would take its input) */
+		.console = console_decide(isatty(STDIN_FILENO) ? CONSOLE_PTY : CONSOLE_PIPE, true),
 		.life = o->life,
 	};
 	if (enter_run(&p, &status, &e) < 0)

@@ -381,7 +381,8 @@ static void write_record(struct run *r)
 	rec.ephemeral = p->ephemeral;
 	if (!p->ephemeral)
 		fw_strlcpy(rec.state_dir, p->state.dir, sizeof(rec.state_dir));
-	fw_strlcpy(rec.console, p->console.pty ? "pty" : "pipe", sizeof(rec.console));
+	fw_strlcpy(rec.console, !p->console.pty ? "pipe" : p->console.input ? "pty" : "read-only",
+		   sizeof(rec.console));
 	rec.started = (int64_t)time(NULL);
 	for (size_t i = 0; i < n->spec.ntaps && rec.nnet < INSTANCE_NET_MAX; i++) {
 		struct instance_net *t = &rec.net[rec.nnet++];

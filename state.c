@@ -470,7 +470,7 @@ int state_reset(const struct state_paths *p, struct fw_error *e)
 
 int state_remove(const struct state_paths *p, int lock_fd, struct fw_error *e)
 {
-	static const char *const files[] = { "rootfs", "rootfs.tmp" };
+	static const char *const files[] = { "rootfs", "rootfs.tmp", "rootfs.id", "rootfs.id.tmp" };
 	static const char *const dirs[] = { "upper", "work" };
 	int r = state_reset(p, e);
 

@@ -50,6 +50,7 @@ start_fwrun k --rootfs "$T/fw" --ephemeral --name "$PFX-k" --bind "$T/h/rw:/mnt/
 wait_line "$T/k.out" '^ready=1' 20 || die "the firmware did not start"
 kill -KILL "$FWPID"
 wait "$FWPID" 2>/dev/null
+next_run_clears_cgroups "$T/fw" "after SIGKILL of a run with binds"
 host_unchanged "$T/host.before" "after SIGKILL of a run with binds"
 
 # A symlink to nowhere in the firmware: refused, nothing made on the host.

@@ -19,7 +19,7 @@ init=$(find_init "$fw")
 
 export FWT_CALLER_SECRET=1
 run_fwrun --enter "$PFX-e" --setenv FROM_ENTER=yes -- /bin/probe report cat /proc/1/cmdline \
-	cat /data/frominit
+	cat /data/frominit cat /proc/self/cgroup
 assert_status 0 "enter: CMD's status"
 for k in hostname ns.mnt ns.uts ns.ipc ns.net ns.pid ns.cgroup CapBnd ifaces \
 	if.eth1.inet rootents env.PATH env.container; do
@@ -32,6 +32,11 @@ assert_eq /sbin/boxinit "$(kvs "$OUT" cat:/proc/1/cmdline)" "enter: /proc/1 is t
 assert_eq hi "$(kvs "$OUT" cat:/data/frominit)" "enter: the firmware's root and mounts"
 assert_eq "$(awk '/^CapBnd:/ { print $2 }' "/proc/$init/status")" "$(kvs "$OUT" CapBnd)" \
 	"enter: the init's bounding set (NET_RAW cut)"
+assert_eq 2 "$(kvs "$OUT" Seccomp)" "enter: the init's syscall filter"
+assert_eq "$(awk '/^Seccomp:/ { print $2 }' "/proc/$init/status")" "$(kvs "$OUT" Seccomp)" \
+	"enter: seccomp mode as the init's"
+assert_match ':/$' "$(kvs "$OUT" cat:/proc/self/cgroup)" \
+	"enter: in the init's cgroup, at its cgroup namespace's root"
 assert_eq yes "$(kvs "$OUT" env.FROM_ENTER)" "enter: --setenv"
 assert_eq "" "$(kvs "$OUT" env.FWT_CALLER_SECRET)" "enter: nothing of the caller's environment"
 assert_eq none "$(kvs "$OUT" ttyname0)" "enter without a terminal: plain stdio"

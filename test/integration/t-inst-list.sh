@@ -22,7 +22,7 @@ ib=$(find_init "$b")
 
 run_fwrun --list
 assert_status 0 "list"
-assert_match "^$PFX-a pid=$ia up=[0-9]+s console=pipe net=- state=ephemeral rootfs=$T/fw.ext2\$" \
+assert_match "^$PFX-a pid=$ia up=[0-9]+s console=read-only net=- state=ephemeral rootfs=$T/fw.ext2\$" \
 	"$(grep "^$PFX-a " <<<"$OUT")" "list: instance a"
 assert_match "^$PFX-b pid=$ib .* state=$T/sb rootfs=$T/fw.ext2\$" \
 	"$(grep "^$PFX-b " <<<"$OUT")" "list: instance b"
