@@ -535,7 +535,7 @@ static int rmdir_tree(int parent, const char *name, int depth)
 	}
 	struct dirent *de;
 	while ((de = readdir(d)))
-		if (de->d_type == DT_DIR && strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
+		if (de->d_type == DT_DIR && strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0)
 			rmdir_tree(dirfd(d), de->d_name, depth + 1);
 	closedir(d);
 	if (unlinkat(parent, name, AT_REMOVEDIR) < 0 && errno != ENOENT)
@@ -618,7 +618,7 @@ static int remove_stale_locked(struct cg_instance *cg)
 			continue;
 		struct dirent *de;
 		while ((de = readdir(d))) {
-			if (de->d_type != DT_DIR || strncmp(de->d_name, CG_PREFIX, strlen(CG_PREFIX)))
+			if (de->d_type != DT_DIR || strncmp(de->d_name, CG_PREFIX, strlen(CG_PREFIX)) != 0)
 				continue;
 			const char *inst = de->d_name + strlen(CG_PREFIX);
 			/* ours is stale by definition: we hold its lock */
@@ -711,7 +711,7 @@ static int v2_own_controllers(struct cg_instance *cg, const struct cg_hier *hi,
 	snprintf(want, sizeof(want), "+memory +pids%s", o->cpu_quota_us ? " +cpu" : "");
 	snprintf(path, sizeof(path), "%s/cgroup.subtree_control", hi->own);
 	int r = FW_FAULT(CGROUP_CONTROLLERS) ? -errno : fw_write_file(path, want);
-	if (r == -EBUSY && strcmp(hi->own, "/") && alone_in(hi->own)) {
+	if (r == -EBUSY && strcmp(hi->own, "/") != 0 && alone_in(hi->own)) {
 		dir_of(leaf, sizeof(leaf), hi, cg->supervisor, NULL);
 		if (mkdir(leaf, 0755) == 0 || errno == EEXIST) {
 			if (write_at(leaf, "cgroup.procs", "0") == 0) {
@@ -993,7 +993,7 @@ int cg_enter(const struct cg_join *j, bool placed, struct fw_error *e)
 
 static bool read_u64(const char *path, const char *key, uint64_t *v)
 {
-	char text[4096];
+	char text[4096] = { 0 };
 
 	if (read_text(path, text, sizeof(text)) <= 0)
 		return false;
@@ -1033,7 +1033,7 @@ static bool sum_oom_kills(const char *dir, int depth, uint64_t *sum)
 		return any;
 	struct dirent *de;
 	while ((de = readdir(d)))
-		if (de->d_type == DT_DIR && strcmp(de->d_name, ".") && strcmp(de->d_name, "..") &&
+		if (de->d_type == DT_DIR && strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0 &&
 		    (size_t)snprintf(path, sizeof(path), "%s/%s", dir, de->d_name) < sizeof(path))
 			any |= sum_oom_kills(path, depth + 1, sum);
 	closedir(d);

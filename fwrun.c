@@ -632,11 +632,11 @@ enum fwrun_parse_result fwrun_parse(struct fwrun_opts *o, int argc, char **argv,
 						   "use bytes or K, M, G, T (512M, 1.5G)");
 			break;
 		case OPT_PIDS_MAX:
-			if ((r = cg_parse_pids(optarg, &o->cgroup.pids_max)) < 0)
+			if (cg_parse_pids(optarg, &o->cgroup.pids_max) < 0)
 				return usage_error(e, "--pids-max", optarg, "use 1 to 4194304");
 			break;
 		case OPT_CPUS:
-			if ((r = cg_parse_cpus(optarg, &o->cgroup.cpu_quota_us)) < 0)
+			if (cg_parse_cpus(optarg, &o->cgroup.cpu_quota_us) < 0)
 				return usage_error(e, "--cpus", optarg, "use a number of CPUs, "
 						   "0.01 to 4096 (0.5, 2)");
 			break;

@@ -81,7 +81,7 @@ static void unescape(char *out, size_t size, const char *v, size_t len)
 
 	for (size_t i = 0; i < len && o + 1 < size; i++) {
 		if (v[i] == '\\' && i + 1 < len) {
-			out[o++] = v[i + 1] == 'n' ? '\n' : v[i + 1];
+			out[o++] = (char)(v[i + 1] == 'n' ? '\n' : v[i + 1]);
 			i++;
 		} else {
 			out[o++] = v[i];
@@ -112,9 +112,9 @@ static void parse_net(struct instance_record *r, const char *v)
 	memset(n, 0, sizeof(*n));
 	if (sscanf(v, "%7s %15s %15s %63s %63s", n->kind, n->host, n->inner, addr, gw) != 5)
 		return;
-	if (strcmp(addr, "-"))
+	if (strcmp(addr, "-") != 0)
 		fw_strlcpy(n->addr, addr, sizeof(n->addr));
-	if (strcmp(gw, "-"))
+	if (strcmp(gw, "-") != 0)
 		fw_strlcpy(n->gateway, gw, sizeof(n->gateway));
 	r->nnet++;
 }
@@ -205,20 +205,18 @@ int instance_pid_start(pid_t pid, uint64_t *start)
 
 static bool alive(pid_t pid, uint64_t start)
 {
-	uint64_t now;
+	uint64_t now = 0;
 
 	return pid > 0 && instance_pid_start(pid, &now) == 0 && now == start;
 }
 
 int instance_record_write(const struct instance_record *r, struct fw_error *e)
 {
+	static char buf[INSTANCE_RECORD_MAX];	/* the supervisor's alone */
 	char tmp[128], path[128];
-	_cleanup_free_ char *buf = malloc(INSTANCE_RECORD_MAX);
 	int n;
 
-	if (!buf)
-		return fw_fail(e, ENOMEM, "write the record of", r->name);
-	n = instance_record_format(buf, INSTANCE_RECORD_MAX, r);
+	n = instance_record_format(buf, sizeof(buf), r);
 	if (n < 0)
 		return fw_fail(e, -n, "write the record of", r->name);
 	snprintf(path, sizeof(path), FWRUN_RECORD_DIR "/%s", r->name);
@@ -251,13 +249,11 @@ void instance_record_remove(const char *name)
 /* Read one record file; -errno. */
 static int read_record(int dfd, const char *name, struct instance_record *r)
 {
-	_cleanup_free_ char *buf = malloc(INSTANCE_RECORD_MAX);
-	if (!buf)
-		return -ENOMEM;
+	static char buf[INSTANCE_RECORD_MAX];	/* one process, one thread reads */
 	_cleanup_close_ int fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
-	ssize_t n = fw_read_all(fd, buf, INSTANCE_RECORD_MAX - 1);
+	ssize_t n = fw_read_all(fd, buf, sizeof(buf) - 1);
 	if (n < 0)
 		return -errno;
 	buf[n] = '\0';
@@ -301,23 +297,21 @@ static int visible(const struct dirent *d)
 
 int instance_each(instance_cb cb, void *data, struct fw_error *e)
 {
+	static struct instance_record r;	/* paths of PATH_MAX: not on the stack */
 	struct dirent **names = NULL;
 	int rc = 0;
-	_cleanup_free_ struct instance_record *r = malloc(sizeof(*r));
 	_cleanup_close_ int dfd = open(FWRUN_RECORD_DIR, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
 				       O_CLOEXEC);
 
-	if (!r)
-		return fw_fail(e, ENOMEM, "list", FWRUN_RECORD_DIR);
 	if (dfd < 0)
 		return errno == ENOENT ? 0 : fw_fail(e, errno, "list", FWRUN_RECORD_DIR);
 	int n = scandirat(dfd, ".", &names, visible, by_name);
 	if (n < 0)
 		return fw_fail(e, errno, "list", FWRUN_RECORD_DIR);
 	for (int i = 0; i < n; i++) {
-		if (!rc && read_record(dfd, names[i]->d_name, r) == 0 &&
-		    !strcmp(r->name, names[i]->d_name) && live(r))
-			rc = cb(r, data);
+		if (!rc && read_record(dfd, names[i]->d_name, &r) == 0 &&
+		    strcmp(r.name, names[i]->d_name) == 0 && live(&r))
+			rc = cb(&r, data);
 		free(names[i]);
 	}
 	free(names);

@@ -235,7 +235,7 @@ void net_veth_alloc_file(struct net_veth_alloc *a, const char *name)
 	const char *c = name + 5;
 
 	/* "veth-N": N in decimal, no sign, no leading zero, in range */
-	if (strncmp(name, "veth-", 5) || !*c || (c[0] == '0' && c[1]) || strlen(c) > 5)
+	if (strncmp(name, "veth-", 5) != 0 || !*c || (c[0] == '0' && c[1]) || strlen(c) > 5)
 		return;
 	for (; *c; c++) {
 		if (*c < '0' || *c > '9')

@@ -82,7 +82,7 @@ static int plan_binds(struct fwrun_plan *p, const struct fwrun_opts *o,
 	static const char *const why[] = {
 		[BIND_IN_STATE] = "it lies under the state dir, which only the overlay may use",
 		[BIND_IN_ROOTFS] = "it lies inside the --rootfs directory, which must not change",
-		[BIND_IN_RUNDIR] = "it lies under " FWRUN_RUN_DIR ", fwrun's own",
+		[BIND_IN_RUNDIR] = "it lies under /run/fwrun, fwrun's own",
 	};
 
 	if (!o->nbinds)

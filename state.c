@@ -372,17 +372,16 @@ static bool is_mount_root(int dfd, const char *name, dev_t dev)
 	return makedev(stx.stx_dev_major, stx.stx_dev_minor) != dev;
 }
 
-/* The next entry of d but "." and "..": 1 with *de set, 0 at the end,
- * -errno when reading failed. */
-static int next_entry(DIR *d, struct dirent **de)
+/* The next entry of d but "." and "..", or NULL at the end with *err 0,
+ * or when reading failed with *err -errno. */
+static struct dirent *next_entry(DIR *d, int *err)
 {
 	for (;;) {
 		errno = 0;
-		*de = readdir(d);
-		if (!*de)
-			return errno ? -errno : 0;
-		if (strcmp((*de)->d_name, ".") != 0 && strcmp((*de)->d_name, "..") != 0)
-			return 1;
+		struct dirent *de = readdir(d);
+		*err = de || !errno ? 0 : -errno;
+		if (!de || (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0))
+			return de;
 	}
 }
 
@@ -397,7 +396,7 @@ static int empty_dir(int dfd, dev_t dev, const char *path, struct fw_error *e)
 
 	int r = 0, n;
 	struct dirent *de;
-	while ((n = next_entry(d, &de)) > 0) {
+	while ((de = next_entry(d, &n))) {
 		if (path_join(sub, sizeof(sub), path, de->d_name) < 0)
 			fw_strlcpy(sub, de->d_name, sizeof(sub));
 
@@ -622,7 +621,7 @@ static int diff_dir(struct diff_ctx *c, int ufd, int lfd, const char *rel, bool 
 
 	int r = 0, n;
 	struct dirent *de;
-	while ((n = next_entry(d, &de)) > 0) {
+	while ((de = next_entry(d, &n))) {
 		const char *name = de->d_name;
 		if (path_join(child, sizeof(child), rel, name) < 0) {
 			r = fw_fail(c->e, ENAMETOOLONG, "list changes in", rel);

@@ -33,7 +33,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			FUZZ_ASSERT(b->spec[0] == '/' && b->src_len > 0 && b->dst[0] == '/');
 			FUZZ_ASSERT(!strstr(b->dst, "/../") && strcmp(b->dst, "/") != 0);
 			size_t l = strlen(b->dst);
-			FUZZ_ASSERT(l < 3 || strcmp(b->dst + l - 3, "/.."));
+			FUZZ_ASSERT(l < 3 || strcmp(b->dst + l - 3, "/..") != 0);
 		}
 		/* The commands on instances take no firmware to run. */
 		if (o.action == FWRUN_LIST || o.action == FWRUN_STOP ||
