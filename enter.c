@@ -316,9 +316,13 @@ int enter_run(const struct enter_plan *p, int *status, struct fw_error *e)
 	console_init(&c->con);
 	*status = FWRUN_EXIT_FAILURE;
 
+	/* Ours, not CMD's: its children (CMD) are born in the init's pid
+	 * namespace. Our own is kept to come back to once CMD is forked:
+	 * nothing else of ours (a sanitizer's helper at exit, say) is to be
+	 * born in the firmware. Opened before the first goto out. */
+	_cleanup_close_ int own_pidns = open("/proc/self/ns/pid", O_RDONLY | O_CLOEXEC);
 	if (look_at_init(c, e) < 0)
 		goto out;
-	/* Ours, not CMD's: its children (CMD) are born in there. */
 	if ((c->flags & CLONE_NEWPID) && join_namespaces(c, CLONE_NEWPID, e) < 0)
 		goto out;
 	if (open_console(c, e) < 0)
@@ -335,6 +339,8 @@ int enter_run(const struct enter_plan *p, int *status, struct fw_error *e)
 	}
 	if (pid == 0)
 		run_cmd(c);
+	if ((c->flags & CLONE_NEWPID) && own_pidns >= 0)
+		(void)setns(own_pidns, CLONE_NEWPID);
 	close(c->errpipe[1]);
 	c->errpipe[1] = -1;
 	ssize_t n;
