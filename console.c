@@ -245,11 +245,12 @@ static long long until_cost(const char *re, size_t *i, int depth)
 				factor = 2;
 			} else if (ch == '{') {
 				char *end;
-				long m = strtol(re + *i + 1, &end, 10), n = m;
-				if (*end == ',')
-					n = end[1] == '}' ? m + 1 : strtol(end + 1, &end, 10);
+				long m = strtol(re + *i + 1, &end, 10), n;
 				if (m < 0 || m > 100000)
 					m = 100000;	/* regcomp refuses it anyway */
+				n = m;
+				if (*end == ',')
+					n = end[1] == '}' ? m + 1 : strtol(end + 1, &end, 10);
 				if (n < 0 || n > 100000)
 					n = 100000;
 				factor = (n > m ? n : m) + 1;

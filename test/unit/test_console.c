@@ -374,6 +374,8 @@ static void until_check(void **state)
 	assert_int_equal(console_until_check("((a{1,1000}){1,1000})"), -E2BIG);
 	assert_int_equal(console_until_check("a{99999999999999999999}"), -E2BIG);
 	assert_int_equal(console_until_check("a{-1}"), -E2BIG);
+	/* {m,} with m at LONG_MAX: clamped before m + 1 (found by fuzz_parse) */
+	assert_int_equal(console_until_check("a{99999999999999999999,}"), -E2BIG);
 	memset(big, 'a', sizeof(big) - 1);
 	big[sizeof(big) - 1] = '\0';
 	assert_int_equal(console_until_check(big), -ENAMETOOLONG);
