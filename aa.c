@@ -624,7 +624,7 @@ int aa_describe(const struct aa_plan *p, char *buf, size_t size)
 		n = snprintf(buf, size, "off (--apparmor=off): unconfined");
 	} else if (!p->confine) {
 		n = snprintf(buf, size, "not enabled in this kernel: unconfined, "
-				        "the capability bounding set alone protects the clock");
+				        "the bounding set, the syscall filter and the cgroup protect the host");
 	} else {
 		const char *how;
 		char t[64];

@@ -117,8 +117,8 @@ int aa_describe(const struct aa_plan *p, char *buf, size_t size);
 /* The line --apparmor=auto prints on stderr when the kernel has no
  * AppArmor (without "fwrun: "). */
 #define AA_NOTICE_UNAVAILABLE \
-	"AppArmor is not enabled in this kernel: the bounding set still protects the host clock, " \
-	"but host-wide sysctls, /sys writes, cgroup v1 (release_agent) and devtmpfs mounts are open " \
-	"(fwrun(8), HOST PROTECTION)"
+	"AppArmor is not enabled in this kernel: the bounding set, the syscall filter and the " \
+	"cgroup still protect the host clock, devices and cgroups, but host-wide sysctls, /sys " \
+	"writes and debugfs, devtmpfs and binfmt_misc mounts are open (fwrun(8), HOST PROTECTION)"
 
 #endif

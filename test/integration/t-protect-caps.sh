@@ -50,7 +50,7 @@ done
 eff=$((16#$(kvs "$OUT" CapEff)))
 assert_eq 0 "$(( eff & ~bnd ))" "pid 1's effective set within its bounding set"
 assert_eq 0000000000000000 "$(kvs "$OUT" CapInh)" "pid 1's inheritable set"
-assert_match 'the bounding set still protects the host clock, but host-wide sysctls, /sys writes.* are open' "$ERR" \
+assert_match 'still protect the host clock, devices and cgroups, but host-wide sysctls, /sys writes.* are open' "$ERR" \
 	"auto without AppArmor says so"
 assert_eq 1 "$(printf '%s\n' "$ERR" | grep -c 'AppArmor is not enabled')" "said once"
 

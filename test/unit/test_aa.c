@@ -195,7 +195,7 @@ static void test_decide(void **state)
 	assert_int_equal(aa_decide(&p, AA_MODE_AUTO, NULL, false, &e), 0);
 	assert_false(p.confine);
 	aa_describe(&p, d, sizeof(d));
-	assert_non_null(strstr(d, "capability bounding set alone"));
+	assert_non_null(strstr(d, "the bounding set, the syscall filter and the cgroup protect"));
 
 	assert_int_equal(aa_decide(&p, AA_MODE_ON, NULL, false, &e), -EOPNOTSUPP);
 	assert_string_equal(e.subject, "--apparmor=on");
