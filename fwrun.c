@@ -1160,15 +1160,17 @@ static int enter_instance(const struct fwrun_opts *o)
  * before the first run (aa.h, aa_kept_text()). */
 static int load_profile(const struct fwrun_opts *o)
 {
-	struct aa_plan p;
+	struct aa_plan p = { 0 };
 	struct fw_error e = { 0 };
 
-	if (!aa_kernel_enabled(&aa_env_system))
+	if (!aa_kernel_enabled(&aa_env_system)) {
 		fw_fail_hint(&e, EOPNOTSUPP, "load the AppArmor profile", AA_PROFILE_NAME,
 			     "AppArmor is not enabled in this kernel");
-	else if (aa_decide(&p, AA_MODE_ON, NULL, true, &e) == 0)
-		(void)aa_prepare(&p, &aa_env_system, &e);
-	if (e.what[0]) {
+		fwrun_print_error(&e);
+		return FWRUN_EXIT_FAILURE;
+	}
+	if (aa_decide(&p, AA_MODE_ON, NULL, true, &e) < 0 ||
+	    aa_prepare(&p, &aa_env_system, &e) < 0) {
 		fwrun_print_error(&e);
 		return FWRUN_EXIT_FAILURE;
 	}
