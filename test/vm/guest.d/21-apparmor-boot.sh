@@ -1,5 +1,5 @@
-# The packaged profile across boots (issue 17): the postinst's
-# fwrun --load-profile keeps a record in /var/lib/fwrun; at boot the AppArmor
+# The packaged profile across boots (issue 17): the postinst
+# (fwrun --load-profile) keeps a record in /var/lib/fwrun; at boot the AppArmor
 # service loads /etc/apparmor.d/fwrun; the first run after it finds no record
 # under /run and still runs no parser. An edited /etc/apparmor.d/fwrun, or no
 # kept record, costs that first run one parser run, as before.
@@ -44,16 +44,21 @@ mkdir -p /var/lib /var/cache/apparmor
 rm -f "$kept"
 "$VM_FWRUN" --print-profile >"$prof"	# what the package installs
 
-# --- 1. the postinst: fwrun --load-profile -------------------------------------
+# --- 1. the package's postinst (debian/fwrun.postinst): fwrun --load-profile ------
+# The guest has no apparmor package: aa-enabled, which the postinst asks
+# first, is a stub reading the kernel's answer.
 unload
 rm -f "$rec"
+mkdir -p /tmp/fwt-boot.bin
+printf '#!/bin/sh\n[ "$(cat /sys/module/apparmor/parameters/enabled)" = Y ]\n' >/tmp/fwt-boot.bin/aa-enabled
+chmod 0755 /tmp/fwt-boot.bin/aa-enabled
 vm_parser_wrap
-msg=$("$VM_FWRUN" --load-profile 2>&1)
+msg=$(PATH=/tmp/fwt-boot.bin:/usr/sbin:/usr/bin:/sbin:/bin sh /vmtest/fwrun.postinst configure 2>&1)
 rc=$?
 calls=$(vm_parser_calls)
 h0=$(vm_aa_hash)
 if [ $rc -eq 0 ] && [ "$calls" = 1 ] && [ -f "$kept" ] && [ -n "$h0" ] && grep -q "^kernel $h0\$" "$kept"; then
-	vm_pass boot.postinst "fwrun --load-profile: parser ran once, kept record: $(tr '\n' ' ' <"$kept")($msg)"
+	vm_pass boot.postinst "postinst configure: parser ran once, kept record: $(tr '\n' ' ' <"$kept")$msg"
 else
 	vm_fail boot.postinst "rc=$rc parser calls=$calls hash=$h0 kept=$(tr '\n' ' ' <"$kept" 2>/dev/null)"
 	vm_show "$msg"
@@ -149,5 +154,5 @@ run -- /sbin/boxinit report
 [ "$(vm_parser_calls)" = 1 ] && [ $rc -eq 0 ] && vm_pass boot.kept-other-text "kept record of another text: parser calls 1" ||
 	{ vm_fail boot.kept-other-text "parser calls=$(vm_parser_calls) rc=$rc"; show; }
 
-rm -f "$prof" /var/cache/apparmor/*/fwrun /tmp/fwt-boot.*
+rm -rf "$prof" /var/cache/apparmor/*/fwrun /tmp/fwt-boot.*
 exit 0
