@@ -14,6 +14,7 @@
 #include <sys/wait.h>
 
 #include "rundir.h"
+#include "state.h"
 #include "version.h"
 
 static const char *const system_parsers[] = {
@@ -26,6 +27,7 @@ const struct aa_env aa_env_system = {
 	.enabled_file = "/sys/module/apparmor/parameters/enabled",
 	.securityfs = "/sys/kernel/security/apparmor",
 	.run_dir = FWRUN_RUN_DIR,
+	.keep_dir = FWRUN_STATE_ROOT,
 	.parsers = system_parsers,
 };
 
@@ -303,6 +305,15 @@ int aa_state_text(char *buf, size_t size, uint64_t text_hash, const char *kernel
 	return n;
 }
 
+int aa_kept_text(char *buf, size_t size, uint64_t text_hash, const char *kernel_id)
+{
+	const char *hash = strrchr(kernel_id, ' ');
+
+	if (!hash || !hash[1] || strcmp(hash + 1, "-") == 0)
+		return -ENOENT;
+	return aa_state_text(buf, size, text_hash, hash + 1);
+}
+
 bool aa_profiles_has(const char *listing, const char *name)
 {
 	size_t nlen = strlen(name);
@@ -425,60 +436,61 @@ static int kernel_profile_id(const char *securityfs, const char *name, char *id,
 	return r;
 }
 
-/* Open run_dir, creating it (0755) if needed; refuse a symlink or a
- * directory others could write to or that we do not own. */
-static int open_run_dir(const char *run_dir, struct fw_error *e)
+/* Open a record's directory (run_dir, keep_dir), creating it (0755) if
+ * needed; refuse a symlink or a directory others could write to or that we
+ * do not own. */
+static int open_record_dir(const char *dir, struct fw_error *e)
 {
-	if (mkdir(run_dir, 0755) < 0 && errno != EEXIST)
-		return fw_fail(e, errno, "create", run_dir);
-	int fd = open(run_dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (mkdir(dir, 0755) < 0 && errno != EEXIST)
+		return fw_fail(e, errno, "create", dir);
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0)
-		return fw_fail(e, errno, "open", run_dir);
+		return fw_fail(e, errno, "open", dir);
 	struct stat st;
 	if (fstat(fd, &st) < 0 || st.st_uid != geteuid() || (st.st_mode & 022)) {
 		close(fd);
-		return fw_fail_hint(e, EPERM, "refuse to use", run_dir,
+		return fw_fail_hint(e, EPERM, "refuse to use", dir,
 				    "not owned by root or writable by others");
 	}
 	return fd;
 }
 
-static int write_state(const struct aa_env *env, const char *text, struct fw_error *e)
+static int write_record(const char *dir, const char *file, const char *text, struct fw_error *e)
 {
-	_cleanup_close_ int dfd = open_run_dir(env->run_dir, e);
+	_cleanup_close_ int dfd = open_record_dir(dir, e);
 	if (dfd < 0)
 		return dfd;
 	char tmp[64];
-	snprintf(tmp, sizeof(tmp), ".%s.%d", AA_STATE_FILE, (int)getpid());
+	snprintf(tmp, sizeof(tmp), ".%s.%d", file, (int)getpid());
 	(void)unlinkat(dfd, tmp, 0);
 	_cleanup_close_ int fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
 					0644);
 	if (fd < 0)
-		return fw_fail(e, errno, "create", AA_STATE_FILE);
+		return fw_fail(e, errno, "create", file);
 	ssize_t n = fw_write_all(fd, text, strlen(text));
 	if (n < 0) {
 		(void)unlinkat(dfd, tmp, 0);
-		return fw_fail(e, (int)-n, "write", AA_STATE_FILE);
+		return fw_fail(e, (int)-n, "write", file);
 	}
-	if (renameat(dfd, tmp, dfd, AA_STATE_FILE) < 0) {
+	if (renameat(dfd, tmp, dfd, file) < 0) {
 		int err = errno;
 		(void)unlinkat(dfd, tmp, 0);
-		return fw_fail(e, err, "rename", AA_STATE_FILE);
+		return fw_fail(e, err, "rename", file);
 	}
 	return 0;
 }
 
-/* Our record matches what the kernel holds now. */
-static bool state_matches(const struct aa_env *env, const char *expected)
+/* The record dir/file says exactly `expected` (what the kernel holds now). */
+static bool record_matches(const char *dir, const char *file, const char *expected)
 {
 	char cur[640];
-	_cleanup_close_ int dfd = open(env->run_dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	_cleanup_close_ int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (dfd < 0)
 		return false;
 	struct stat st;
 	if (fstat(dfd, &st) < 0 || st.st_uid != geteuid() || (st.st_mode & 022))
 		return false;
-	if (read_small(dfd, AA_STATE_FILE, cur, sizeof(cur)) < 0)
+	if (read_small(dfd, file, cur, sizeof(cur)) < 0)
 		return false;
 	return strcmp(cur, expected) == 0;
 }
@@ -584,12 +596,23 @@ static int prepare(struct aa_plan *p, const struct aa_env *env, struct fw_error 
 
 	const char *text = aa_profile();
 	uint64_t h = aa_fnv1a64(text, strlen(text));
-	char state[640];
+	char state[640], kept[640];
+	struct fw_error ignored = { 0 };
 
 	if (kernel_profile_id(env->securityfs, p->label, p->kernel_id, sizeof(p->kernel_id)) == 0 &&
-	    aa_state_text(state, sizeof(state), h, p->kernel_id) > 0 && state_matches(env, state)) {
-		p->load = AA_LOAD_REUSED;
-		return 0;
+	    aa_state_text(state, sizeof(state), h, p->kernel_id) > 0) {
+		if (record_matches(env->run_dir, AA_STATE_FILE, state)) {
+			p->load = AA_LOAD_REUSED;
+			return 0;
+		}
+		/* No record of this boot's: the kept one tells whether what
+		 * the AppArmor service loaded at boot is our text compiled. */
+		if (env->keep_dir && aa_kept_text(kept, sizeof(kept), h, p->kernel_id) > 0 &&
+		    record_matches(env->keep_dir, AA_KEPT_FILE, kept)) {
+			p->load = AA_LOAD_KEPT;
+			(void)write_record(env->run_dir, AA_STATE_FILE, state, &ignored);
+			return 0;
+		}
 	}
 
 	int r = run_parser(env, text, &p->parser_ns, e);
@@ -603,7 +626,12 @@ static int prepare(struct aa_plan *p, const struct aa_env *env, struct fw_error 
 	r = aa_state_text(state, sizeof(state), h, p->kernel_id);
 	if (r < 0)
 		return fw_fail(e, -r, "record the AppArmor profile", p->kernel_id);
-	return write_state(env, state, e);
+	r = write_record(env->run_dir, AA_STATE_FILE, state, e);
+	if (r < 0)
+		return r;
+	if (env->keep_dir && aa_kept_text(kept, sizeof(kept), h, p->kernel_id) > 0)
+		(void)write_record(env->keep_dir, AA_KEPT_FILE, kept, &ignored);
+	return 0;
 }
 
 int aa_apply_onexec(const struct aa_plan *p, struct fw_error *e)
@@ -627,11 +655,13 @@ int aa_describe(const struct aa_plan *p, char *buf, size_t size)
 				        "the bounding set, the syscall filter and the cgroup protect the host");
 	} else {
 		const char *how;
-		char t[64];
+		char t[96];
 		switch (p->load) {
 		case AA_LOAD_REUSED:
-			snprintf(t, sizeof(t), "already loaded, reused: no parser run, checked in %.3f ms",
-				 (double)p->prepare_ns / 1e6);
+		case AA_LOAD_KEPT:
+			snprintf(t, sizeof(t), "already loaded, reused: no parser run, checked in %.3f ms%s",
+				 (double)p->prepare_ns / 1e6,
+				 p->load == AA_LOAD_KEPT ? " (first since boot)" : "");
 			how = t;
 			break;
 		case AA_LOAD_LOADED:

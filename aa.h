@@ -10,7 +10,7 @@
  *
  * Pure half (no root, unit-tested): aa_mode_parse(), aa_quote(),
  * aa_profile_text(), aa_fnv1a64(), aa_decide(), aa_state_text(),
- * aa_profiles_has(), aa_describe().
+ * aa_kept_text(), aa_profiles_has(), aa_describe().
  * Applying half: aa_kernel_enabled(), aa_prepare(), aa_apply_onexec(). */
 #ifndef FWRUN_AA_H
 #define FWRUN_AA_H
@@ -52,16 +52,23 @@ struct aa_env {
 	const char *enabled_file;	/* /sys/module/apparmor/parameters/enabled */
 	const char *securityfs;		/* /sys/kernel/security/apparmor */
 	const char *run_dir;		/* /run/fwrun: the record of what we loaded */
+	const char *keep_dir;		/* /var/lib/fwrun: the record kept across
+					   boots (NULL: none) */
 	const char *const *parsers;	/* apparmor_parser paths to try, NULL-ended */
 };
 extern const struct aa_env aa_env_system;
 
 /* The record's file name in run_dir. */
 #define AA_STATE_FILE "apparmor.state"
+/* The kept record's file name in keep_dir (a leading dot: never an
+ * instance's name). */
+#define AA_KEPT_FILE ".apparmor.state"
 
 enum aa_load {
 	AA_LOAD_NONE = 0,	/* not prepared (off, no AppArmor, --dry-run) */
 	AA_LOAD_REUSED,		/* the kernel holds our text already: no parser run */
+	AA_LOAD_KEPT,		/* the same, known from the kept record (first run
+				   since boot: the AppArmor service loaded it) */
 	AA_LOAD_LOADED,		/* apparmor_parser --replace ran */
 	AA_LOAD_EXTERNAL,	/* --profile: checked to be loaded */
 };
@@ -95,14 +102,28 @@ int aa_decide(struct aa_plan *p, enum aa_mode mode, const char *profile, bool ke
  * made of it. Returns the length or -ENAMETOOLONG. */
 int aa_state_text(char *buf, size_t size, uint64_t text_hash, const char *kernel_id);
 
+/* The record kept in keep_dir, across boots: the same, but with only the
+ * hash of the loaded policy from kernel_id ("<dir> <hash>"), as the policy
+ * directory's name changes from boot to boot. A hash names the compiled
+ * policy, whoever compiled it: the AppArmor service's load of
+ * /etc/apparmor.d/fwrun at boot gives the hash our own load gave when the
+ * text, the parser and its feature ABI are the same. Returns the length,
+ * -ENOENT when kernel_id has no hash ("-": the kernel neither hashes nor
+ * exports policy), -ENAMETOOLONG. */
+int aa_kept_text(char *buf, size_t size, uint64_t text_hash, const char *kernel_id);
+
 /* Whether a securityfs "profiles" listing ("name (mode)\n"...) holds name. */
 bool aa_profiles_has(const char *listing, const char *name);
 
 /* Supervisor side, before any fork, when p->confine: for fwrun's own
  * profile, reuse what the kernel holds when the record in run_dir says it is
  * our current text and the kernel still shows the same profile (same policy
- * directory, same hash of the loaded policy), otherwise run `apparmor_parser --replace` with the
- * text on stdin and write the record (O_NOFOLLOW, atomic rename). For
+ * directory, same hash of the loaded policy); failing that (no record in
+ * run_dir after a boot), when the kept record in keep_dir says our text
+ * compiles to the very hash the kernel shows (then the run_dir record is
+ * written, best effort); otherwise run `apparmor_parser --replace` with the
+ * text on stdin and write the record (O_NOFOLLOW, atomic rename), and the
+ * kept one (best effort: a read-only /var costs a parser run per boot). For
  * --profile, check that it is loaded. Sets p->load (and p->parser_ns). */
 int aa_prepare(struct aa_plan *p, const struct aa_env *env, struct fw_error *e);
 

@@ -46,6 +46,7 @@ enum {
 	OPT_APPARMOR,
 	OPT_PROFILE,
 	OPT_PRINT_PROFILE,
+	OPT_LOAD_PROFILE,
 	OPT_CAP_DROP,
 	OPT_CAP_ADD,
 	OPT_TAP,
@@ -86,6 +87,7 @@ static const struct option long_options[] = {
 	{ "apparmor", required_argument, NULL, OPT_APPARMOR },
 	{ "profile", required_argument, NULL, OPT_PROFILE },
 	{ "print-profile", no_argument, NULL, OPT_PRINT_PROFILE },
+	{ "load-profile", no_argument, NULL, OPT_LOAD_PROFILE },
 	{ "cap-drop", required_argument, NULL, OPT_CAP_DROP },
 	{ "cap-add", required_argument, NULL, OPT_CAP_ADD },
 	{ "console", required_argument, NULL, OPT_CONSOLE },
@@ -126,6 +128,7 @@ static const char usage_text[] =
 "       fwrun --enter NAME [--setenv NAME=VALUE]... [--] [CMD [ARG...]]\n"
 "       fwrun --stop NAME [--timeout SECS]\n"
 "       fwrun (--reset | --remove) (--name NAME | --state-dir DIR)\n"
+"       fwrun --load-profile\n"
 "\n"
 "Run a device firmware's init (default " FWRUN_DEFAULT_INIT ") as pid 1, as root,\n"
 "in new namespaces, on an overlay over the read-only firmware image.\n"
@@ -157,6 +160,8 @@ static const char usage_text[] =
 "      --profile NAME       confine with this already-loaded profile\n"
 "                           instead of fwrun's own\n"
 "      --print-profile      print fwrun's AppArmor profile and exit\n"
+"      --load-profile       load it into the kernel unless it is there, record\n"
+"                           it so that later boots need no parser, and exit\n"
 "      --cap-drop CAP       also cut CAP from the bounding set (repeatable;\n"
 "                           CAP as in capabilities(7), CAP_ optional, or ALL)\n"
 "      --cap-add CAP        keep CAP, which the default set would cut\n"
@@ -386,8 +391,9 @@ static enum fwrun_parse_result check_instance_command(struct fwrun_opts *o, cons
 	if (!timeout_ok && o->life.timeout_ms)
 		return usage_error(e, "option", "--timeout", "does not go with that command");
 	if (!name_ok && (o->name_given || o->state_dir))
-		return usage_error(e, "option", opt, "names its instance itself: no --name "
-				   "or --state-dir");
+		return usage_error(e, "option", opt, o->action == FWRUN_LOAD_PROFILE ?
+				   "takes no --name or --state-dir" :
+				   "names its instance itself: no --name or --state-dir");
 	if (name_ok && !o->name_given && !o->state_dir)
 		return usage_error(e, "option", opt, "needs --name or --state-dir");
 	if (o->json && o->action != FWRUN_LIST)
@@ -410,14 +416,18 @@ static enum fwrun_parse_result check_options(struct fwrun_opts *o, struct fw_err
 	int r;
 
 	/* One command at most. */
-	int commands = o->list + !!o->target + o->remove + o->diff;
+	int commands = o->list + !!o->target + o->remove + o->diff + o->load_profile;
 	if (commands > 1)
-		return usage_error(e, "option", "--list/--enter/--stop/--remove/--diff",
+		return usage_error(e, "option", "--list/--enter/--stop/--remove/--diff/--load-profile",
 				   "give one of them");
 	if (o->remove && o->reset)
 		return usage_error(e, "option", "--remove", "does not go with --reset");
+	if (o->load_profile && o->reset)
+		return usage_error(e, "option", "--load-profile", "does not go with --reset");
 	if (o->list)
 		o->action = FWRUN_LIST;
+	else if (o->load_profile)
+		o->action = FWRUN_LOAD_PROFILE;
 	else if (o->remove)
 		o->action = FWRUN_REMOVE;
 	else if (o->reset && !o->rootfs && !o->diff)
@@ -425,6 +435,7 @@ static enum fwrun_parse_result check_options(struct fwrun_opts *o, struct fw_err
 	static const char *const command_opt[] = {
 		[FWRUN_LIST] = "--list", [FWRUN_ENTER] = "--enter", [FWRUN_STOP] = "--stop",
 		[FWRUN_RESET] = "--reset", [FWRUN_REMOVE] = "--remove",
+		[FWRUN_LOAD_PROFILE] = "--load-profile",
 	};
 	if (o->action != FWRUN_RUN)
 		return check_instance_command(o, command_opt[o->action], e);
@@ -654,6 +665,9 @@ enum fwrun_parse_result fwrun_parse(struct fwrun_opts *o, int argc, char **argv,
 			break;
 		case OPT_LIST:
 			o->list = true;
+			break;
+		case OPT_LOAD_PROFILE:
+			o->load_profile = true;
 			break;
 		case OPT_JSON:
 			o->json = true;
@@ -1141,6 +1155,36 @@ static int enter_instance(const struct fwrun_opts *o)
 	return status;
 }
 
+/* --load-profile: what a run does first (aa_prepare()), alone: the
+ * package's postinst runs it, so that the record kept across boots exists
+ * before the first run (aa.h, aa_kept_text()). */
+static int load_profile(const struct fwrun_opts *o)
+{
+	struct aa_plan p = { 0 };
+	struct fw_error e = { 0 };
+
+	if (!aa_kernel_enabled(&aa_env_system)) {
+		fw_fail_hint(&e, EOPNOTSUPP, "load the AppArmor profile", AA_PROFILE_NAME,
+			     "AppArmor is not enabled in this kernel");
+		fwrun_print_error(&e);
+		return FWRUN_EXIT_FAILURE;
+	}
+	if (aa_decide(&p, AA_MODE_ON, NULL, true, &e) < 0 ||
+	    aa_prepare(&p, &aa_env_system, &e) < 0) {
+		fwrun_print_error(&e);
+		return FWRUN_EXIT_FAILURE;
+	}
+	if (o->verbosity < FWRUN_NORMAL)
+		return 0;
+	if (p.load == AA_LOAD_LOADED)
+		fprintf(stderr, "fwrun: loaded the AppArmor profile '%s' (apparmor_parser, %.1f ms)\n",
+			p.label, (double)p.parser_ns / 1e6);
+	else
+		fprintf(stderr, "fwrun: the AppArmor profile '%s' is loaded already: no parser run\n",
+			p.label);
+	return 0;
+}
+
 /* --reset / --remove without a run: under both locks, so never while the
  * instance runs. */
 static int state_command(const struct fwrun_opts *o)
@@ -1239,6 +1283,8 @@ int fwrun_main(int argc, char **argv)
 	case FWRUN_RESET:
 	case FWRUN_REMOVE:
 		return state_command(&o);
+	case FWRUN_LOAD_PROFILE:
+		return load_profile(&o);
 	case FWRUN_ENTER:
 	case FWRUN_RUN:
 		break;

@@ -38,6 +38,7 @@ enum fwrun_action {
 	FWRUN_STOP,		/* --stop NAME */
 	FWRUN_RESET,		/* --reset without --rootfs: only empty the state */
 	FWRUN_REMOVE,		/* --remove: delete the state dir */
+	FWRUN_LOAD_PROFILE,	/* --load-profile: fwrun's own, into the kernel */
 };
 
 /* --bind SRC[:DST] / --bind-ro SRC[:DST], as given: src is spec[0..src_len),
@@ -68,6 +69,7 @@ struct fwrun_opts {
 	enum fwrun_action action;
 	bool remove;			/* --remove */
 	bool list;			/* --list */
+	bool load_profile;		/* --load-profile */
 	bool json;			/* --json (with --list) */
 	const char *target;		/* --enter NAME, --stop NAME */
 	struct fwrun_bind binds[FWRUN_BIND_MAX];	/* --bind, --bind-ro */

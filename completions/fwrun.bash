@@ -8,7 +8,7 @@ _fwrun()
 
 	local opts="--rootfs --name --state-dir --hostname --setenv --ephemeral --reset --diff
 		--dry-run --dry-run=json --console --console-log --until --stop-signal --kill-after --timeout
-		--restart-on-reboot --status-fd --apparmor --profile --print-profile --seccomp
+		--restart-on-reboot --status-fd --apparmor --profile --print-profile --load-profile --seccomp
 		--cap-drop --cap-add --device --memory-max --pids-max --cpus
 		--tap --veth --veth= --force-default-route
 		--verbose --quiet --help --version -v -q -h

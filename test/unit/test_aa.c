@@ -237,7 +237,7 @@ static void test_profiles_has(void **state)
 
 struct fake {
 	char dir[64];
-	char sfs[128], run[128], parser[128], count[128];
+	char sfs[128], run[128], keep[128], parser[128], count[128];
 	const char *parsers[2];
 	struct aa_env env;
 };
@@ -248,6 +248,17 @@ static void write_text(const char *path, const char *text, mode_t mode)
 	assert_true(fd >= 0);
 	assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
 	close(fd);
+}
+
+/* A file's content, NUL-terminated, into buf. */
+static void read_text(const char *path, char *buf, size_t size)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	assert_true(fd >= 0);
+	ssize_t n = fw_read_all(fd, buf, size - 1);
+	close(fd);
+	assert_true(n > 0);
+	buf[n] = '\0';
 }
 
 static int runs(struct fake *f)
@@ -289,6 +300,7 @@ static int fake_setup(void **state)
 	assert_non_null(mkdtemp(f->dir));
 	snprintf(f->sfs, sizeof(f->sfs), "%s/sfs", f->dir);
 	snprintf(f->run, sizeof(f->run), "%s/run", f->dir);
+	snprintf(f->keep, sizeof(f->keep), "%s/keep", f->dir);
 	snprintf(f->parser, sizeof(f->parser), "%s/apparmor_parser", f->dir);
 	snprintf(f->count, sizeof(f->count), "%s/count", f->dir);
 	char p[256];
@@ -324,6 +336,25 @@ static int prepare(struct fake *f, struct aa_plan *p, const char *profile, struc
 	return aa_prepare(p, &f->env, e);
 }
 
+/* aa_prepare() of fwrun's own profile: what it did, and the parser's
+ * runs so far. */
+static void expect_prepare(struct fake *f, enum aa_load load, int parser_runs)
+{
+	struct aa_plan p;
+	struct fw_error e = { 0 };
+	assert_int_equal(prepare(f, &p, NULL, &e), 0);
+	assert_int_equal(p.load, load);
+	assert_int_equal(runs(f), parser_runs);
+}
+
+/* The kernel holds no profile "fwrun" any more. */
+static void fake_unload(struct fake *f)
+{
+	char cmd[300];
+	snprintf(cmd, sizeof(cmd), "rm -rf %s/policy/profiles/fwrun.*", f->sfs);
+	assert_int_equal(system(cmd), 0);
+}
+
 static void test_prepare_once(void **state)
 {
 	struct fake *f = *state;
@@ -337,12 +368,7 @@ static void test_prepare_once(void **state)
 	assert_int_equal(runs(f), 1);
 	assert_true(p.parser_ns > 0);
 	snprintf(path, sizeof(path), "%s/fed", f->dir);
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	assert_true(fd >= 0);
-	ssize_t n = fw_read_all(fd, fed, sizeof(fed) - 1);
-	close(fd);
-	assert_true(n > 0);
-	fed[n] = '\0';
+	read_text(path, fed, sizeof(fed));
 	assert_string_equal(fed, aa_profile());
 	assert_non_null(strstr(p.kernel_id, "fwrun.11 "));
 	struct stat st;
@@ -387,12 +413,8 @@ static void test_prepare_once(void **state)
 	assert_int_equal(runs(f), 4);
 
 	/* the profile unloaded: loaded again */
-	char cmd[300];
-	snprintf(cmd, sizeof(cmd), "rm -rf %s/policy/profiles/fwrun.*", f->sfs);
-	assert_int_equal(system(cmd), 0);
-	assert_int_equal(prepare(f, &p, NULL, &e), 0);
-	assert_int_equal(p.load, AA_LOAD_LOADED);
-	assert_int_equal(runs(f), 5);
+	fake_unload(f);
+	expect_prepare(f, AA_LOAD_LOADED, 5);
 }
 
 static void test_prepare_no_hash_file(void **state)
@@ -439,6 +461,128 @@ static void test_prepare_no_hash_file(void **state)
 	assert_int_equal(prepare(f, &p, NULL, &e), 0);
 	assert_int_equal(p.load, AA_LOAD_REUSED);
 	assert_int_equal(runs(f), 3);
+}
+
+static void test_kept_text(void **state)
+{
+	(void)state;
+	char b[256];
+
+	assert_int_equal(aa_kept_text(b, sizeof(b), 0x1234, "fwrun.11 abcd"),
+			 (int)strlen("fwrun-apparmor-state 1\ntext fnv1a64:0000000000001234\n"
+				     "kernel abcd\n"));
+	assert_string_equal(b, "fwrun-apparmor-state 1\ntext fnv1a64:0000000000001234\n"
+			       "kernel abcd\n");
+	/* the policy dir is left out: its name changes from boot to boot */
+	char other[256];
+	assert_true(aa_kept_text(other, sizeof(other), 0x1234, "fwrun.3 abcd") > 0);
+	assert_string_equal(b, other);
+	assert_true(aa_kept_text(other, sizeof(other), 0x1234, "fwrun.3 fnv1a64:00ff") > 0);
+	assert_non_null(strstr(other, "\nkernel fnv1a64:00ff\n"));
+	/* no hash: nothing to keep (a dir name alone says nothing after a boot) */
+	assert_int_equal(aa_kept_text(b, sizeof(b), 0x1234, "fwrun.11 -"), -ENOENT);
+	assert_int_equal(aa_kept_text(b, sizeof(b), 0x1234, "fwrun.11 "), -ENOENT);
+	assert_int_equal(aa_kept_text(b, sizeof(b), 0x1234, "fwrun.11"), -ENOENT);
+	assert_int_equal(aa_kept_text(b, 16, 0x1234, "fwrun.11 abcd"), -ENAMETOOLONG);
+}
+
+static void remove_run_record(struct fake *f)
+{
+	char path[256];
+	snprintf(path, sizeof(path), "%s/%s", f->run, AA_STATE_FILE);
+	assert_int_equal(unlink(path), 0);
+}
+
+/* A boot: /run is empty again, and the AppArmor service has loaded the
+ * profile from /etc/apparmor.d into a policy dir of another name. */
+static void fake_boot(struct fake *f, const char *sha1)
+{
+	static int boot = 2;
+	char to[256], cmd[600];
+	remove_run_record(f);
+	boot++;	/* fwrun.3, fwrun.4...: below the fake parser's fwrun.11 on */
+	snprintf(cmd, sizeof(cmd), "cd %s/policy/profiles && mv fwrun.* fwrun.%d", f->sfs, boot);
+	assert_int_equal(system(cmd), 0);
+	if (sha1) {
+		snprintf(to, sizeof(to), "%s/policy/profiles/fwrun.%d/sha1", f->sfs, boot);
+		write_text(to, sha1, 0644);
+	}
+}
+
+static void test_prepare_kept(void **state)
+{
+	struct fake *f = *state;
+	struct aa_plan p;
+	struct fw_error e = { 0 };
+	char path[256], rec[640], d[256];
+	struct stat st;
+
+	f->env.keep_dir = f->keep;
+	/* the first load ever (the package's postinst: fwrun --load-profile)
+	 * keeps the record: our text's hash, the kernel's hash, no dir */
+	assert_int_equal(prepare(f, &p, NULL, &e), 0);
+	assert_int_equal(p.load, AA_LOAD_LOADED);
+	assert_int_equal(runs(f), 1);
+	snprintf(path, sizeof(path), "%s/%s", f->keep, AA_KEPT_FILE);
+	assert_int_equal(lstat(path, &st), 0);
+	assert_true(S_ISREG(st.st_mode));
+	assert_int_equal(st.st_mode & 07777, 0644);
+	read_text(path, rec, sizeof(rec));
+	assert_null(strstr(rec, "fwrun.11"));
+	char want[640];
+	assert_true(aa_kept_text(want, sizeof(want), aa_fnv1a64(aa_profile(), strlen(aa_profile())),
+				 p.kernel_id) > 0);
+	assert_string_equal(rec, want);
+
+	/* a boot: the service loaded our text into fwrun.3; no /run record */
+	fake_boot(f, NULL);
+	assert_int_equal(prepare(f, &p, NULL, &e), 0);
+	assert_int_equal(p.load, AA_LOAD_KEPT);
+	assert_int_equal(runs(f), 1);
+	assert_non_null(strstr(p.kernel_id, "fwrun.3 "));
+	aa_describe(&p, d, sizeof(d));
+	assert_non_null(strstr(d, "no parser run"));
+	assert_non_null(strstr(d, "first since boot"));
+	/* ... which wrote this boot's record: the next run is the usual one */
+	snprintf(path, sizeof(path), "%s/%s", f->run, AA_STATE_FILE);
+	assert_int_equal(access(path, F_OK), 0);
+	expect_prepare(f, AA_LOAD_REUSED, 1);
+
+	/* a boot where the service loaded something else under that name (an
+	 * edited /etc/apparmor.d/fwrun): replaced, and kept again */
+	fake_boot(f, "0000000000000000000000000000000000000000\n");
+	expect_prepare(f, AA_LOAD_LOADED, 2);
+	fake_boot(f, NULL);
+	expect_prepare(f, AA_LOAD_KEPT, 2);
+
+	/* a kept record of another text (an older fwrun's): loaded */
+	snprintf(path, sizeof(path), "%s/%s", f->keep, AA_KEPT_FILE);
+	assert_true(aa_kept_text(rec, sizeof(rec), 0, p.kernel_id) > 0);
+	write_text(path, rec, 0644);
+	fake_boot(f, NULL);
+	expect_prepare(f, AA_LOAD_LOADED, 3);
+
+	/* no profile loaded at boot (no package, or the service off) */
+	remove_run_record(f);
+	fake_unload(f);
+	expect_prepare(f, AA_LOAD_LOADED, 4);
+
+	/* a kept record a symlink: not read, and replaced by a file */
+	snprintf(path, sizeof(path), "%s/%s", f->keep, AA_KEPT_FILE);
+	snprintf(want, sizeof(want), "%s/elsewhere", f->dir);
+	assert_int_equal(rename(path, want), 0);
+	assert_int_equal(symlink(want, path), 0);
+	fake_boot(f, NULL);
+	expect_prepare(f, AA_LOAD_LOADED, 5);
+	assert_int_equal(lstat(path, &st), 0);
+	assert_true(S_ISREG(st.st_mode));
+
+	/* a keep dir others may write to: neither trusted nor written, and
+	 * the run goes on (a parser run per boot is the price) */
+	assert_int_equal(chmod(f->keep, 0777), 0);
+	fake_boot(f, NULL);
+	expect_prepare(f, AA_LOAD_LOADED, 6);
+	assert_int_equal(chmod(f->keep, 0755), 0);
 }
 
 static void test_prepare_parser_fails(void **state)
@@ -567,6 +711,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_prepare_parser_fails, fake_setup, fake_teardown),
 		cmocka_unit_test_setup_teardown(test_prepare_no_parser, fake_setup, fake_teardown),
 		cmocka_unit_test_setup_teardown(test_prepare_unsafe_run_dir, fake_setup, fake_teardown),
+		cmocka_unit_test(test_kept_text),
+		cmocka_unit_test_setup_teardown(test_prepare_kept, fake_setup, fake_teardown),
 		cmocka_unit_test_setup_teardown(test_prepare_external, fake_setup, fake_teardown),
 		cmocka_unit_test_setup_teardown(test_prepare_no_securityfs, fake_setup, fake_teardown),
 		cmocka_unit_test_setup_teardown(test_kernel_enabled, fake_setup, fake_teardown),

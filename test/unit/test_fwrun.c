@@ -185,6 +185,20 @@ static void parse_instance_commands(void **state)
 	expect_error(PARSE(&o, &e, "--remove", "--name", "d", "--rootfs", "x.ext4"), &e,
 		     "does not go with --rootfs");
 	expect_error(PARSE(&o, &e, "--enter", "d1", "--", ""), &e, "CMD");
+
+	/* --load-profile: fwrun's own profile, nothing else to say */
+	assert_int_equal(PARSE(&o, &e, "--load-profile", "-q"), FWRUN_PARSE_RUN);
+	assert_int_equal(o.action, FWRUN_LOAD_PROFILE);
+	expect_error(PARSE(&o, &e, "--load-profile", "--apparmor=off"), &e,
+		     "does not go with --apparmor/--profile");
+	expect_error(PARSE(&o, &e, "--load-profile", "--profile", "x"), &e,
+		     "does not go with --apparmor/--profile");
+	expect_error(PARSE(&o, &e, "--load-profile", "--rootfs", "x.ext4"), &e,
+		     "does not go with --rootfs");
+	expect_error(PARSE(&o, &e, "--load-profile", "--list"), &e, "give one of them");
+	expect_error(PARSE(&o, &e, "--load-profile", "--reset"), &e, "does not go with --reset");
+	expect_error(PARSE(&o, &e, "--load-profile", "--name", "d"), &e, "takes no --name");
+	expect_error(PARSE(&o, &e, "--load-profile", "--", "x"), &e, "takes no INIT");
 }
 
 static void parse_binds(void **state)

@@ -25,6 +25,24 @@ export VM_IMAGE=/vmtest/probe.ext4
 # iproute2's (busybox's has no tuntap nor veth peers).
 ip() { /sbin/ip "$@"; }
 
+# vm_kv KEY: the value of the first "KEY=value" line in $out (the probe's
+# report, test/probe.c).
+vm_kv() { printf '%s\n' "$out" | awk -v k="$1=" 'index($0, k) == 1 { print substr($0, length(k) + 1); exit }'; }
+
+# vm_aa_dir: the kernel's policy directory of profile "fwrun" (fwrun.<N>: N
+# is new with every load, whoever loads), or "none"; vm_aa_hash: the
+# kernel's hash of that policy.
+vm_aa_dir() {
+	for _d in /sys/kernel/security/apparmor/policy/profiles/*; do
+		[ "$(cat "$_d/name" 2>/dev/null)" = fwrun ] && { basename "$_d"; return; }
+	done
+	echo none
+}
+vm_aa_hash() {
+	_d=/sys/kernel/security/apparmor/policy/profiles/$(vm_aa_dir)
+	cat "$_d/sha256" "$_d/sha1" 2>/dev/null | head -n 1
+}
+
 # vm_parser_wrap: from now on count the runs of apparmor_parser (under
 # /sbin and /usr/sbin) in /tmp/vm-parser-calls (one line each, its args);
 # calling it again resets the count. vm_parser_calls prints the count.

@@ -25,16 +25,6 @@ run() {
 	rc=$?
 	err=$(cat /tmp/fwt-aa.err)
 }
-kv() { printf '%s\n' "$out" | awk -v k="$1=" 'index($0, k) == 1 { print substr($0, length(k) + 1); exit }'; }
-# The kernel's policy directory of profile "fwrun" (fwrun.<N>: N is new with
-# every load, whoever loads), and its hash.
-pdir() {
-	for d in "$aa"/policy/profiles/*; do
-		[ "$(cat "$d/name" 2>/dev/null)" = fwrun ] && { basename "$d"; return; }
-	done
-	echo none
-}
-phash() { cat "$aa/policy/profiles/$(pdir)/sha256" "$aa/policy/profiles/$(pdir)/sha1" 2>/dev/null | head -n 1; }
 show() { vm_show "rc=$rc" "$err" "$(printf '%s\n' "$out" | grep -E '^(attr|Cap|clock|settime|sysrq|pid)')"; }
 bit() { echo $(( (0x$1 >> $2) & 1 )); }
 
@@ -45,23 +35,23 @@ run -v -- /sbin/boxinit report clock sysrq \
 	write /proc/sys/kernel/core_pattern core write /proc/sys/vm/drop_caches 3 \
 	write /proc/sys/kernel/hostname fwt-aa2 write /data/fwt-aa ok
 calls=$(vm_parser_calls)
-d1=$(pdir)
+d1=$(vm_aa_dir)
 if [ $rc -eq 0 ] && [ "$calls" = 1 ] && [ "$d1" != none ] && grep -q '^fwrun (enforce)$' "$aa/profiles"; then
-	vm_pass aa.first-load "parser ran once ($(cat /tmp/vm-parser-calls)), kernel holds $d1 with $(ls "$aa/policy/profiles/$d1" | grep -E '^sha' | tr '\n' ' ')$(phash)"
+	vm_pass aa.first-load "parser ran once ($(cat /tmp/vm-parser-calls)), kernel holds $d1 with $(ls "$aa/policy/profiles/$d1" | grep -E '^sha' | tr '\n' ' ')$(vm_aa_hash)"
 else
 	vm_fail aa.first-load "rc=$rc parser calls=$calls dir=$d1"
 	show
 fi
-lbl=$(kv attr.current)
-if [ "$lbl" = "fwrun (enforce)" ] && [ "$(kv pid)" = 1 ]; then
+lbl=$(vm_kv attr.current)
+if [ "$lbl" = "fwrun (enforce)" ] && [ "$(vm_kv pid)" = 1 ]; then
 	vm_pass aa.confined "pid 1 /proc/self/attr/current: $lbl"
 else
-	vm_fail aa.confined "pid=$(kv pid) attr.current='$lbl'"
+	vm_fail aa.confined "pid=$(vm_kv pid) attr.current='$lbl'"
 	show
 fi
-[ "$(kv sysrq_open)" = EACCES ] && vm_pass aa.sysrq "open /proc/sysrq-trigger for writing: EACCES" ||
-	{ vm_fail aa.sysrq "sysrq_open=$(kv sysrq_open)"; show; }
-w() { kv "write:$1"; }
+[ "$(vm_kv sysrq_open)" = EACCES ] && vm_pass aa.sysrq "open /proc/sysrq-trigger for writing: EACCES" ||
+	{ vm_fail aa.sysrq "sysrq_open=$(vm_kv sysrq_open)"; show; }
+w() { vm_kv "write:$1"; }
 if [ "$(w /proc/sys/kernel/core_pattern)" = EACCES ] && [ "$(w /proc/sys/vm/drop_caches)" = EACCES ] &&
 	[ "$(w /proc/sys/kernel/hostname)" = ok ] && [ "$(w /data/fwt-aa)" = ok ]; then
 	vm_pass aa.files "core_pattern and vm/drop_caches writes: EACCES; the firmware's own hostname and files: ok"
@@ -77,7 +67,7 @@ vm_parser_wrap
 before=$(cat "$state")
 run -v --cap-add SYS_TIME --seccomp=off -- /sbin/boxinit report clock sysrq
 calls=$(vm_parser_calls)
-d2=$(pdir)
+d2=$(vm_aa_dir)
 if [ $rc -eq 0 ] && [ "$calls" = 0 ] && [ "$d2" = "$d1" ] && [ "$(cat "$state")" = "$before" ] &&
 	printf '%s\n' "$err" | grep -q 'already loaded, reused: no parser run'; then
 	vm_pass aa.reused "second run: parser calls 0, policy dir still $d2, record unchanged"
@@ -94,12 +84,12 @@ if printf '%s\n' "$err" | grep -q 'AppArmor is not enabled'; then
 else
 	vm_pass aa.no-notice "no 'not enabled' notice when AppArmor is there"
 fi
-bnd=$(kv CapBnd)
-if [ "$(kv attr.current)" = "fwrun (enforce)" ] && [ "$(bit "$bnd" 25)" = 1 ] &&
-	[ "$(kv clock_settime)" = EPERM ] && [ "$(kv settimeofday)" = EPERM ]; then
+bnd=$(vm_kv CapBnd)
+if [ "$(vm_kv attr.current)" = "fwrun (enforce)" ] && [ "$(bit "$bnd" 25)" = 1 ] &&
+	[ "$(vm_kv clock_settime)" = EPERM ] && [ "$(vm_kv settimeofday)" = EPERM ]; then
 	vm_pass aa.clock "CAP_SYS_TIME in CapBnd ($bnd), yet clock_settime=EPERM settimeofday=EPERM"
 else
-	vm_fail aa.clock "CapBnd=$bnd clock_settime=$(kv clock_settime) settimeofday=$(kv settimeofday)"
+	vm_fail aa.clock "CapBnd=$bnd clock_settime=$(vm_kv clock_settime) settimeofday=$(vm_kv settimeofday)"
 	show
 fi
 if dmesg 2>/dev/null | grep 'apparmor="DENIED"' | grep 'profile="fwrun"' | grep -q 'capname="sys_time"'; then
@@ -110,48 +100,48 @@ fi
 
 # --- 3. the modes ---------------------------------------------------------------
 run --apparmor=on -- /sbin/boxinit report
-[ $rc -eq 0 ] && [ "$(kv attr.current)" = "fwrun (enforce)" ] &&
+[ $rc -eq 0 ] && [ "$(vm_kv attr.current)" = "fwrun (enforce)" ] &&
 	vm_pass aa.mode-on "--apparmor=on: confined" || { vm_fail aa.mode-on "rc=$rc"; show; }
 run --apparmor=off --cap-add SYS_TIME --seccomp=off -- /sbin/boxinit report clock
-if [ $rc -eq 0 ] && [ "$(kv attr.current)" = unconfined ] && [ "$(kv clock_settime)" = ok ]; then
+if [ $rc -eq 0 ] && [ "$(vm_kv attr.current)" = unconfined ] && [ "$(vm_kv clock_settime)" = ok ]; then
 	vm_pass aa.mode-off "--apparmor=off: unconfined, and with --cap-add SYS_TIME nothing refuses (clock set to the value just read)"
 else
-	vm_fail aa.mode-off "rc=$rc attr.current=$(kv attr.current) clock_settime=$(kv clock_settime)"
+	vm_fail aa.mode-off "rc=$rc attr.current=$(vm_kv attr.current) clock_settime=$(vm_kv clock_settime)"
 	show
 fi
 run --apparmor=off -- /sbin/boxinit report clock
-[ "$(kv clock_settime)" = EPERM ] && vm_pass aa.mode-off-caps "--apparmor=off: the bounding set still refuses the clock" ||
-	{ vm_fail aa.mode-off-caps "clock_settime=$(kv clock_settime)"; show; }
+[ "$(vm_kv clock_settime)" = EPERM ] && vm_pass aa.mode-off-caps "--apparmor=off: the bounding set still refuses the clock" ||
+	{ vm_fail aa.mode-off-caps "clock_settime=$(vm_kv clock_settime)"; show; }
 
 # --- 4. a replaced or tampered profile is loaded again ----------------------------
-h1=$(phash)
+h1=$(vm_aa_hash)
 printf 'profile fwrun {\n  capability,\n  file,\n}\n' | /sbin/apparmor_parser.real --replace >/dev/null 2>&1
-h3=$(phash)
+h3=$(vm_aa_hash)
 vm_parser_wrap
 run -v -- /sbin/boxinit report clock
 calls=$(vm_parser_calls)
 parser_ms2=$(printf '%s\n' "$err" | sed -n 's/.*loaded by apparmor_parser in \([0-9.]*\) ms.*/\1/p')
-d4=$(pdir)
-h4=$(phash)
-if [ -n "$h1" ] && [ "$h3" != "$h1" ] && [ "$calls" = 1 ] && [ "$h4" = "$h1" ] && [ "$(kv clock_settime)" = EPERM ]; then
+d4=$(vm_aa_dir)
+h4=$(vm_aa_hash)
+if [ -n "$h1" ] && [ "$h3" != "$h1" ] && [ "$calls" = 1 ] && [ "$h4" = "$h1" ] && [ "$(vm_kv clock_settime)" = EPERM ]; then
 	vm_pass aa.replaced "someone else's 'fwrun' (hash $h3) seen and replaced by ours again ($d4, $h4)"
 else
-	vm_fail aa.replaced "hash $h1 -> $h3 -> $h4, dirs $d1 -> $d4, parser calls=$calls, clock_settime=$(kv clock_settime)"
+	vm_fail aa.replaced "hash $h1 -> $h3 -> $h4, dirs $d1 -> $d4, parser calls=$calls, clock_settime=$(vm_kv clock_settime)"
 	show
 fi
 vm_parser_wrap
 run -- /sbin/boxinit report
-[ "$(vm_parser_calls)" = 0 ] && [ "$(pdir)" = "$d4" ] && vm_pass aa.reused-again "then reused: no parser run" ||
+[ "$(vm_parser_calls)" = 0 ] && [ "$(vm_aa_dir)" = "$d4" ] && vm_pass aa.reused-again "then reused: no parser run" ||
 	vm_fail aa.reused-again "parser calls=$(vm_parser_calls)"
 # --- 5. --profile -----------------------------------------------------------------
 printf 'profile fwt-own flags=(attach_disconnected) {\n  capability,\n  file,\n  mount,\n  umount,\n  pivot_root,\n  signal,\n  deny capability sys_time,\n}\n' |
 	/sbin/apparmor_parser.real --replace >/dev/null 2>&1
 vm_parser_wrap
 run --profile fwt-own -- /sbin/boxinit report
-if [ $rc -eq 0 ] && [ "$(kv attr.current)" = "fwt-own (enforce)" ] && [ "$(vm_parser_calls)" = 0 ]; then
+if [ $rc -eq 0 ] && [ "$(vm_kv attr.current)" = "fwt-own (enforce)" ] && [ "$(vm_parser_calls)" = 0 ]; then
 	vm_pass aa.profile "--profile fwt-own: pid 1 under it, no parser run"
 else
-	vm_fail aa.profile "rc=$rc attr.current=$(kv attr.current) parser calls=$(vm_parser_calls)"
+	vm_fail aa.profile "rc=$rc attr.current=$(vm_kv attr.current) parser calls=$(vm_parser_calls)"
 	show
 fi
 run --profile fwt-missing -- /sbin/boxinit report
@@ -195,24 +185,24 @@ for d in /dev/rtc[0-9]*; do [ -c "$d" ] && rtcdev="--device $d" && break; done
 out=$("$VM_FWRUN" --rootfs $r --ephemeral --name fwt-aa3 $rtcdev </dev/null 2>/tmp/fwt-aa.err)
 rc=$?
 err=$(cat /tmp/fwt-aa.err)
-if [ $rc -eq 0 ] && [ "$(kv mount.proc)" = ok ] && [ "$(kv mount.sys)" = ok ] && [ "$(kv mount.devtmpfs)" = denied ] &&
-	[ "$(kv lo)" = up ] && [ "$(kv attr.current)" = "fwrun (enforce)" ]; then
-	vm_pass aa.boot "a busybox init mounts proc, sysfs, is refused a devtmpfs and goes on, brings lo up and execs a child, all confined ($(kv attr.current))"
+if [ $rc -eq 0 ] && [ "$(vm_kv mount.proc)" = ok ] && [ "$(vm_kv mount.sys)" = ok ] && [ "$(vm_kv mount.devtmpfs)" = denied ] &&
+	[ "$(vm_kv lo)" = up ] && [ "$(vm_kv attr.current)" = "fwrun (enforce)" ]; then
+	vm_pass aa.boot "a busybox init mounts proc, sysfs, is refused a devtmpfs and goes on, brings lo up and execs a child, all confined ($(vm_kv attr.current))"
 else
 	vm_fail aa.boot "rc=$rc"
 	vm_show "$err" "$out"
 fi
-if [ "$(kv rtc.dev)" = none ] && [ "$(kv rtc.mknod)" = denied ] && [ "$(kv rtc.wakealarm)" = denied ] &&
+if [ "$(vm_kv rtc.dev)" = none ] && [ "$(vm_kv rtc.mknod)" = denied ] && [ "$(vm_kv rtc.wakealarm)" = denied ] &&
 	dmesg | grep 'apparmor="DENIED"' | grep 'profile="fwrun"' | grep -q 'name="/mnt/dev/rtc0"'; then
 	vm_pass aa.rtc "no devtmpfs; a node /mnt/dev/rtc0 cannot even be made, nor wakealarm written: denied by fwrun's profile (audit log)"
-elif [ "$(kv rtc.dev)" = none ]; then
-	vm_skip aa.rtc "no RTC device in the guest (rtc.mknod=$(kv rtc.mknod))"
-elif [ "$(kv rtc.open)" = denied ] && [ "$(kv rtc.wakealarm)" = denied ] &&
-	dmesg | grep 'apparmor="DENIED"' | grep 'profile="fwrun"' | grep -q "name=\"/mnt/dev/$(kv rtc.dev)\"" &&
+elif [ "$(vm_kv rtc.dev)" = none ]; then
+	vm_skip aa.rtc "no RTC device in the guest (rtc.mknod=$(vm_kv rtc.mknod))"
+elif [ "$(vm_kv rtc.open)" = denied ] && [ "$(vm_kv rtc.wakealarm)" = denied ] &&
+	dmesg | grep 'apparmor="DENIED"' | grep 'profile="fwrun"' | grep -q "name=\"/mnt/dev/$(vm_kv rtc.dev)\"" &&
 	dmesg | grep 'apparmor="DENIED"' | grep 'profile="fwrun"' | grep -q 'name="/sys/devices/.*/rtc/rtc[0-9]*/wakealarm"'; then
-	vm_pass aa.rtc "open /mnt/dev/$(kv rtc.dev) (a devtmpfs) and write wakealarm: denied by fwrun's profile (audit log)"
+	vm_pass aa.rtc "open /mnt/dev/$(vm_kv rtc.dev) (a devtmpfs) and write wakealarm: denied by fwrun's profile (audit log)"
 else
-	vm_fail aa.rtc "rtc.open=$(kv rtc.open) rtc.wakealarm=$(kv rtc.wakealarm)"
+	vm_fail aa.rtc "rtc.open=$(vm_kv rtc.open) rtc.wakealarm=$(vm_kv rtc.wakealarm)"
 	vm_show "$(dmesg | grep 'apparmor="DENIED"' | tail -n 5)"
 fi
 rm -rf $r
