@@ -10,34 +10,11 @@
 # nothing during the boot (each denial is listed).
 . /vmtest/lib.sh
 
-if [ ! -x "$VM_FWRUN" ]; then
-	vm_skip systemd.all "no fwrun in the guest"
-	exit 0
-fi
-if [ -s /vmtest/systemd.skip ]; then
-	vm_skip systemd.all "no systemd image: $(cat /vmtest/systemd.skip)"
-	exit 0
-fi
-i=0
-while [ ! -b /dev/vda ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
 sd=/tmp/fwt-sd
-mkdir -p $sd
-if ! mount -t ext4 -o ro,noload /dev/vda $sd; then
-	vm_fail systemd.disk "cannot mount /dev/vda: $(ls /dev/vd* 2>&1)"
-	exit 0
-fi
+vm_systemd_disk $sd || exit 0
 cg=/sys/fs/cgroup
 cgroups() { find $cg -type d | sort; }
 uptime_s() { read -r up _ </proc/uptime; echo "$up"; }
-# AppArmor's audit lines since uptime $1, without time, pid and serial.
-denials() {
-	dmesg | awk -v t="$1" '/apparmor="DENIED"/ {
-		ts = $0; sub(/^\[ */, "", ts); sub(/\].*/, "", ts)
-		if (ts + 0 < t + 0) next
-		s = $0; sub(/.*apparmor="DENIED" /, "", s)
-		gsub(/ pid=[0-9]+/, "", s); gsub(/ (fsuid|ouid)=[0-9]+/, "", s)
-		if (!seen[s]++) print s }'
-}
 
 # The guest's own cgroups, as a host has some: systemd must not touch them.
 mkdir -p $cg/fwt-sd-host/a $cg/fwt-sd-host/b
@@ -102,10 +79,9 @@ cmp -s /tmp/fwt-sd.cg.before /tmp/fwt-sd.cg.after ||
 	vm_show "$(diff /tmp/fwt-sd.cg.before /tmp/fwt-sd.cg.after)"
 
 # fwrun(8), FIRMWARES: systemd boots under the profile without a denial.
-denials "$t0" >/tmp/fwt-sd.denied
+vm_aa_denials "$t0" >/tmp/fwt-sd.denied
 while read -r d; do echo "VMTEST-INFO systemd: DENIED $d"; done </tmp/fwt-sd.denied
 vm_check systemd.no-denials "$(wc -l </tmp/fwt-sd.denied) distinct AppArmor denials during the boot" \
 	[ ! -s /tmp/fwt-sd.denied ]
 
 rmdir $cg/fwt-sd-host/a $cg/fwt-sd-host/b $cg/fwt-sd-host
-umount $sd
