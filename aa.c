@@ -220,8 +220,13 @@ static const char profile_body[] =
 	"  audit deny mount fstype=efivarfs,\n"
 	"  audit deny mount fstype=devtmpfs,\n"
 	"\n"
-	"  # The host kernel log, written (a node of that name anywhere).\n"
-	"  audit deny /{,**/}kmsg w,\n";
+	"  # The host kernel log, written through a node of that name: anywhere\n"
+	"  # but /dev/kmsg, fwrun's own (a pty it relays: systemd's journald\n"
+	"  # and generators write there). A real kmsg node a firmware makes at\n"
+	"  # /dev/kmsg is the device allowlist's: 1:11 is for mknod only.\n"
+	"  audit deny /kmsg w,\n"
+	"  audit deny /{[^d]*,d,d[^e]*,de,de[^v]*,dev?*}/{,**/}kmsg w,\n"
+	"  audit deny /dev/*/{,**/}kmsg w,\n";
 
 int aa_profile_text(const char *name, char *buf, size_t size)
 {

@@ -15,6 +15,7 @@
 #   systemd_rootfs                 a debootstrapped Debian 12 with systemd,
 #                                  cached; prints its path
 #                                  (cached in $FWT_CACHE; skips if unfetchable)
+#   systemd_image                  that tree as an ext4 image, cached
 #   mk_image ext2|ext4|squashfs|erofs|dir OUT [STAGING]
 #   host_snapshot FILE / host_unchanged FILE
 #   run_fwrun ARGS...              foreground, sets $STATUS $OUT $ERR
@@ -261,53 +262,9 @@ foreign_deb() {
 	dpkg-deb -x "$deb" "$dir" || die "dpkg-deb -x '$deb' failed"
 }
 
-# systemd_rootfs: a Debian 12 tree (debootstrap minbase + systemd) made once
-# and cached in $FWT_CACHE/systemd-KEY, KEY a hash of everything that goes
-# into it (this function's text, the suite, the mirror, the packages);
-# prints the path. Built in a temporary directory, renamed when complete.
-# Its fwt-poweroff.target boots to multi-user.target, says what
-# systemd-detect-virt says, then runs `systemctl poweroff`.
-FWT_SYSTEMD_SUITE=${FWT_SYSTEMD_SUITE:-bookworm}
-FWT_DEBIAN_MIRROR=${FWT_DEBIAN_MIRROR:-http://deb.debian.org/debian}
-systemd_rootfs() {
-	local key dir tmp
-	key=$( { declare -f systemd_rootfs; echo "$FWT_SYSTEMD_SUITE $FWT_DEBIAN_MIRROR"; } |
-		sha256sum | cut -c1-16)
-	dir=$FWT_CACHE/systemd-$key
-	if [ -x "$dir/lib/systemd/systemd" ]; then
-		echo "$dir"
-		return 0
-	fi
-	need_cmd debootstrap
-	mkdir -p "$FWT_CACHE" || skip "cannot create $FWT_CACHE"
-	tmp=$(mktemp -d "$FWT_CACHE/.systemd-$key.XXXXXX")
-	if ! debootstrap --variant=minbase --include=systemd,systemd-sysv,dbus \
-		"$FWT_SYSTEMD_SUITE" "$tmp" "$FWT_DEBIAN_MIRROR" >"$T/debootstrap.log" 2>&1; then
-		rm -rf --one-file-system "$tmp"
-		skip "debootstrap of $FWT_SYSTEMD_SUITE failed: $(tail -n 3 "$T/debootstrap.log" | tr '\n' ' ')"
-	fi
-	: >"$tmp/etc/machine-id"
-	echo fwt-systemd >"$tmp/etc/hostname"
-	cat >"$tmp/etc/systemd/system/fwt-poweroff.service" <<'UNIT'
-[Unit]
-Description=fwrun test: report, then power off
-After=multi-user.target
-[Service]
-Type=oneshot
-StandardOutput=journal+console
-ExecStart=/bin/sh -c 'echo "fwt: detect-virt=$(systemd-detect-virt)"; echo "fwt: machine-id=$(cat /etc/machine-id)"'
-ExecStart=/bin/systemctl --no-block poweroff
-UNIT
-	cat >"$tmp/etc/systemd/system/fwt-poweroff.target" <<'UNIT'
-[Unit]
-Description=fwrun test: multi-user, then power off
-Requires=multi-user.target fwt-poweroff.service
-After=multi-user.target fwt-poweroff.service
-UNIT
-	rm -rf "$tmp/var/cache/apt/archives/"*.deb
-	mv -T "$tmp" "$dir" 2>/dev/null || rm -rf --one-file-system "$tmp"	# another run won
-	echo "$dir"
-}
+# systemd_rootfs, systemd_image: test/integration/systemd.sh (test/vm/run
+# uses them too).
+. "$REPO/test/integration/systemd.sh"
 
 # mk_image TYPE OUT [STAGING]: build a filesystem image (or a directory copy).
 mk_image() {

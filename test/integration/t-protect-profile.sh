@@ -21,7 +21,8 @@ for rule in 'audit deny capability sys_time,' 'audit deny capability mac_admin,'
 	'audit deny /dev/rtc* rw,' 'audit deny /{,**/}sysrq-trigger rw,' \
 	'audit deny /dev/watchdog* rw,' 'audit deny /dev/mem rw,' \
 	'audit deny /{,**/}release_agent w,' 'audit deny mount fstype=cgroup,' \
-	'audit deny mount fstype=devtmpfs,' 'audit deny /{,**/}kmsg w,' \
+	'audit deny mount fstype=devtmpfs,' 'audit deny /kmsg w,' \
+	'audit deny /{[^d]*,d,d[^e]*,de,de[^v]*,dev?*}/{,**/}kmsg w,' 'audit deny /dev/*/{,**/}kmsg w,' \
 	'audit deny /**/sys/[^fkn]*/** w,' 'audit deny /sys/[^cdf]*/** w,'; do
 	grep -qxF "  $rule" "$T/profile" || fail "profile lacks the rule '$rule'"
 done

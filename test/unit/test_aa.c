@@ -43,6 +43,10 @@ static const char *const required_rules[] = {
 	"audit deny /{,**/}sys/vm/** w,\n",
 	"audit deny /sys/kernel/security/** w,\n",
 	"audit deny /{,**/}sys/kernel/{core_pattern,modprobe,hotplug,poweroff_cmd} w,\n",
+	/* a file named kmsg anywhere but fwrun's own /dev/kmsg */
+	"audit deny /kmsg w,\n",
+	"audit deny /{[^d]*,d,d[^e]*,de,de[^v]*,dev?*}/{,**/}kmsg w,\n",
+	"audit deny /dev/*/{,**/}kmsg w,\n",
 };
 
 static void test_profile_rules(void **state)

@@ -65,3 +65,35 @@ vm_ms() {
 	eval "$_v=\$(echo \"\$_o\" | sed -n 's/.*avg_ms=\([0-9.]*\).*/\1/p')"
 	return $_r
 }
+
+# vm_systemd_disk DIR: mount the systemd disk (/dev/vda, given to the
+# scenarios that say "# vm-disk: systemd": see test/vm/README) read-only on
+# DIR; otherwise say why (a skip, or a failure) and return 1.
+vm_systemd_disk() {
+	if [ ! -x "$VM_FWRUN" ]; then
+		vm_skip systemd.all "no fwrun in the guest"
+		return 1
+	fi
+	if [ -s /vmtest/systemd.skip ]; then
+		vm_skip systemd.all "no systemd image: $(cat /vmtest/systemd.skip)"
+		return 1
+	fi
+	_i=0
+	while [ ! -b /dev/vda ] && [ $_i -lt 50 ]; do sleep 0.1; _i=$((_i + 1)); done
+	mkdir -p "$1"
+	grep -q " $1 " /proc/mounts && return 0
+	mount -t ext4 -o ro,noload /dev/vda "$1" && return 0
+	vm_fail systemd.disk "cannot mount /dev/vda on $1: $(ls /dev/vd* 2>&1)"
+	return 1
+}
+
+# vm_aa_denials UPTIME: AppArmor's denials in the kernel log since UPTIME
+# (seconds), each once, without time, pid and uid.
+vm_aa_denials() {
+	dmesg | awk -v t="$1" '/apparmor="DENIED"/ {
+		ts = $0; sub(/^\[ */, "", ts); sub(/\].*/, "", ts)
+		if (ts + 0 < t + 0) next
+		s = $0; sub(/.*apparmor="DENIED" /, "", s)
+		gsub(/ pid=[0-9]+/, "", s); gsub(/ (fsuid|ouid)=[0-9]+/, "", s)
+		if (!seen[s]++) print s }'
+}

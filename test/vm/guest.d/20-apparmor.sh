@@ -207,6 +207,28 @@ else
 fi
 rm -rf $r
 
+# --- 6b. kmsg: the profile denies writes to any file named kmsg but fwrun's own
+# /dev/kmsg (a pty it relays as "kmsg: " lines); path rules see names only, so
+# regular files test the globs (a real 1:11 node is the device allowlist's).
+set -- /kmsg /tmp/kmsg /d/kmsg /de/kmsg /devx/kmsg /dev/x/kmsg /dev/x/y/kmsg /tmp/dev/kmsg /data/d/kmsg
+args=
+for f in "$@"; do
+	d=${f%/*}
+	[ -n "$d" ] && args="$args mkdir $d"
+	args="$args write $f x"
+done
+# shellcheck disable=SC2086 # words on purpose
+run -- /sbin/boxinit mkdir /dev/x mkdir /data/d $args write /tmp/kmsgx x kmsg '<6>fwt-own-kmsg' exit 0
+bad=
+for f in "$@"; do [ "$(w "$f")" = EACCES ] || bad="$bad $f=$(w "$f")"; done
+[ "$(w /tmp/kmsgx)" = ok ] || bad="$bad /tmp/kmsgx=$(w /tmp/kmsgx)"
+if [ $rc -eq 0 ] && [ -z "$bad" ] && printf '%s\n' "$out" | grep -qx 'kmsg: fwt-own-kmsg'; then
+	vm_pass aa.kmsg "fwrun's /dev/kmsg written (a kmsg: line); denied (EACCES):$(printf ' %s' "$@")"
+else
+	vm_fail aa.kmsg "rc=$rc, not as expected:${bad:- none}, own kmsg line: $(printf '%s\n' "$out" | grep -c '^kmsg: fwt-own-kmsg')"
+	vm_show "$err" "$out"
+fi
+
 # --- 7. costs (TCG: slow and noisy; the scenario has 60 s in all) -----------------------
 echo "VMTEST-INFO aa: apparmor_parser --replace of fwrun's profile (one-time cost, fwrun -v): ${parser_ms}ms, then ${parser_ms2}ms"
 n=3
