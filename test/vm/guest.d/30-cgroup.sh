@@ -44,7 +44,8 @@ run() { "$VM_FWRUN" -q --apparmor=off --rootfs $root --ephemeral --console=pipe 
 # 1. In the root cgroup (the VM's init is there): everything.
 run --name fwt-cg1 --status-fd 3 -- /bin/sh /check.sh 3>/tmp/fwt-cg.ev
 rc=$?
-vm_check cgroup.namespace "rc=$rc, /proc/self/cgroup: $(kv cgroup)" [ "$rc" = 0 ] && [ "$(kv cgroup)" = "0::/" ]
+vm_check cgroup.namespace "rc=$rc, /proc/self/cgroup: $(kv cgroup)" \
+	sh -c '[ "$1" = 0 ] && [ "$2" = "0::/" ]' - "$rc" "$(kv cgroup)"
 own=yes
 case "$(kv procs)" in "1 "*) ;; *) own=no ;; esac
 for p in $(kv procs); do [ "$p" -lt 100 ] || own=no; done
@@ -65,7 +66,8 @@ run --name fwt-cg2 --pids-max 20 -- /bin/sh -c '/bin/busybox --install -s /bin; 
 	mount -t proc proc /proc; (i=0; while [ $i -lt 200 ]; do sleep 30 & i=$((i+1)); done) 2>/dev/null
 	set -- /proc/[0-9]*; echo "procs=$#"; kill -9 -1; exit 0'
 rc=$? n=$(kv procs)
-vm_check cgroup.pids-max "rc=$rc, processes under --pids-max 20: $n" [ "$rc" = 0 ] && [ -n "$n" ] && [ "$n" -le 20 ]
+vm_check cgroup.pids-max "rc=$rc, processes under --pids-max 20: $n" \
+	sh -c '[ "$1" = 0 ] && [ -n "$2" ] && [ "$2" -le 20 ]' - "$rc" "$n"
 
 # 3. fwrun's cgroup holds this shell too: no controllers for it (v2), so a
 # limit is refused with a hint; without one the run works.
@@ -73,12 +75,12 @@ mkdir $cg/fwt-outer
 echo $$ >$cg/fwt-outer/cgroup.procs
 run --name fwt-cg3 --pids-max 20 -- /bin/sh /check.sh
 rc=$?
-vm_check cgroup.busy-refused "rc=$rc: $(head -c 300 /tmp/fwt-cg.err)" [ "$rc" = 125 ] &&
-	grep -q "systemd-run --scope" /tmp/fwt-cg.err
+vm_check cgroup.busy-refused "rc=$rc: $(head -c 300 /tmp/fwt-cg.err)" \
+	sh -c '[ "$1" = 125 ] && grep -q "systemd-run --scope" /tmp/fwt-cg.err' - "$rc"
 run --name fwt-cg3 -- /bin/sh /check.sh
 rc=$?
 vm_check cgroup.busy-no-limits "rc=$rc, /proc/self/cgroup: $(kv cgroup), mknod-b=$(kv mknod-b)" \
-	[ "$rc" = 0 ] && [ "$(kv cgroup)" = "0::/" ] && [ "$(kv mknod-b)" = denied ]
+	sh -c '[ "$1" = 0 ] && [ "$2" = "0::/" ] && [ "$3" = denied ]' - "$rc" "$(kv cgroup)" "$(kv mknod-b)"
 
 # 4. fwrun alone in a cgroup (what systemd-run --scope gives it): it moves
 # itself into a leaf for the run, the limits work, and all is as before.
@@ -90,7 +92,8 @@ sh -c "echo \$\$ >$cg/fwt-outer/fwt-scope/cgroup.procs; exec $VM_FWRUN -q --appa
 	--rootfs $root --ephemeral --console=pipe --name fwt-cg4 --pids-max 20 -- /bin/sh /check.sh" \
 	</dev/null >/tmp/fwt-cg.out 2>/tmp/fwt-cg.err
 rc=$?
-vm_check cgroup.alone-limits "rc=$rc, /proc/self/cgroup: $(kv cgroup)" [ "$rc" = 0 ] && [ "$(kv cgroup)" = "0::/" ]
+vm_check cgroup.alone-limits "rc=$rc, /proc/self/cgroup: $(kv cgroup)" \
+	sh -c '[ "$1" = 0 ] && [ "$2" = "0::/" ]' - "$rc" "$(kv cgroup)"
 [ "$rc" = 0 ] || vm_show "$(cat /tmp/fwt-cg.err)"
 left=$(find $cg/fwt-outer/fwt-scope -mindepth 1 -type d; cat $cg/fwt-outer/fwt-scope/cgroup.subtree_control)
 vm_check cgroup.alone-restored "left in the scope: '$left'" [ -z "$left" ]
