@@ -11,31 +11,15 @@
 # its 10 minutes, and the artifact is still there. Only `make` is left out
 # (./fwrun is a link to the fwrun under test).
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/gha.sh"
 need_root
 need_fwrun
 need_cmd jq sudo python3 timeout
-python3 -c 'import yaml' 2>/dev/null || skip "needs python3's yaml module (python3-yaml)"
 [ -x /bin/busybox ] || skip "needs busybox-static for the image's /bin/sh"
 host_snapshot "$T/host.before"
 
-python3 - "$REPO/README" "$T/steps" <<'PY' || die "the README's background recipe is not found or not YAML"
-import os, sys, yaml
-lines = open(sys.argv[1]).read().split("\n")
-first = lines.index("    - name: Boot the firmware in the background")
-block = []
-for l in lines[first:]:
-    if l and not l.startswith("    "):
-        break
-    block.append(l[4:])
-for i, s in enumerate(yaml.safe_load("\n".join(block))):
-    d = os.path.join(sys.argv[2], "%02d" % i)
-    os.makedirs(d)
-    for k in ("name", "if", "run", "uses"):
-        if k in s:
-            open(os.path.join(d, k), "w").write(str(s[k]))
-    if "with" in s:
-        open(os.path.join(d, "path"), "w").write(s["with"]["path"])
-PY
+gha_steps "- name: Boot the firmware in the background" "$T/steps" ||
+	die "the README's background recipe is not found or not YAML"
 assert_eq 4 "$(ls "$T/steps" | wc -l)" "the recipe's steps"
 assert_match '--enter drone' "$(cat "$T"/steps/*/run)" "a step checks with --enter"
 assert_match '--stop drone' "$(cat "$T"/steps/*/run)" "a step stops with --stop"
@@ -78,46 +62,11 @@ kill_left() {
 	return 0
 }
 
-# run_job DIR: the steps in DIR as the runner would; step N's status in
-# $DIR/status.N, its output in $DIR/log.N ("skipped" when it did not run).
-run_job() {
-	local dir=$1 s i failed=0 cond
-	ln -s "$FWRUN" "$dir/fwrun"
-	at_exit "kill_left '$dir/fwrun.pid'"
-	for s in "$T"/steps/*; do
-		i=$(basename "$s")
-		cond=$(cat "$s/if" 2>/dev/null)
-		if [ "$failed" = 1 ] && [ "$cond" != "always()" ]; then
-			echo skipped >"$dir/status.$i"
-			continue
-		fi
-		if [ -e "$s/run" ]; then
-			grep -v '^make$' "$s/run" >"$dir/step.$i"
-			(cd "$dir" && timeout -k 5 120 bash -e "step.$i") </dev/null >"$dir/log.$i" 2>&1
-			echo $? >"$dir/status.$i"
-		else	# the upload: its paths, there and readable by the runner's user
-			local p st=0
-			while IFS= read -r p; do
-				[ -n "$p" ] || continue
-				if [ -f "$dir/$p" ] && [ "$(stat -c %A "$dir/$p" | cut -c8)" = r ]; then
-					echo "upload $p" >>"$dir/log.$i"
-				else
-					echo "missing or unreadable: $p" >>"$dir/log.$i"
-					st=1
-				fi
-			done <"$s/path"
-			echo $st >"$dir/status.$i"
-		fi
-		[ "$(cat "$dir/status.$i")" = 0 ] || failed=1
-	done
-}
-show_job() { local f; for f in "$1"/log.*; do echo "  $f:"; sed 's/^/    | /' "$f"; done; }
-
 # --- the firmware boots ---------------------------------------------------------
 t0=$(date +%s)
-run_job "$T/job"
-assert_eq "0 0 0 0" "$(cat "$T"/job/status.* | tr '\n' ' ' | sed 's/ $//')" \
-	"every step passes" || show_job "$T/job"
+at_exit "kill_left '$T/job/fwrun.pid'"
+gha_run_job "$T/steps" "$T/job"
+assert_eq "0 0 0 0" "$(gha_statuses "$T/job")" "every step passes" || gha_show "$T/job"
 assert_match '^drone pid=[0-9]+ .*rootfs=.*/out/drone\.ext2$' "$(cat "$T/job/log.01")" "--list shows it"
 assert_match '^selftest: ok$' "$(cat "$T/job/log.01")" "--enter ran the check"
 assert_eq 1.2.3 "$(cat "$T/job/version.txt" 2>/dev/null)" "--enter's output in a file"
@@ -133,9 +82,10 @@ cd /
 
 # --- the firmware ends before it is up ---------------------------------------------
 t1=$(date +%s)
-run_job "$T/fail"
-assert_eq "1 skipped 125 0" "$(cat "$T"/fail/status.* | tr '\n' ' ' | sed 's/ $//')" \
-	"ends first: boot fails, checks skipped, stop fails, upload runs" || show_job "$T/fail"
+at_exit "kill_left '$T/fail/fwrun.pid'"
+gha_run_job "$T/steps" "$T/fail"
+assert_eq "1 skipped 125 0" "$(gha_statuses "$T/fail")" \
+	"ends first: boot fails, checks skipped, stop fails, upload runs" || gha_show "$T/fail"
 [ $(( $(date +%s) - t1 )) -lt 30 ] || fail "the boot step waited $(( $(date +%s) - t1 )) s for a firmware that had ended"
 assert_match 'not running' "$(cat "$T/fail/log.02")" "--stop says it"
 assert_match '^boxinit: cannot start services$' "$(cat "$T/fail/boot.log")" "boot.log says why"
