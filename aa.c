@@ -649,6 +649,31 @@ int aa_apply_onexec(const struct aa_plan *p, struct fw_error *e)
 	return 0;
 }
 
+int aa_onexec_self(const char *label)
+{
+	static const char *const attr[] = {
+		"/proc/thread-self/attr/apparmor/exec",
+		"/proc/thread-self/attr/exec",
+	};
+	char cmd[AA_LABEL_MAX + 8];
+	int n = snprintf(cmd, sizeof(cmd), "exec %s", label);
+
+	if (n < 0 || (size_t)n >= sizeof(cmd))
+		return -ENAMETOOLONG;
+	for (size_t i = 0; i < FW_ARRAY_SIZE(attr); i++) {
+		_cleanup_close_ int fd = open(attr[i], O_WRONLY | O_CLOEXEC);
+		if (fd < 0 && errno == ENOENT)
+			continue;
+		if (fd < 0)
+			return -errno;
+		ssize_t w = write(fd, cmd, (size_t)n);
+		if (w == n)
+			return 0;
+		return w < 0 ? -errno : -EIO;
+	}
+	return -ENOENT;
+}
+
 int aa_describe(const struct aa_plan *p, char *buf, size_t size)
 {
 	int n;

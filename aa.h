@@ -11,7 +11,8 @@
  * Pure half (no root, unit-tested): aa_mode_parse(), aa_quote(),
  * aa_profile_text(), aa_fnv1a64(), aa_decide(), aa_state_text(),
  * aa_kept_text(), aa_profiles_has(), aa_describe().
- * Applying half: aa_kernel_enabled(), aa_prepare(), aa_apply_onexec(). */
+ * Applying half: aa_kernel_enabled(), aa_prepare(), aa_apply_onexec(),
+ * aa_onexec_self(). */
 #ifndef FWRUN_AA_H
 #define FWRUN_AA_H
 
@@ -130,6 +131,14 @@ int aa_prepare(struct aa_plan *p, const struct aa_env *env, struct fw_error *e);
 /* Setup child, at STEP_PRE_PIVOT (the host's /proc still mounted): ask for
  * p->label on the next exec. Forked children inherit the request. */
 int aa_apply_onexec(const struct aa_plan *p, struct fw_error *e);
+
+/* What aa_change_onexec(label) does, for the calling thread whatever its
+ * pid namespace: "exec LABEL" into /proc/thread-self/attr/apparmor/exec
+ * (attr/exec on kernels without the apparmor directory). libapparmor writes
+ * /proc/<gettid()>/attr/..., and a process born in the firmware's pid
+ * namespace (--enter's CMD) has there a tid that names another process in
+ * the host's /proc: EPERM. 0 or -errno. */
+int aa_onexec_self(const char *label);
 
 /* One line for -v and --dry-run, e.g. "profile 'fwrun' (reused, no parser
  * run)". Returns the length (truncated to size). */

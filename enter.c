@@ -18,6 +18,7 @@
 #include <linux/openat2.h>
 #include <linux/seccomp.h>
 
+#include "aa.h"
 #include "caps.h"
 #include "cgroup.h"
 #include "sysfilter.h"
@@ -217,9 +218,12 @@ static void run_cmd(struct enter_ctx *c)
 
 	close(c->errpipe[0]);
 	ns_reset_signals(c->sig_ignored);
-	/* The label and the bounding set first, where the host's /proc is. */
-	if (c->label[0] && aa_change_onexec(c->label) < 0) {
-		fw_fail(&e, errno, "set the AppArmor profile on exec to", c->label);
+	/* The label and the bounding set first, where the host's /proc is.
+	 * Not aa_change_onexec(): we are in the init's pid namespace already,
+	 * where our tid names another process in that /proc (aa.h). */
+	int r = c->label[0] ? aa_onexec_self(c->label) : 0;
+	if (r < 0) {
+		fw_fail(&e, -r, "set the AppArmor profile on exec to", c->label);
 		goto fail;
 	}
 	if (c->drop && caps_apply_drop(c->drop, &e) < 0)

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* The small parsers and escapers of the life-cycle and protection options:
  * --timeout/--kill-after durations, --stop-signal names, --console and
- * --apparmor modes, --profile quoting, the status-fd JSON escaping, and the
- * console's Ctrl-] escape detector fed the raw input in chunks. */
+ * --apparmor modes, --profile quoting, the status-fd JSON escaping, the
+ * console's Ctrl-] escape detector fed the raw input in chunks, and the
+ * read-only console's CR LF folding, kmsg records and lines (issue 15). */
 #include <errno.h>
 #include <signal.h>
 
@@ -13,6 +14,15 @@
 #include "fuzz.h"
 
 #define MAX_STR 8
+
+/* A console line for the log and --until: bounded, NUL-terminated, one
+ * line, no CR left at its end. */
+static void check_line(void *ctx, char *line, size_t len)
+{
+	(void)ctx;
+	FUZZ_ASSERT(len < CONSOLE_LINE_MAX && line[len] == '\0');
+	FUZZ_ASSERT(!memchr(line, '\n', len) && (!len || line[len - 1] != '\r'));
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -113,6 +123,35 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 		i += chunk;
 	}
+
+	/* What the firmware writes (its own to choose) on the read-only
+	 * console's path, in chunks as reads give them: CR LF folded, cut into
+	 * lines; and as /dev/kmsg reads: records that always make progress,
+	 * their text inside the record. */
+	static struct console_lines lines;
+	char out[16];
+	bool cr = false;
+	lines.len = 0;
+	for (size_t i = 0; i < size;) {
+		size_t chunk = 1 + data[i] % 13;
+		if (chunk > size - i)
+			chunk = size - i;
+		const char *in = (const char *)data + i;
+		size_t w = console_crlf(in, chunk, out, &cr);
+		FUZZ_ASSERT(w <= chunk + 1);
+		console_lines_feed(&lines, out, w, check_line, NULL);
+		for (size_t off = 0; off < chunk;) {
+			size_t r = console_kmsg_record(in + off, chunk - off);
+			FUZZ_ASSERT(r >= 1 && r <= chunk - off);
+			size_t tl = r;
+			const char *t = console_kmsg_text(in + off, &tl);
+			FUZZ_ASSERT(t >= in + off && t + tl <= in + off + r);
+			FUZZ_ASSERT(!tl || (t[tl - 1] != '\n' && t[tl - 1] != '\r'));
+			off += r;
+		}
+		i += chunk;
+	}
+	console_lines_flush(&lines, check_line, NULL);
 	free(blk);
 	return 0;
 }

@@ -4,11 +4,14 @@
 # fwrun command, taken from the README) boots a firmware whose init says
 # "boot completed", in one step: status 0, the console in boot.log, the
 # matched event in fwrun-events.json. Only the image path and ./fwrun are
-# replaced with the test's.
+# replaced with the test's. Then its GitHub Actions steps, parsed from the
+# README as YAML and run as the runner would (gha.sh): the boot step and
+# the upload pass, with the same files.
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/gha.sh"
 need_root
 need_fwrun
-need_cmd jq
+need_cmd jq sudo python3 timeout
 [ -x /bin/busybox ] || skip "needs busybox-static for the image's /bin/sh"
 st=$T/staging
 mk_staging "$st"
@@ -47,4 +50,17 @@ assert_eq "boot completed" "$(jq -r 'select(.event == "matched") | .line' fwrun-
 assert_eq "matched 0" "$(jq -r 'select(.event == "exited") | "\(.reason) \(.status)"' fwrun-events.json)" \
 	"fwrun-events.json: exited"
 cd /
+
+gha_steps "- name: Boot the firmware until it is up (10 minutes at most)" "$T/steps" ||
+	die "the README's GitHub Actions recipe is not found or not YAML"
+assert_eq "00 01" "$(ls "$T/steps" | tr '\n' ' ' | sed 's/ $//')" "the GitHub recipe's steps"
+mkdir -p "$T/gh/out"
+cp "$T/job/out/drone.ext2" "$T/gh/out/"
+gha_run_job "$T/steps" "$T/gh"
+assert_eq "0 0" "$(gha_statuses "$T/gh")" "GitHub: the boot step and the upload pass" ||
+	gha_show "$T/gh"
+assert_match '^boot completed$' "$(cat "$T/gh/log.00")" "GitHub: the boot in the step's log"
+assert_match '^boot completed$' "$(cat "$T/gh/boot.log")" "GitHub: boot.log (the artifact)"
+assert_eq "matched 0" "$(jq -r 'select(.event == "exited") | "\(.reason) \(.status)"' "$T/gh/fwrun-events.json")" \
+	"GitHub: fwrun-events.json"
 exit "$FWT_FAILS"

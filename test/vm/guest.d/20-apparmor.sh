@@ -151,6 +151,38 @@ else
 	vm_fail aa.profile-missing "rc=$rc: $err"
 fi
 
+# --- 5b. --enter runs under the init's label (issue 15) ------------------------------
+# enter_labels NAME ARGS...: a background run with ARGS, then --enter NAME;
+# sets init_lbl and enter_lbl (each one's /proc/self/attr/current), erc.
+enter_labels() {
+	n=$1
+	shift
+	: >/tmp/$n.out
+	"$VM_FWRUN" --rootfs "$VM_IMAGE" --ephemeral --name "$n" "$@" -- /sbin/boxinit term-exit 0 report ready sleep \
+		</dev/null >/tmp/$n.out 2>/tmp/$n.err &
+	bgpid=$!
+	i=0
+	while ! grep -q '^ready=1' /tmp/$n.out && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
+	init_lbl=$(sed -n 's/^attr\.current=//p' /tmp/$n.out | head -n 1)
+	eout=$("$VM_FWRUN" --enter "$n" -- /sbin/boxinit report </dev/null 2>/tmp/$n.enter.err)
+	erc=$?
+	enter_lbl=$(printf '%s\n' "$eout" | sed -n 's/^attr\.current=//p' | head -n 1)
+	"$VM_FWRUN" --stop "$n" >/dev/null 2>&1 || kill -KILL $bgpid 2>/dev/null
+	wait $bgpid
+}
+for c in "aa.enter|fwrun (enforce)|" "aa.enter-profile|fwt-own (enforce)|--profile fwt-own" \
+	"aa.enter-off|unconfined|--apparmor=off"; do
+	name=${c%%|*} c=${c#*|}
+	want=${c%%|*} opts=${c#*|}
+	enter_labels fwt-aa-enter $opts
+	if [ $erc -eq 0 ] && [ "$init_lbl" = "$want" ] && [ "$enter_lbl" = "$init_lbl" ]; then
+		vm_pass $name "${opts:-default}: --enter's label is the init's: $enter_lbl"
+	else
+		vm_fail $name "${opts:-default}: want '$want', init '$init_lbl', --enter '$enter_lbl' (rc=$erc)"
+		vm_show "$(cat /tmp/fwt-aa-enter.err /tmp/fwt-aa-enter.enter.err)"
+	fi
+done
+
 # --- 6. a firmware-like boot under the profile --------------------------------------
 # A directory rootfs with busybox: pid 1 mounts proc and sysfs, tries a
 # devtmpfs (which would show the host's devices: denied, the boot goes on),
