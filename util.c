@@ -2,7 +2,10 @@
 #include "util.h"
 
 #include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
 #include <sys/file.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <string.h>
 #include <time.h>
@@ -179,4 +182,36 @@ const char *fw_file_type_name(mode_t mode)
 	default:
 		return "not a regular file";
 	}
+}
+
+void fw_discard(void *p, size_t len)
+{
+	uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
+	uintptr_t lo = ((uintptr_t)p + page - 1) & ~(page - 1);
+	uintptr_t hi = ((uintptr_t)p + len) & ~(page - 1);
+
+	if (hi > lo)
+		(void)madvise((void *)lo, hi - lo, MADV_DONTNEED);
+}
+
+void fw_discard_stack_below(const void *frame)
+{
+	uintptr_t start = 0, end = 0, lo, hi, at = (uintptr_t)frame;
+	char *line = NULL;
+	size_t len = 0;
+	FILE *f = fopen("/proc/self/maps", "re");
+
+	if (!f)
+		return;
+	while (getline(&line, &len, f) > 0)
+		if (strstr(line, "[stack]") && sscanf(line, "%" SCNxPTR "-%" SCNxPTR, &lo, &hi) == 2) {
+			start = lo;
+			end = hi;
+			break;
+		}
+	free(line);
+	fclose(f);
+	if (at <= start + 16384 || at >= end)
+		return;	/* not this stack */
+	fw_discard((void *)start, at - 16384 - start);
 }
