@@ -2,8 +2,6 @@
 #include "util.h"
 
 #include <fcntl.h>
-#include <inttypes.h>
-#include <stdio.h>
 #include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -196,22 +194,14 @@ void fw_discard(void *p, size_t len)
 
 void fw_discard_stack_below(const void *frame)
 {
-	uintptr_t start = 0, end = 0, lo, hi, at = (uintptr_t)frame;
-	char *line = NULL;
-	size_t len = 0;
-	FILE *f = fopen("/proc/self/maps", "re");
+	/* No look at /proc/self/maps: below the stack's mapping lies its
+	 * guard gap (1 MiB, where the kernel maps nothing), so a range that
+	 * runs past the stack's lowest page into it only gets ENOMEM for the
+	 * part that is not mapped; the mapped part is discarded all the same. */
+	uintptr_t at = (uintptr_t)frame;
+	const uintptr_t margin = 16 * 1024, span = 512 * 1024;
 
-	if (!f)
+	if (at < span)
 		return;
-	while (getline(&line, &len, f) > 0)
-		if (strstr(line, "[stack]") && sscanf(line, "%" SCNxPTR "-%" SCNxPTR, &lo, &hi) == 2) {
-			start = lo;
-			end = hi;
-			break;
-		}
-	free(line);
-	fclose(f);
-	if (at <= start + 16384 || at >= end)
-		return;	/* not this stack */
-	fw_discard((void *)start, at - 16384 - start);
+	fw_discard((void *)(at - span), span - margin);
 }
