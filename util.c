@@ -184,12 +184,15 @@ const char *fw_file_type_name(mode_t mode)
 
 void fw_discard(void *p, size_t len)
 {
-	uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
-	uintptr_t lo = ((uintptr_t)p + page - 1) & ~(page - 1);
-	uintptr_t hi = ((uintptr_t)p + len) & ~(page - 1);
+	size_t page = (size_t)sysconf(_SC_PAGESIZE);
+	char *c = p;
+	size_t head = (page - (uintptr_t)c % page) % page;	/* to the first whole page */
 
-	if (hi > lo)
-		(void)madvise((void *)lo, hi - lo, MADV_DONTNEED);
+	if (len <= head)
+		return;
+	size_t body = (len - head) / page * page;
+	if (body)
+		(void)madvise(c + head, body, MADV_DONTNEED);
 }
 
 void fw_discard_stack_below(const void *frame)
@@ -198,10 +201,10 @@ void fw_discard_stack_below(const void *frame)
 	 * guard gap (1 MiB, where the kernel maps nothing), so a range that
 	 * runs past the stack's lowest page into it only gets ENOMEM for the
 	 * part that is not mapped; the mapped part is discarded all the same. */
-	uintptr_t at = (uintptr_t)frame;
-	const uintptr_t margin = 16 * 1024, span = 512 * 1024;
+	const size_t margin = (size_t)16 * 1024, span = (size_t)512 * 1024;
+	char *at = (char *)frame;	/* ours: the caller's own stack */
 
-	if (at < span)
+	if ((uintptr_t)frame < span)
 		return;
-	fw_discard((void *)(at - span), span - margin);
+	fw_discard(at - span, span - margin);
 }
