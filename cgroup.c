@@ -568,49 +568,185 @@ static int remove_one(const struct cg_hier *hi, const char *name, int wait_ms)
 	}
 }
 
-/* Is the instance lock of name held by a live process? From /proc/locks,
- * without taking it (a probe with flock would make a starting run of that
- * name fail). */
-static bool instance_held(const char *name)
-{
-	char path[PATH_MAX], want[64], line[256];
-	struct stat st;
+/* ---- stale cgroups ---- */
 
-	snprintf(path, sizeof(path), "%s/%s", FWRUN_INSTANCE_DIR, name);
-	if (lstat(path, &st) < 0)
-		return errno != ENOENT;	/* unreadable: assume held */
-	snprintf(want, sizeof(want), " %02x:%02x:%llu ", major(st.st_dev), minor(st.st_dev),
-		 (unsigned long long)st.st_ino);
+int cg_parse_lock_line(const char *line, unsigned dev_major, unsigned dev_minor, uint64_t *ino)
+{
+	/* "1: FLOCK  ADVISORY  WRITE 4242 00:1a:5678 0 EOF"; a waiter has
+	 * "->" after the id (counted too: it wants the lock). */
+	const char *p = line;
+
+	while (*p) {
+		unsigned maj, min;
+		unsigned long long i;
+		int n = 0;
+
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (sscanf(p, "%x:%x:%llu%n", &maj, &min, &i, &n) == 3 &&
+		    (p[n] == ' ' || p[n] == '\t' || p[n] == '\n' || p[n] == '\0')) {
+			if (maj != dev_major || min != dev_minor)
+				return 0;
+			*ino = i;
+			return 1;
+		}
+		while (*p && *p != ' ' && *p != '\t')
+			p++;
+	}
+	return 0;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The instance names whose lock (FWRUN_INSTANCE_DIR/NAME) a process holds,
+ * sorted: /proc/locks read once for the locked inodes, the instance
+ * directory once for their names. One sweep reads each once, whatever the
+ * number of cgroups it looks at (reading /proc/locks once per cgroup made a
+ * herd of a thousand quadratic, under the cgroup lock: bench/swarm). */
+struct held_names {
+	char **names;
+	size_t n;
+};
+
+static void held_free(struct held_names *h)
+{
+	for (size_t i = 0; i < h->n; i++)
+		free(h->names[i]);
+	free(h->names);
+	h->names = NULL;
+	h->n = 0;
+}
+
+static int held_read(struct held_names *h)
+{
+	uint64_t *inos = NULL, ino;
+	size_t ninos = 0, cap = 0, ncap = 0;
+	struct stat st;
+	char *line = NULL;
+	size_t len = 0;
+	int r = 0;
+
+	h->names = NULL;
+	h->n = 0;
+	_cleanup_close_ int dfd = open(FWRUN_INSTANCE_DIR,
+				       O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (dfd < 0)
+		return errno == ENOENT ? 0 : -errno;	/* no instance ever ran */
+	if (fstat(dfd, &st) < 0)
+		return -errno;
 	FILE *f = fopen("/proc/locks", "re");
 	if (!f)
-		return true;
-	bool held = false;
-	while (!held && fgets(line, sizeof(line), f))
-		held = strstr(line, want) != NULL;
+		return -errno;
+	while (getline(&line, &len, f) > 0) {
+		if (cg_parse_lock_line(line, major(st.st_dev), minor(st.st_dev), &ino) != 1)
+			continue;
+		if (ninos == cap) {
+			cap = cap ? cap * 2 : 256;
+			uint64_t *m = realloc(inos, cap * sizeof(*inos));
+			if (!m) {
+				r = -ENOMEM;
+				break;
+			}
+			inos = m;
+		}
+		inos[ninos++] = ino;
+	}
+	free(line);
 	fclose(f);
-	return held;
+	if (r < 0 || ninos == 0) {
+		free(inos);
+		return r;
+	}
+	qsort(inos, ninos, sizeof(*inos), cmp_u64);
+
+	int d2 = dup(dfd);
+	DIR *d = d2 < 0 ? NULL : fdopendir(d2);
+	if (!d) {
+		if (d2 >= 0)
+			close(d2);
+		free(inos);
+		return -ENOMEM;
+	}
+	struct dirent *de;
+	while (r == 0 && (de = readdir(d))) {
+		if (de->d_name[0] == '.' ||
+		    fstatat(dfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(st.st_mode))
+			continue;
+		ino = (uint64_t)st.st_ino;
+		if (!bsearch(&ino, inos, ninos, sizeof(*inos), cmp_u64))
+			continue;
+		if (h->n == ncap) {
+			ncap = ncap ? ncap * 2 : 64;
+			char **m = realloc(h->names, ncap * sizeof(*m));
+			if (!m) {
+				r = -ENOMEM;
+				break;
+			}
+			h->names = m;
+		}
+		if (!(h->names[h->n] = strdup(de->d_name)))
+			r = -ENOMEM;
+		else
+			h->n++;
+	}
+	closedir(d);
+	free(inos);
+	if (r < 0)
+		held_free(h);
+	else if (h->n)
+		qsort(h->names, h->n, sizeof(*h->names), cmp_str);
+	return r;
 }
 
-/* Serialises creation and stale removal between fwruns: a stale fwrun-X is
- * only removed while X's lock is free, and X makes its own only under it. */
-static int lock_cgroups(void)
+static bool held_has(const struct held_names *h, const char *name)
+{
+	return h->n && bsearch(&name, h->names, h->n, sizeof(*h->names), cmp_str);
+}
+
+/* Serialises the making of cgroups with the removal of stale ones: a stale
+ * fwrun-X is only removed while X's lock is free, and X makes its own only
+ * under this lock. Runs making their own hold it shared (a herd makes its
+ * cgroups in parallel), a sweep of the stale ones holds it exclusively. */
+static int open_cgroup_lock(void)
 {
 	int fd = open(FWRUN_CGROUP_LOCK, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return -errno;
-	while (flock(fd, LOCK_EX) < 0)
-		if (errno != EINTR) {
-			int err = errno;
-			close(fd);
-			return -err;
-		}
-	return fd;
+	return fd < 0 ? -errno : fd;
 }
 
+static int lock_wait(int fd, int how)
+{
+	while (flock(fd, how) < 0)
+		if (errno != EINTR)
+			return -errno;
+	return 0;
+}
+
+/* Our own fwrun-NAME left by a killed run of our name: stale by
+ * definition, we hold the name's lock. Under the cgroup lock, either way. */
+static void remove_own_stale(struct cg_instance *cg)
+{
+	for (size_t i = 0; i < cg->host.nhier; i++)
+		remove_one(&cg->host.hier[i], cg->name, 0);
+}
+
+/* Every fwrun-* below our own cgroups whose instance lock nobody holds
+ * (ours included). Under the cgroup lock held exclusively. */
 static int remove_stale_locked(struct cg_instance *cg)
 {
+	struct held_names held;
 	int removed = 0;
 
+	if (held_read(&held) < 0)
+		return 0;	/* cannot tell who runs: leave them all */
 	for (size_t i = 0; i < cg->host.nhier; i++) {
 		const struct cg_hier *hi = &cg->host.hier[i];
 		DIR *d = opendir(hi->own);
@@ -622,24 +758,27 @@ static int remove_stale_locked(struct cg_instance *cg)
 				continue;
 			const char *inst = de->d_name + strlen(CG_PREFIX);
 			/* ours is stale by definition: we hold its lock */
-			if (strcmp(de->d_name, cg->name) != 0 && instance_held(inst))
+			if (strcmp(de->d_name, cg->name) != 0 && held_has(&held, inst))
 				continue;
 			if (rmdir_tree(dirfd(d), de->d_name, 0) == 0)
 				removed++;
 		}
 		closedir(d);
 	}
+	held_free(&held);
 	return removed;
 }
 
 int cg_remove_stale(struct cg_instance *cg)
 {
-	int lk = lock_cgroups();
+	_cleanup_close_ int lk = open_cgroup_lock();
+	int r;
+
 	if (lk < 0)
 		return lk;
-	int n = remove_stale_locked(cg);
-	close(lk);
-	return n;
+	if ((r = lock_wait(lk, LOCK_EX)) < 0)
+		return r;
+	return remove_stale_locked(cg);
 }
 
 static int add_allow_line(const char *line, void *data)
@@ -958,10 +1097,20 @@ int cg_create(struct cg_instance *cg, struct fw_error *e)
 					    "no cgroup file system is mounted");
 		return 0;
 	}
-	int lk = lock_cgroups();
+	int lk = open_cgroup_lock();
 	if (lk < 0)
 		return fw_fail(e, -lk, "lock", FWRUN_CGROUP_LOCK);
-	remove_stale_locked(cg);
+	/* Sweep the stale cgroups when no other run is making its own; while
+	 * others are, make ours beside them and leave the sweep to a later
+	 * run: a herd neither waits in line nor sweeps once per member. */
+	if (flock(lk, LOCK_EX | LOCK_NB) == 0) {
+		remove_stale_locked(cg);
+	} else if ((r = lock_wait(lk, LOCK_SH)) < 0) {
+		close(lk);
+		return fw_fail(e, -r, "lock", FWRUN_CGROUP_LOCK);
+	} else {
+		remove_own_stale(cg);
+	}
 	for (size_t i = 0; i < cg->host.nhier && r == 0; i++)
 		r = create_one(cg, i, e);
 	close(lk);

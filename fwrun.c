@@ -847,17 +847,32 @@ size_t fwrun_init_env(const struct fwrun_opts *o, const char **envp)
 
 /* ---- the run ---- */
 
+/* Probe and plan: the facts (some 80 KiB) live in this frame only, which
+ * has returned by the time the run gives its stack pages back
+ * (release_setup_memory() in run.c). Returns the rootfs fd, or -1. */
+static __attribute__((noinline)) int probe_and_plan(const struct fwrun_opts *o,
+						    struct fwrun_plan *plan, struct fw_error *e)
+{
+	struct fwrun_facts facts;
+	int fd = plan_probe(o, &facts, e);
+
+	if (fd >= 0 && plan_build(plan, o, &facts, e) < 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
 /* Probe, plan, then print the plan (--dry-run) or carry it out. */
 static int plan_and_run(const struct fwrun_opts *o)
 {
 	/* Static: the plan holds paths of PATH_MAX (see run_plan()). */
 	static struct fwrun_plan plan;
-	struct fwrun_facts facts;
 	struct fw_error e = { 0 };
 	int status = FWRUN_EXIT_FAILURE;
-	int fd = plan_probe(o, &facts, &e);
+	int fd = probe_and_plan(o, &plan, &e);
 
-	if (fd >= 0 && plan_build(&plan, o, &facts, &e) == 0) {
+	if (fd >= 0) {
 		if (!o->dry_run)
 			return run_plan(&plan, fd);	/* closes fd */
 		status = (o->dry_run_json ? plan_print_json(stdout, &plan) :

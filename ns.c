@@ -615,6 +615,11 @@ INIT_STACK_CODE static int run_init(void *arg)
 /* pid 1's stack while it shares our memory, until its execve. */
 static char init_stack[256 * 1024] __attribute__((aligned(16)));
 
+void ns_discard_init_stack(void)
+{
+	fw_discard(init_stack, sizeof(init_stack));
+}
+
 /* Keep the next child on the CPU we run on. pid 1 and the setup thread
  * never run at once (CLONE_VFORK), yet the scheduler would start pid 1 on
  * another CPU, idle, and on a small VM waking an idle vCPU costs some 0.1 ms,

@@ -179,6 +179,11 @@ int ns_ready(struct ns_instance *ns, struct fw_error *e);
  * not be executed) and pid 1 reaped. */
 int ns_start_init(struct ns_instance *ns, struct fw_error *e);
 
+/* Once ns_start_init() succeeded: give back the pages pid 1 touched on the
+ * stack it used in our memory until its execve (the next boot's pid 1 has
+ * them again, as zeros). */
+void ns_discard_init_stack(void);
+
 /* Kill and reap the init if it is still ours to reap, end the setup thread
  * (it sees our end of the socket closed wherever it waits) and join it;
  * close fds except netns_fd, which the caller closes once interfaces are

@@ -3,6 +3,7 @@
 
 #include <fcntl.h>
 #include <sys/file.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <string.h>
 #include <time.h>
@@ -179,4 +180,31 @@ const char *fw_file_type_name(mode_t mode)
 	default:
 		return "not a regular file";
 	}
+}
+
+void fw_discard(void *p, size_t len)
+{
+	size_t page = (size_t)sysconf(_SC_PAGESIZE);
+	char *c = p;
+	size_t head = (page - (uintptr_t)c % page) % page;	/* to the first whole page */
+
+	if (len <= head)
+		return;
+	size_t body = (len - head) / page * page;
+	if (body)
+		(void)madvise(c + head, body, MADV_DONTNEED);
+}
+
+void fw_discard_stack_below(const void *frame)
+{
+	/* No look at /proc/self/maps: below the stack's mapping lies its
+	 * guard gap (1 MiB, where the kernel maps nothing), so a range that
+	 * runs past the stack's lowest page into it only gets ENOMEM for the
+	 * part that is not mapped; the mapped part is discarded all the same. */
+	const size_t margin = (size_t)16 * 1024, span = (size_t)512 * 1024;
+	char *at = (char *)frame;	/* ours: the caller's own stack */
+
+	if ((uintptr_t)frame < span)
+		return;
+	fw_discard(at - span, span - margin);
 }

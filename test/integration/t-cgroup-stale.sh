@@ -3,6 +3,8 @@
 # A SIGKILLed fwrun leaves its cgroups (nothing of fwrun is left to remove
 # them) until the next run of any name, which removes them: empty, and their
 # instance lock held by nobody. A live instance's cgroups are never touched.
+# A run that starts while another makes its cgroups (the cgroup lock held
+# shared) neither waits for it nor sweeps: the next run alone does.
 . "$(dirname "$0")/lib.sh"
 need_root
 need_fwrun
@@ -25,6 +27,20 @@ kill -KILL "$B"
 wait "$B" 2>/dev/null
 sleep 0.2
 assert_match "fwrun-$PFX-b" "$(fwt_cgroups)" "the SIGKILLed run's cgroups (nothing removes them yet)"
+
+# Another run making its cgroups: the lock held shared, as long as this
+# test wants. A run of a herd goes on beside it (it waited for the lock
+# before, every run of a herd in line behind the one before, each reading
+# every other's cgroups) and leaves the stale ones alone.
+exec 7>/run/fwrun/cgroup.lock
+flock -s 7
+FWRUN_SAFETY=15 run_fwrun --rootfs "$T/root" --name "$PFX-d" --ephemeral --console=pipe \
+	-- /sbin/boxinit exit 0 7>&-
+[ -z "$FWT_SAFETY_TIMEOUT" ] || fail "a run waited for the cgroup lock another run holds shared"
+assert_status 0 "a run while another makes its cgroups"
+assert_match "fwrun-$PFX-b" "$(fwt_cgroups)" "the SIGKILLed run's cgroups, while another run makes its own"
+assert_nomatch "fwrun-$PFX-d" "$(fwt_cgroups)" "that run's own cgroups"
+exec 7>&-	# the other run is done
 
 run_fwrun --rootfs "$T/root" --name "$PFX-c" --ephemeral --console=pipe -- /sbin/boxinit exit 0
 assert_status 0 "the next run, another name"

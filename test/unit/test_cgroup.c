@@ -310,6 +310,33 @@ static void device_program(void **state)
 	assert_int_equal(cg_bpf_program(rules, nr, prog, 8), -ENOSPC);
 }
 
+/* /proc/locks lines: the inode of a lock on the instance directory's
+ * device, waiters included; other devices and posix locks' ranges are no
+ * match for the device's numbers. */
+static void lock_lines(void **state)
+{
+	uint64_t ino = 0;
+	(void)state;
+
+	assert_int_equal(cg_parse_lock_line("1: FLOCK  ADVISORY  WRITE 4242 00:1a:5678 0 EOF\n",
+					    0x00, 0x1a, &ino), 1);
+	assert_int_equal(ino, 5678);
+	assert_int_equal(cg_parse_lock_line("12: -> FLOCK  ADVISORY  WRITE 77 fd:01:18446744073709551 0 EOF",
+					    0xfd, 0x01, &ino), 1);
+	assert_int_equal(ino, 18446744073709551ULL);
+	/* another device */
+	assert_int_equal(cg_parse_lock_line("2: FLOCK  ADVISORY  READ 1 08:01:99 0 EOF", 0x00, 0x1a,
+					    &ino), 0);
+	/* a posix lock's range is no device:inode */
+	assert_int_equal(cg_parse_lock_line("3: POSIX  ADVISORY  WRITE 9 00:1a:7 0 100", 0x00, 0x1a,
+					    &ino), 1);
+	assert_int_equal(ino, 7);
+	assert_int_equal(cg_parse_lock_line("", 0, 0, &ino), 0);
+	assert_int_equal(cg_parse_lock_line("garbage 1:2 :: 00:1a", 0x00, 0x1a, &ino), 0);
+	assert_int_equal(cg_parse_lock_line("4: FLOCK ADVISORY WRITE 1 00:1a:12x 0 EOF", 0x00, 0x1a,
+					    &ino), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -320,6 +347,7 @@ int main(void)
 		cmocka_unit_test(device_option),
 		cmocka_unit_test(allow_lines),
 		cmocka_unit_test(device_program),
+		cmocka_unit_test(lock_lines),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
