@@ -412,7 +412,9 @@ static pid_t child(int what)
 			signal(SIGTERM, SIG_IGN);
 			for (;;)
 				pause();
-		case 3:	/* like an init that called reboot(2) */
+		case 3:	/* like an init that called reboot(2) (SIGHUP may
+			 * come ignored: nohup, some CI runners) */
+			signal(SIGHUP, SIG_DFL);
 			raise(SIGHUP);
 			_exit(0);
 		}
