@@ -38,8 +38,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		/* The commands on instances take no firmware to run. */
 		if (o.action == FWRUN_LIST || o.action == FWRUN_STOP ||
 		    o.action == FWRUN_ENTER || o.action == FWRUN_RESET ||
-		    o.action == FWRUN_REMOVE) {
+		    o.action == FWRUN_REMOVE || o.action == FWRUN_LOAD_PROFILE) {
 			FUZZ_ASSERT(!o.rootfs && !o.nbinds && !o.ephemeral);
+			if (o.action == FWRUN_LOAD_PROFILE)
+				FUZZ_ASSERT(!o.name_given && !o.state_dir && !o.init_argv);
 			if (o.action == FWRUN_STOP || o.action == FWRUN_ENTER)
 				FUZZ_ASSERT(o.target && fwrun_name_valid(o.target) == 0);
 			if (o.action == FWRUN_ENTER)
