@@ -924,27 +924,6 @@ static int v1_cpuset(const struct cg_hier *hi, const char *dir)
 	return 0;
 }
 
-/* The kernel turns its cpuset code on (a static key: the kernel's text is
- * patched on every CPU, some 3 ms here in a VM) when a second cpuset
- * appears, and off when it goes. At the root of a v1 cpuset hierarchy
- * that has no other cgroup, every run would pay that twice: one empty
- * cgroup, made once and kept, keeps it on. Best effort: without it the
- * run is only slower. */
-static void v1_cpuset_keep(const struct cg_hier *hi)
-{
-	char path[PATH_MAX + 32];
-
-	snprintf(path, sizeof(path), "%s/" CG_CPUSET_KEEP, hi->own);
-	if (access(path, F_OK) == 0)
-		return;
-	/* a file the root cpuset alone has */
-	snprintf(path, sizeof(path), "%s/cpuset.memory_pressure_enabled", hi->own);
-	if (access(path, F_OK) == 0) {
-		snprintf(path, sizeof(path), "%s/" CG_CPUSET_KEEP, hi->own);
-		(void)mkdir(path, 0755);
-	}
-}
-
 static int set_limits(const struct cg_instance *cg, const struct cg_hier *hi, const char *dir,
 		      struct fw_error *e)
 {
@@ -1019,8 +998,6 @@ static int create_one(struct cg_instance *cg, size_t i, struct fw_error *e)
 	int r;
 
 	dir_of(dir, sizeof(dir), hi, cg->name, NULL);
-	if (!hi->v2 && all_in("cpuset", hi->controllers))
-		v1_cpuset_keep(hi);
 	if (FW_FAULT(CGROUP_MKDIR) || mkdir(dir, 0755) < 0)
 		return fw_fail(e, errno, "create cgroup", dir);
 	cg->created[i] = true;

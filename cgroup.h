@@ -55,9 +55,6 @@
 
 #define CG_PREFIX "fwrun-"	/* every instance cgroup: fwrun-NAME */
 #define CG_PAYLOAD "payload"
-/* v1 cpuset at the hierarchy's root: an empty cgroup kept so that the
- * kernel's count of cpusets never falls back to one (see cgroup.c) */
-#define CG_CPUSET_KEEP "fwrun.keep"
 #define CG_HIER_MAX 16
 #define CG_DEVICES_MAX 32	/* --device, at most this many times */
 #define CG_RULES_MAX 64

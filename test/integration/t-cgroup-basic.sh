@@ -138,18 +138,4 @@ assert_match "^fwrun: use --device '/dev/$PFX-none': No such file" "$ERR" "--dev
 run_fwrun --rootfs "$T/root" --name "$PFX-d" --ephemeral --device /etc/passwd
 assert_status 125 "--device outside /dev"
 
-
-
-# A v1 cpuset hierarchy where fwrun's cgroup is its root: the empty
-# fwrun.keep stays after the runs, without a task, so that each run does not
-# switch the kernel's cpuset code on and off (fwrun(8)).
-cpuset=$(awk '$3 == "cgroup" && $4 ~ /(^|,)cpuset(,|$)/ { print $2; exit }' /proc/self/mounts)
-own=$(awk -F: '$2 ~ /(^|,)cpuset(,|$)/ { print $3; exit }' /proc/self/cgroup)
-if [ -n "$cpuset" ] && [ "$own" = / ]; then
-	assert_eq "" "$(cat "$cpuset/fwrun.keep/tasks" 2>&1)" "fwrun.keep in $cpuset: there, and empty"
-	assert_eq "" "$(find "$cpuset/fwrun.keep" -mindepth 1 -type d)" "no cgroup below fwrun.keep"
-else
-	log "no v1 cpuset hierarchy rooted at fwrun's cgroup here: fwrun.keep not checked"
-fi
 host_unchanged "$T/host.before"
-exit $((FWT_FAILS > 0))
