@@ -14,6 +14,15 @@
 #                         in DIR/status.N ("skipped"), its output DIR/log.N
 #   gha_statuses DIR      the steps' statuses on one line
 #   gha_show DIR          every step's output, for a failure
+#   gha_need              what every such test needs (root, fwrun, the
+#                         runner's tools, busybox for the image's /bin/sh)
+
+gha_need() {
+	need_root
+	need_fwrun
+	need_cmd jq sudo python3 timeout
+	[ -x /bin/busybox ] || skip "needs busybox-static for the image's /bin/sh"
+}
 
 gha_steps() {
 	python3 -c 'import yaml' 2>/dev/null || skip "needs python3's yaml module (python3-yaml)"

@@ -12,10 +12,7 @@
 # (./fwrun is a link to the fwrun under test).
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/gha.sh"
-need_root
-need_fwrun
-need_cmd jq sudo python3 timeout
-[ -x /bin/busybox ] || skip "needs busybox-static for the image's /bin/sh"
+gha_need
 host_snapshot "$T/host.before"
 
 gha_steps "- name: Boot the firmware in the background" "$T/steps" ||

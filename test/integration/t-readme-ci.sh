@@ -9,10 +9,7 @@
 # the upload pass, with the same files.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/gha.sh"
-need_root
-need_fwrun
-need_cmd jq sudo python3 timeout
-[ -x /bin/busybox ] || skip "needs busybox-static for the image's /bin/sh"
+gha_need
 st=$T/staging
 mk_staging "$st"
 cat >"$st/sbin/boxinit" <<'SH'
