@@ -35,8 +35,8 @@ hostile_read() {
 hostile_q() { printf "'%s' " "$(printf '%s' "$1" | sed "s/'/'\\\\''/g")"; }
 
 # hostile_words: the probe's commands, quoted for eval "set -- $(hostile_words)":
-# every technique, then what must stay allowed. proc over / comes last: what
-# follows it would see proc as its root.
+# every technique, then what must stay allowed. (proc mounted over / is not
+# one: the probe's root stays the old one, so it reaches nothing.)
 hostile_words() {
 	for w in mount proc proc /proc - mount sysfs sysfs /sys - \
 		mknod /tmp/hd b "$hostile_dmaj" "$hostile_dmin" read /tmp/hd \
@@ -58,8 +58,7 @@ hostile_words() {
 		mount debugfs none /tmp/dbg - mount binfmt_misc none /tmp/bfm - \
 		mknod /tmp/mem c 1 1 read /tmp/mem sysrq clock syscalls \
 		write /proc/sys/kernel/hostname fwt-hostile write /proc/sys/net/ipv4/ip_forward 1 \
-		write /proc/sys/kernel/msgmax "$hostile_msgmax" write /sys/class/net/lo/mtu 65536 \
-		mount proc proc / - write /sys/kernel/panic "$hostile_panic"; do
+		write /proc/sys/kernel/msgmax "$hostile_msgmax" write /sys/class/net/lo/mtu 65536; do
 		hostile_q "$w"
 	done
 }
@@ -132,7 +131,6 @@ hostile_ways() {
 		hostile_way uevent-helper 1 0 write:/sys/kernel/uevent_helper
 	hostile_way kmsg-named 1 1 mknod:/tmp/kmsg write:/tmp/kmsg
 	hostile_way kmsg-other-name 1 1 mknod:/tmp/km write:/tmp/km
-	hostile_way proc-on-root-sysctl 1 0 mount:/ write:/sys/kernel/panic
 	hostile_way debugfs-mount 1 0 mount:/tmp/dbg
 	hostile_way binfmt_misc-mount 1 0 mount:/tmp/bfm
 	hostile_way dev-mem-mknod 1 1 mknod:/tmp/mem read:/tmp/mem
