@@ -6,7 +6,6 @@
 
 #include <arpa/inet.h>
 #include <ctype.h>
-#include <dirent.h>
 #include <fcntl.h>
 #include <linux/if_link.h>
 #include <linux/if_tun.h>
@@ -229,23 +228,6 @@ void net_veth_alloc_init(struct net_veth_alloc *a)
 	memset(a, 0, sizeof(*a));
 }
 
-void net_veth_alloc_file(struct net_veth_alloc *a, const char *name)
-{
-	unsigned n = 0;
-	const char *c = name + 5;
-
-	/* "veth-N": N in decimal, no sign, no leading zero, in range */
-	if (strncmp(name, "veth-", 5) != 0 || !*c || (c[0] == '0' && c[1]) || strlen(c) > 5)
-		return;
-	for (; *c; c++) {
-		if (*c < '0' || *c > '9')
-			return;
-		n = n * 10 + (unsigned)(*c - '0');
-	}
-	if (n < NET_VETH_SUBNETS)
-		bit_set(a->has_file, n);
-}
-
 void net_veth_alloc_route(struct net_veth_alloc *a, const struct net_addr *dst)
 {
 	int n = net_veth_subnet_of(dst);
@@ -255,12 +237,10 @@ void net_veth_alloc_route(struct net_veth_alloc *a, const struct net_addr *dst)
 
 int net_veth_alloc_next(struct net_veth_alloc *a)
 {
-	for (; a->pass < 2; a->pass++, a->next = 0) {
-		while (a->next < NET_VETH_SUBNETS) {
-			unsigned n = a->next++;
-			if (!bit_get(a->routed, n) && bit_get(a->has_file, n) == (a->pass == 1))
-				return (int)n;
-		}
+	while (a->next < NET_VETH_SUBNETS) {
+		unsigned n = a->next++;
+		if (!bit_get(a->routed, n))
+			return (int)n;
 	}
 	return -1;
 }
@@ -798,12 +778,17 @@ static int state_dir_open(void)
 
 /* Open and flock (non-blocking) NET_STATE_DIR/name. -EBUSY when held, with
  * the holder's record in rec. */
+static int lock_take_at(int dfd, const char *name, char *rec, size_t recsize)
+{
+	return FW_FAULT_ERR(NET_LOCK) ?: fw_lock_at(dfd, name, rec, recsize);
+}
+
 static int lock_take(const char *name, char *rec, size_t recsize)
 {
 	_cleanup_close_ int dfd = state_dir_open();
 	if (dfd < 0)
 		return dfd;
-	return FW_FAULT_ERR(NET_LOCK) ?: fw_lock_at(dfd, name, rec, recsize);
+	return lock_take_at(dfd, name, rec, recsize);
 }
 
 /* Let go of NET_STATE_DIR/name: its file goes with it, unless it keeps a
@@ -1061,48 +1046,30 @@ static int route_dst_cb(const struct nlmsghdr *nlh, void *data)
 	return 0;
 }
 
-/* What the allocation knows before any lock: the lock files there are
- * (one directory read) and the host's IPv4 routes, all tables. */
-static int veth_alloc_view(struct nl_sock *nl, struct net_veth_alloc *a, struct fw_error *e)
-{
-	NL_ALIGNED char req[TX_SIZE];
-	struct dirent *de;
-	int r;
-
-	net_veth_alloc_init(a);
-	int dfd = state_dir_open();
-	if (dfd < 0)
-		return fw_fail(e, dfd, "lock", NET_STATE_DIR);
-	DIR *d = fdopendir(dfd);
-	if (!d) {
-		r = -errno;
-		close(dfd);
-		return fw_fail(e, r, "lock", NET_STATE_DIR);
-	}
-	while ((de = readdir(d)))
-		net_veth_alloc_file(a, de->d_name);
-	closedir(d);
-	r = rtnl_talk(nl, req, net_req_getroute_dump(req, sizeof(req), next_seq(), AF_INET),
-		      route_dst_cb, a);
-	return r < 0 ? fw_fail(e, r, "read the host's routes", "") : 0;
-}
-
 /* The lowest default subnet neither another fwrun holds nor the host
- * routes: its lock taken and our record in it. */
+ * routes (any IPv4 route, all tables): its lock taken and our record in
+ * it. A subnet whose lock is free is ours, its file new or left by a
+ * killed run. */
 static int veth_allocate(struct net_state *st, struct nl_sock *nl, struct fw_error *e)
 {
+	NL_ALIGNED char req[TX_SIZE];
 	struct net_veth_alloc a;
 	char rec[256], name[16];
 	int n, r;
 
-	r = veth_alloc_view(nl, &a, e);
+	net_veth_alloc_init(&a);
+	r = rtnl_talk(nl, req, net_req_getroute_dump(req, sizeof(req), next_seq(), AF_INET),
+		      route_dst_cb, &a);
 	if (r < 0)
-		return r;
+		return fw_fail(e, r, "read the host's routes", "");
+	_cleanup_close_ int dfd = state_dir_open();
+	if (dfd < 0)
+		return fw_fail(e, dfd, "lock", NET_STATE_DIR);
 	while ((n = net_veth_alloc_next(&a)) >= 0) {
 		snprintf(name, sizeof(name), "veth-%d", n);
-		r = lock_take(name, NULL, 0);
+		r = lock_take_at(dfd, name, NULL, 0);
 		if (r == -EBUSY)
-			continue;	/* taken since the directory read */
+			continue;	/* a running instance's */
 		if (r < 0)
 			return fw_fail(e, r, "lock", NET_STATE_DIR);
 		st->veth_lock_fd = r;

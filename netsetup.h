@@ -111,23 +111,18 @@ int net_veth_default(unsigned n, struct net_addr *host, struct net_addr *fw);
 /* The default subnet N that holds the IPv4 address a, or -1. */
 int net_veth_subnet_of(const struct net_addr *a);
 
-/* What the choice of a default --veth subnet knows before it takes a lock:
- * which N have a lock file in NET_STATE_DIR (held, or left by a killed run)
- * and which the host routes itself. Candidates come lowest first: those
- * without a lock file, then those with one (a killed run's is free again);
- * a routed one never. A herd of runs then mostly takes the first free N
- * after one directory read rather than one lock attempt per running
- * instance. */
+/* The order in which a run tries the default --veth subnets: lowest first,
+ * each once, never one the host routes itself. Each candidate is tried
+ * with its lock (one open and flock, no directory read): a held one is
+ * passed over, and one a killed run left (its file there, its lock free)
+ * is taken again, so that the lowest free subnet is always the one a run
+ * gets, as fwrun(8) says. */
 struct net_veth_alloc {
-	uint8_t has_file[(NET_VETH_SUBNETS + 7) / 8];
 	uint8_t routed[(NET_VETH_SUBNETS + 7) / 8];
-	unsigned pass, next;
+	unsigned next;
 };
 
 void net_veth_alloc_init(struct net_veth_alloc *a);
-/* A name found in NET_STATE_DIR: "veth-N" marks N as having a lock file;
- * any other name is ignored. */
-void net_veth_alloc_file(struct net_veth_alloc *a, const char *name);
 /* A route of the host to dst: a default subnet that holds it with a prefix
  * as long as its own or longer (an address, a network inside it) is never
  * a candidate. A broader route (a VPN's 10.0.0.0/8, a default route) is
