@@ -143,7 +143,7 @@
 	X(INIT_AFFINITY, "init-affinity", \
 	  "init: give back the CPU affinity fwrun was given (spawn_init pinned it)") \
 	X(INIT_SECCOMP, "init-seccomp", \
-	  "init: install the syscall filter (sysfilter_load)") \
+	  "setup: install the syscall filter that pid 1 inherits (sysfilter_load)") \
 	X(EXEC, "exec", \
 	  "init: execve INIT (126; ENOENT: 127)") \
 	X(SETUP_HOME, "setup-home", \

@@ -59,6 +59,7 @@ enum fw_step {
 	STEP_HOSTNAME,
 	STEP_PIVOT,
 	STEP_UNSHARE_PID,
+	STEP_SECCOMP,		/* the syscall filter, inherited by pid 1 */
 	STEP_FORK_INIT,
 	STEP_INIT_SETUP,	/* pid 1 before exec: cgroup, session, console, fds */
 	STEP_EXEC,
@@ -120,10 +121,11 @@ struct ns_plan {
 	const struct cg_join *cgroup;
 	const struct cg_device *devices;	/* --device: nodes made in /dev */
 	size_t ndevices;
-	const struct sock_fprog *seccomp;	/* pid 1 installs it just before
-						 * its execve (sysfilter.h); NULL: none.
-						 * Read only by pid 1: what it points
-						 * to may be filled until ns_start_init() */
+	const struct sock_fprog *seccomp;	/* the setup thread installs it on
+						 * itself once in the new root, and pid 1
+						 * inherits it (sysfilter.h); NULL: none.
+						 * Read only after the first MSG_GO (ns_ready):
+						 * what it points to may be filled until then */
 	/* What the init expects (initcompat.h), or NULL: the setup thread
 	 * reads INIT into it once in the firmware's root, pid 1 applies it. */
 	struct initcompat *compat;

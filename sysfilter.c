@@ -163,7 +163,7 @@ int sysfilter_build(struct sysfilter *f, struct fw_error *e)
 	if (!ctx)
 		return fw_fail(e, ENOMEM, "build", "the syscall filter");
 	int r = seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_ERRNO(EPERM));
-	/* pid 1 installs it with CAP_SYS_ADMIN: no no_new_privs, setuid
+	/* Installed with CAP_SYS_ADMIN: no no_new_privs, setuid
 	 * programs of the firmware keep working. */
 	if (r == 0)
 		r = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_NNP, 0);

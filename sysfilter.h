@@ -7,9 +7,10 @@
  * Pure half: sysfilter_rules[] (the list, as data; fwrun(8) says why each),
  * sysfilter_build() (libseccomp turns the list into a BPF program in memory;
  * it touches no system state). Applying half: sysfilter_load(), one system
- * call, made by pid 1 just before it executes INIT (ns.c, ns_plan.seccomp):
- * the program was built beforehand, so pid 1, which shares fwrun's memory
- * until its execve, allocates nothing.
+ * call, made by the setup thread once in the firmware's root, after its
+ * last mknod; pid 1, forked from it, inherits the filter (ns.c,
+ * ns_plan.seccomp). The kernel's part (the JIT) thus runs while the
+ * supervisor sets up the network and the cgroup.
  *
  * Every ABI the kernel runs is filtered: on x86_64 the i386 (int $0x80) and
  * x32 ABIs too, so a 32-bit binary in the firmware does not get around it; a
