@@ -285,6 +285,19 @@ const char *cg_mode_name(enum cg_mode m)
 	return "none";
 }
 
+void cg_host_free(struct cg_host *h)
+{
+	for (size_t i = 0; i < h->nhier; i++)
+		free(h->hier[i].own);
+	memset(h, 0, sizeof(*h));
+}
+
+static int parse_self_fail(struct cg_host *h, int err)
+{
+	cg_host_free(h);
+	return err;
+}
+
 int cg_parse_self(const char *text, struct cg_host *h)
 {
 	memset(h, 0, sizeof(*h));
@@ -296,17 +309,18 @@ int cg_parse_self(const char *text, struct cg_host *h)
 		if (len == 0)
 			goto next;
 		if (!c2)
-			return -EINVAL;
+			return parse_self_fail(h, -EINVAL);
 		size_t clen = (size_t)(c2 - c1 - 1), plen = len - (size_t)(c2 + 1 - line);
 		if (h->nhier >= CG_HIER_MAX || clen >= sizeof(h->hier[0].controllers) ||
-		    plen == 0 || plen >= sizeof(h->hier[0].own) || c2[1] != '/')
-			return -EINVAL;
-		struct cg_hier *hi = &h->hier[h->nhier++];
+		    plen == 0 || plen >= PATH_MAX || c2[1] != '/')
+			return parse_self_fail(h, -EINVAL);
+		struct cg_hier *hi = &h->hier[h->nhier];
+		if (!(hi->own = strndup(c2 + 1, plen)))
+			return parse_self_fail(h, -ENOMEM);
+		h->nhier++;
 		memcpy(hi->controllers, c1 + 1, clen);
 		hi->controllers[clen] = '\0';
 		hi->v2 = clen == 0 && len > 2 && line[0] == '0' && c1 == line + 1;
-		memcpy(hi->own, c2 + 1, plen);
-		hi->own[plen] = '\0';
 next:
 		line += len + (nl ? 1 : 0);
 	}
@@ -353,8 +367,7 @@ static bool all_in(const char *list, const char *opts)
 
 int cg_parse_mountinfo(const char *text, struct cg_host *h)
 {
-	char placed[CG_HIER_MAX][PATH_MAX];
-	bool ok[CG_HIER_MAX] = { false };
+	char *placed[CG_HIER_MAX] = { NULL };
 	char buf[4096];
 
 	for (const char *line = text; *line;) {
@@ -390,7 +403,7 @@ int cg_parse_mountinfo(const char *text, struct cg_host *h)
 		size_t rlen = strcmp(root, "/") == 0 ? 0 : strlen(root);
 		for (size_t i = 0; i < h->nhier; i++) {
 			struct cg_hier *hi = &h->hier[i];
-			if (ok[i] || hi->v2 != v2 || (!v2 && !all_in(hi->controllers, super)))
+			if (placed[i] || hi->v2 != v2 || (!v2 && !all_in(hi->controllers, super)))
 				continue;
 			/* the mount must show our cgroup: its root at or above it */
 			if (rlen && (strncmp(hi->own, root, rlen) != 0 ||
@@ -399,24 +412,29 @@ int cg_parse_mountinfo(const char *text, struct cg_host *h)
 			const char *below = hi->own + rlen;
 			if (strcmp(below, "/") == 0)
 				below = "";
-			if ((size_t)snprintf(placed[i], PATH_MAX, "%s%s", strcmp(mnt, "/") ? mnt : "",
-					     below) >= PATH_MAX)
+			const char *top = strcmp(mnt, "/") ? mnt : "";
+			if (strlen(top) + strlen(below) >= PATH_MAX)
 				continue;
-			if (!placed[i][0])
-				strcpy(placed[i], "/");
-			ok[i] = true;
+			if (asprintf(&placed[i], "%s%s", top, *top || *below ? below : "/") < 0) {
+				placed[i] = NULL;
+				for (size_t j = 0; j < h->nhier; j++)
+					free(placed[j]);
+				cg_host_free(h);
+				return -ENOMEM;
+			}
 		}
 	}
 	size_t n = 0;
 	bool any_v1 = false, any_v2 = false;
 	h->unplaced = 0;
 	for (size_t i = 0; i < h->nhier; i++) {
-		if (!ok[i]) {
+		free(h->hier[i].own);
+		if (!placed[i]) {
 			h->unplaced++;
 			continue;
 		}
 		h->hier[n] = h->hier[i];
-		fw_strlcpy(h->hier[n].own, placed[i], sizeof(h->hier[n].own));
+		h->hier[n].own = placed[i];
 		any_v1 |= !h->hier[n].v2;
 		any_v2 |= h->hier[n].v2;
 		n++;
@@ -474,27 +492,32 @@ int cg_plan_host(struct cg_instance *cg, const struct cg_opts *o, const char *in
 	snprintf(cg->supervisor, sizeof(cg->supervisor), CG_PREFIX "supervisor.%d", (int)getpid());
 	if ((r = read_text("/proc/self/cgroup", text, sizeof(text))) < 0)
 		return fw_fail(e, -r, "read", "/proc/self/cgroup");
-	if (cg_parse_self(text, &cg->host) < 0)
-		return fw_fail(e, EINVAL, "parse", "/proc/self/cgroup");
+	if ((r = cg_parse_self(text, &cg->host)) < 0)
+		return fw_fail(e, -r, "parse", "/proc/self/cgroup");
 	if ((r = read_text("/proc/self/mountinfo", text, sizeof(text))) < 0)
-		return fw_fail(e, -r, "read", "/proc/self/mountinfo");
-	if ((size_t)r >= sizeof(text) - 1)
-		return fw_fail_hint(e, EFBIG, "read", "/proc/self/mountinfo", "over 64 KiB of mounts");
-	cg_parse_mountinfo(text, &cg->host);
-	for (size_t i = 0; i < o->ndevices; i++) {
+		r = fw_fail(e, -r, "read", "/proc/self/mountinfo");
+	else if ((size_t)r >= sizeof(text) - 1)
+		r = fw_fail_hint(e, EFBIG, "read", "/proc/self/mountinfo", "over 64 KiB of mounts");
+	else if ((r = cg_parse_mountinfo(text, &cg->host)) < 0)
+		r = fw_fail(e, -r, "parse", "/proc/self/mountinfo");
+	for (size_t i = 0; r >= 0 && i < o->ndevices; i++) {
 		struct cg_device *d = &cg->opts.devices[i];
 		struct stat st;
-		if (stat(d->path, &st) < 0)
-			return fw_fail(e, errno, "use --device", d->path);
-		if (!S_ISCHR(st.st_mode) && !S_ISBLK(st.st_mode))
-			return fw_fail_hint(e, ENODEV, "use --device", d->path,
-					    "not a character or block device");
-		d->type = S_ISCHR(st.st_mode) ? 'c' : 'b';
-		d->major = major(st.st_rdev);
-		d->minor = minor(st.st_rdev);
-		d->mode = st.st_mode & 07777;
+		if (stat(d->path, &st) < 0) {
+			r = fw_fail(e, errno, "use --device", d->path);
+		} else if (!S_ISCHR(st.st_mode) && !S_ISBLK(st.st_mode)) {
+			r = fw_fail_hint(e, ENODEV, "use --device", d->path,
+					 "not a character or block device");
+		} else {
+			d->type = S_ISCHR(st.st_mode) ? 'c' : 'b';
+			d->major = major(st.st_rdev);
+			d->minor = minor(st.st_rdev);
+			d->mode = st.st_mode & 07777;
+		}
 	}
-	return 0;
+	if (r < 0)
+		cg_host_free(&cg->host);
+	return r < 0 ? r : 0;
 }
 
 static bool wants_limits(const struct cg_opts *o)

@@ -127,7 +127,9 @@ int cg_bpf_program(const struct cg_rule *rules, size_t n, void *insns, size_t ma
 struct cg_hier {
 	char controllers[64];	/* "memory", "cpu,cpuacct", "name=systemd"; "" for v2 */
 	bool v2;
-	char own[PATH_MAX];	/* fwrun's own cgroup there, as a path under its mount */
+	char *own;		/* fwrun's own cgroup there, as a path under its mount
+				 * (allocated: cg_host_free; a copy of the struct
+				 * borrows it) */
 };
 
 enum cg_mode {
@@ -144,13 +146,16 @@ struct cg_host {
 };
 
 /* /proc/self/cgroup's text into h->hier[] (controllers, and own as the
- * cgroup path for now). -EINVAL on a line that does not parse. */
+ * cgroup path for now). -EINVAL on a line that does not parse, -ENOMEM;
+ * h is then empty. */
 int cg_parse_self(const char *text, struct cg_host *h);
+/* Free what the parsers allocated; h is then empty. */
+void cg_host_free(struct cg_host *h);
 
 /* /proc/self/mountinfo's text: turn each h->hier[].own into the directory
  * of fwrun's own cgroup (mount point + path below the mount's root); drop
  * the hierarchies with no mount showing fwrun's cgroup (counted in
- * h->unplaced), and decide h->mode. */
+ * h->unplaced), and decide h->mode. 0, or -ENOMEM (h then empty). */
 int cg_parse_mountinfo(const char *text, struct cg_host *h);
 
 const char *cg_mode_name(enum cg_mode m);

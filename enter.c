@@ -280,6 +280,7 @@ static void ctx_close(struct enter_ctx *c)
 	for (int i = 0; i < 2; i++)
 		if (c->errpipe[i] >= 0)
 			close(c->errpipe[i]);
+	cg_host_free(&c->cg);
 }
 
 /* CMD's pty from the firmware's own devpts (/dev/pts/ptmx in its root,

@@ -857,6 +857,7 @@ static __attribute__((noinline)) int probe_and_plan(const struct fwrun_opts *o,
 	int fd = plan_probe(o, &facts, e);
 
 	if (fd >= 0 && plan_build(plan, o, &facts, e) < 0) {
+		cg_host_free(&facts.cgroup.host);	/* the plan's once built */
 		close(fd);
 		return -1;
 	}

@@ -107,6 +107,30 @@ static int plan_binds(struct fwrun_plan *p, const struct fwrun_opts *o,
 	return 0;
 }
 
+/* --dry-run: INIT's kind and machine, as read from a directory rootfs. */
+static void describe_arch(const struct fwrun_plan *p, const struct fwrun_facts *fa, char *buf,
+			  size_t size)
+{
+	const struct initcompat_exe *x = &fa->init.exe;
+
+	if (p->rootfs_info.kind != ROOTFS_DIR) {
+		snprintf(buf, size, "read when INIT starts (a dry run mounts no image)");
+		return;
+	}
+	if (!fa->init_inspected) {
+		snprintf(buf, size, "INIT not readable in %s%s%s", p->rootfs,
+			 x->notfound_hint[0] ? ": " : "", x->notfound_hint);
+		return;
+	}
+	const char *arch = initcompat_arch_name(x->machine, x->elf_class, x->big_endian);
+	bool foreign = x->machine && x->machine != initcompat_host_machine();
+	snprintf(buf, size, "%s (%s%s%s)%s%s",
+		 arch ? arch : x->machine ? "unknown machine" : "not ELF",
+		 initcompat_kind_name(fa->init.kind), x->interp[0] ? ", via " : "", x->interp,
+		 !foreign ? "" : fa->emulator[0] ? ", emulated by " :
+		 ", no emulator: it will not run", fa->emulator);
+}
+
 int plan_build(struct fwrun_plan *p, const struct fwrun_opts *o, const struct fwrun_facts *f,
 	       struct fw_error *e)
 {
@@ -125,7 +149,6 @@ int plan_build(struct fwrun_plan *p, const struct fwrun_opts *o, const struct fw
 		return r;
 	p->aa_notice = !p->aa.confine && o->apparmor == AA_MODE_AUTO &&
 		       o->verbosity > FWRUN_QUIET;
-	p->cgroup = f->cgroup;
 	p->seccomp = !o->no_seccomp;
 
 	r = state_paths(&p->state, o->state_dir, o->name);
@@ -155,7 +178,10 @@ int plan_build(struct fwrun_plan *p, const struct fwrun_opts *o, const struct fw
 	/* systemd's container interface: container_uuid, unless --setenv
 	 * gives one (then that one, also for /run/host). */
 	p->compat = f->compat;
-	p->facts = f;
+	char arch[2 * PATH_MAX + 256];
+	describe_arch(p, f, arch, sizeof(arch));
+	if (!(p->arch = strdup(arch)))
+		return fw_fail(e, ENOMEM, "plan", "INIT's architecture");
 	size_t nenv = fwrun_init_env(o, p->envp);
 	bool uuid_given = false;
 	for (size_t i = 0; i < nenv; i++)
@@ -176,6 +202,9 @@ int plan_build(struct fwrun_plan *p, const struct fwrun_opts *o, const struct fw
 	p->restart_on_reboot = o->restart_on_reboot;
 	p->status_fd = o->status_fd;
 	p->verbosity = o->verbosity;
+	/* Last, with nothing left to fail: the host's cgroup paths become the
+	 * plan's (plan_free), the facts' until then. */
+	p->cgroup = f->cgroup;
 	return 0;
 }
 
@@ -191,6 +220,9 @@ void plan_free(struct fwrun_plan *p)
 	free(p->binds);
 	p->binds = NULL;
 	p->nbinds = 0;
+	cg_host_free(&p->cgroup.host);
+	free(p->arch);
+	p->arch = NULL;
 }
 
 /* ---- --dry-run as text ---- */
@@ -233,30 +265,6 @@ static const char *signal_name(int sig)
 	return s ? s : "?";
 }
 
-/* --dry-run: INIT's kind and machine, as read from a directory rootfs. */
-static void describe_arch(const struct fwrun_plan *p, char *buf, size_t size)
-{
-	const struct fwrun_facts *fa = p->facts;
-	const struct initcompat_exe *x = &fa->init.exe;
-
-	if (p->rootfs_info.kind != ROOTFS_DIR) {
-		snprintf(buf, size, "read when INIT starts (a dry run mounts no image)");
-		return;
-	}
-	if (!fa->init_inspected) {
-		snprintf(buf, size, "INIT not readable in %s%s%s", p->rootfs,
-			 x->notfound_hint[0] ? ": " : "", x->notfound_hint);
-		return;
-	}
-	const char *arch = initcompat_arch_name(x->machine, x->elf_class, x->big_endian);
-	bool foreign = x->machine && x->machine != initcompat_host_machine();
-	snprintf(buf, size, "%s (%s%s%s)%s%s",
-		 arch ? arch : x->machine ? "unknown machine" : "not ELF",
-		 initcompat_kind_name(fa->init.kind), x->interp[0] ? ", via " : "", x->interp,
-		 !foreign ? "" : fa->emulator[0] ? ", emulated by " :
-		 ", no emulator: it will not run", fa->emulator);
-}
-
 int plan_print_text(FILE *f, const struct fwrun_plan *p)
 {
 	char line[1024], k[32], t[32];
@@ -292,9 +300,7 @@ int plan_print_text(FILE *f, const struct fwrun_plan *p)
 	fprintf(f, "init:      ");
 	for (char **a = p->argv; *a; a++)
 		fprintf(f, " %s", *a);
-	char arch[2 * PATH_MAX + 256];
-	describe_arch(p, arch, sizeof(arch));
-	fprintf(f, "\narch:       %s", arch);
+	fprintf(f, "\narch:       %s", p->arch ? p->arch : "?");
 	fprintf(f, "\nenv:       ");
 	for (const char *const *v = p->envp; *v; v++)
 		fprintf(f, " %s", *v);
@@ -480,9 +486,7 @@ int plan_print_json(FILE *f, const struct fwrun_plan *p)
 	json_strv(f, ",\"init\":{", "argv", (const char *const *)p->argv);
 	json_strv(f, ",", "env", p->envp);
 	json_str(f, ",", "kind", initcompat_kind_name(p->compat.kind));
-	char arch[2 * PATH_MAX + 256];
-	describe_arch(p, arch, sizeof(arch));
-	json_str(f, ",", "arch", arch);
+	json_str(f, ",", "arch", p->arch ? p->arch : "?");
 	fputc('}', f);
 	json_str(f, ",\"console\":{", "mode", console_mode_name(p->console_mode));
 	json_bool(f, "raw", p->console.raw);

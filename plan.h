@@ -97,7 +97,9 @@ struct fwrun_plan {
 	const char *envp[FWRUN_SETENV_MAX + 4];
 	char uuid_env[sizeof("container_uuid=") + INITCOMPAT_UUID_LEN];
 	struct initcompat compat;	/* what the init expects (initcompat.h) */
-	const struct fwrun_facts *facts;	/* for --dry-run's arch line */
+	char *arch;			/* --dry-run's arch line (malloc'd): the
+					 * facts it comes from are gone once
+					 * the plan is built */
 	/* its life */
 	struct supervise_opts life;	/* the stop signal: --stop-signal, else the
 					 * init's own (refined once INIT is read) */

@@ -60,6 +60,8 @@ static void where_hybrid(void **state)
 	assert_true(find(&h, "")->v2);
 	assert_string_equal(find(&h, "")->own, "/sys/fs/cgroup/unified");
 	assert_false(find(&h, "cpu")->v2);
+	cg_host_free(&h);
+	assert_int_equal(h.nhier, 0);
 }
 
 static void where_v2(void **state)
@@ -75,10 +77,50 @@ static void where_v2(void **state)
 	assert_int_equal(h.nhier, 1);
 	assert_string_equal(h.hier[0].own,
 			    "/sys/fs/cgroup/user.slice/user-1000.slice/session-2.scope");
+	cg_host_free(&h);
 	/* the root cgroup: the mount point itself */
 	assert_int_equal(cg_parse_self("0::/\n", &h), 0);
 	cg_parse_mountinfo("24 18 0:22 / /sys/fs/cgroup rw - cgroup2 cgroup2 rw\n", &h);
 	assert_string_equal(h.hier[0].own, "/sys/fs/cgroup");
+	cg_host_free(&h);
+}
+
+/* Paths as long as the kernel's: kept whole (on the heap, not in a
+ * PATH_MAX array per hierarchy); one that would not fit a path is
+ * dropped as unplaced. A line that does not parse leaves nothing. */
+static void where_long_paths(void **state)
+{
+	static char self[PATH_MAX + 64], mounts[2 * PATH_MAX], want[PATH_MAX + 64];
+	struct cg_host h;
+	(void)state;
+
+	char deep[3001];
+	memset(deep, 'd', sizeof(deep) - 1);
+	deep[sizeof(deep) - 1] = '\0';
+	snprintf(self, sizeof(self), "0::/%s\n", deep);
+	assert_int_equal(cg_parse_self(self, &h), 0);
+	assert_int_equal(cg_parse_mountinfo("24 18 0:22 / /sys/fs/cgroup rw - cgroup2 cgroup2 rw\n",
+					    &h), 0);
+	snprintf(want, sizeof(want), "/sys/fs/cgroup/%s", deep);
+	assert_int_equal(h.nhier, 1);
+	assert_string_equal(h.hier[0].own, want);
+	cg_host_free(&h);
+
+	/* mount point + path over PATH_MAX: no usable directory */
+	assert_int_equal(cg_parse_self(self, &h), 0);
+	char mnt[1200];
+	memset(mnt, 'm', sizeof(mnt) - 1);
+	mnt[0] = '/';
+	mnt[sizeof(mnt) - 1] = '\0';
+	snprintf(mounts, sizeof(mounts), "24 18 0:22 / %s rw - cgroup2 cgroup2 rw\n", mnt);
+	assert_int_equal(cg_parse_mountinfo(mounts, &h), 0);
+	assert_int_equal(h.nhier, 0);
+	assert_int_equal(h.unplaced, 1);
+	cg_host_free(&h);
+
+	/* good lines, then one that does not parse: -EINVAL, h empty */
+	assert_int_equal(cg_parse_self("4:pids:/a\n3:memory:/b\n2:cpu\n", &h), -EINVAL);
+	assert_int_equal(h.nhier, 0);
 }
 
 static void where_subtree_mount_and_escapes(void **state)
@@ -93,12 +135,14 @@ static void where_subtree_mount_and_escapes(void **state)
 			   "51 1 0:22 /a\\040b /my\\040cg rw - cgroup2 cgroup2 rw\n", &h);
 	assert_int_equal(h.nhier, 1);
 	assert_string_equal(h.hier[0].own, "/my cg/c");
+	cg_host_free(&h);
 	/* "/a" is no prefix of "/ab" */
 	assert_int_equal(cg_parse_self("0::/ab\n", &h), 0);
 	cg_parse_mountinfo("51 1 0:22 /a /m rw - cgroup2 cgroup2 rw\n", &h);
 	assert_int_equal(h.nhier, 0);
 	assert_int_equal(h.unplaced, 1);
 	assert_int_equal(h.mode, CG_MODE_NONE);
+	cg_host_free(&h);
 	/* co-mounted controllers; a v1 hierarchy nobody mounted is dropped */
 	assert_int_equal(cg_parse_self("3:cpu,cpuacct:/x\n2:net_cls:/\n0::/\n", &h), 0);
 	cg_parse_mountinfo("5 1 0:30 / /c rw - cgroup cgroup rw,cpu,cpuacct\n", &h);
@@ -106,6 +150,7 @@ static void where_subtree_mount_and_escapes(void **state)
 	assert_int_equal(h.unplaced, 2);
 	assert_string_equal(h.hier[0].own, "/c/x");
 	assert_int_equal(h.mode, CG_MODE_V1);
+	cg_host_free(&h);
 	/* garbage */
 	assert_int_equal(cg_parse_self("nonsense\n", &h), -EINVAL);
 	assert_int_equal(cg_parse_self("0::relative\n", &h), -EINVAL);
@@ -343,6 +388,7 @@ int main(void)
 		cmocka_unit_test(where_hybrid),
 		cmocka_unit_test(where_v2),
 		cmocka_unit_test(where_subtree_mount_and_escapes),
+		cmocka_unit_test(where_long_paths),
 		cmocka_unit_test(options),
 		cmocka_unit_test(device_option),
 		cmocka_unit_test(allow_lines),
