@@ -90,7 +90,9 @@ endif
 LIB_SRCS := fwrun.c ns.c overlay.c rootfs.c state.c netsetup.c aa.c \
 	cgroup.c caps.c console.c enter.c events.c fault.c initcompat.c instances.c nl.c plan.c \
 	run.c rundir.c supervise.c sysfilter.c util.c
-LIB_OBJS := $(LIB_SRCS:%.c=$(B)/%.o)
+# The syscall filter's program is built when fwrun is (sysfilter.h): the
+# generated $(B)/sysfilter_bpf.c goes in with them.
+LIB_OBJS := $(LIB_SRCS:%.c=$(B)/%.o) $(B)/sysfilter_bpf.o
 UNIT_SRCS := $(wildcard test/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:test/unit/%.c=$(B)/test/%)
 
@@ -118,6 +120,20 @@ $(B)/libfwrun.a: $(LIB_OBJS)
 $(B)/%.o: %.c $(wildcard *.h) debian/changelog | $(B)
 	@echo "  CC      $<"
 	$(Q)$(CC) $(FW_CFLAGS) $(CFLAGS) -MMD -c -o $@ $<
+
+# A build tool, run here: plain, whatever the build's sanitizers.
+$(B)/sysfilter-gen: tools/sysfilter-gen.c sysfilter.c sysfilter.h | $(B)
+	@echo "  CC      $@"
+	$(Q)$(CC) -std=gnu11 $(WARN) -D_GNU_SOURCE -O1 -I. -o $@ tools/sysfilter-gen.c sysfilter.c \
+		$(shell $(PKG_CONFIG) --cflags --libs libseccomp 2>/dev/null)
+
+$(B)/sysfilter_bpf.c: $(B)/sysfilter-gen
+	@echo "  GEN     $@"
+	$(Q)$(B)/sysfilter-gen >$@.tmp && mv $@.tmp $@
+
+$(B)/sysfilter_bpf.o: $(B)/sysfilter_bpf.c sysfilter.h | $(B)
+	@echo "  CC      $<"
+	$(Q)$(CC) $(FW_CFLAGS) $(CFLAGS) -I. -c -o $@ $<
 
 # The unit tests link the test build's library: its fault points stay inert
 # unless a test arms one (fw_fault_arm), e.g. to take an old kernel's path.
@@ -167,7 +183,11 @@ $(FB)/obj/%.o: %.c $(wildcard *.h) debian/changelog | $(FB)/obj
 	@echo "  CC      $< (fuzz)"
 	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
 
-$(FB)/libfwrun.a: $(LIB_SRCS:%.c=$(FB)/obj/%.o)
+$(FB)/obj/sysfilter_bpf.o: $(B)/sysfilter_bpf.c sysfilter.h | $(FB)/obj
+	@echo "  CC      $< (fuzz)"
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -I. -c -o $@ $<
+
+$(FB)/libfwrun.a: $(LIB_SRCS:%.c=$(FB)/obj/%.o) $(FB)/obj/sysfilter_bpf.o
 	$(Q)rm -f $@ && $(AR) rcs $@ $^
 
 $(FB)/fuzz_%: fuzz/fuzz_%.c fuzz/fuzz.h $(FB)/libfwrun.a

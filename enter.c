@@ -82,7 +82,7 @@ struct enter_ctx {
 	char label[256];	/* its AppArmor profile, "" when unconfined */
 	uint64_t sig_ignored;
 	struct cg_host cg;	/* the init's cgroups, as directories of our mounts */
-	struct sysfilter filter;	/* the init's syscall filter, when it has one */
+	const struct sock_fprog *filter;	/* the init's syscall filter, when it has one */
 	int errpipe[2];		/* CMD's failure before its exec, whole */
 	struct console con;
 };
@@ -151,9 +151,8 @@ static int look_at_init(struct enter_ctx *c, struct fw_error *e)
 	c->drop = caps_all_mask(caps_last_cap()) & ~bnd;
 	/* "Seccomp:\t2": the init runs under fwrun's filter, so will CMD. */
 	const char *sc = strstr(buf, "\nSeccomp:");
-	if (sc && strtol(sc + 9, NULL, 10) == SECCOMP_MODE_FILTER &&
-	    sysfilter_build(&c->filter, e) < 0)
-		return -1;
+	if (sc && strtol(sc + 9, NULL, 10) == SECCOMP_MODE_FILTER)
+		c->filter = &sysfilter_builtin;
 	if (init_cgroups(c, e) < 0)
 		return -1;
 	if (aa_is_enabled() && read_proc(c->init, "attr/current", buf, sizeof(buf)) == 0 &&
@@ -251,7 +250,7 @@ static void run_cmd(struct enter_ctx *c)
 	}
 	ns_cloexec_from(3);
 	/* The filter last: nothing of ours runs under it but the exec. */
-	if (c->filter.prog.filter && (errno = -sysfilter_load(&c->filter.prog)) != 0) {
+	if (c->filter && (errno = -sysfilter_load(c->filter)) != 0) {
 		fw_fail(&e, errno, "load the syscall filter for", p->argv[0]);
 		goto fail;
 	}

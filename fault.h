@@ -48,8 +48,6 @@
 	  "sup: --reset empties upper/ (state_reset)") \
 	X(AA_PREPARE, "aa-prepare", \
 	  "sup: profile load or lookup, when confining (aa_prepare)") \
-	X(SECCOMP_BUILD, "seccomp-build", \
-	  "sup: build the syscall filter (sysfilter_build)") \
 	X(CAPS_DROP, "caps-drop", \
 	  "sup: cut fwrun's bounding set before the setup thread starts (caps_apply_drop)") \
 	X(NET_LOCK, "net-lock", \

@@ -123,9 +123,7 @@ struct ns_plan {
 	size_t ndevices;
 	const struct sock_fprog *seccomp;	/* the setup thread installs it on
 						 * itself once in the new root, and pid 1
-						 * inherits it (sysfilter.h); NULL: none.
-						 * Read only after the first MSG_GO (ns_ready):
-						 * what it points to may be filled until then */
+						 * inherits it (sysfilter.h); NULL: none */
 	/* What the init expects (initcompat.h), or NULL: the setup thread
 	 * reads INIT into it once in the firmware's root, pid 1 applies it. */
 	struct initcompat *compat;

@@ -30,7 +30,6 @@ struct run {
 	struct aa_plan aa;	/* the plan's decision, then what was loaded */
 	struct net_state net;	/* what was done to the plan's network */
 	struct cg_instance cg;	/* the plan's cgroup, then what was made */
-	struct sysfilter filter;	/* built unless --seccomp=off */
 	struct initcompat compat;	/* the plan's, then what the setup thread read of INIT */
 	char emulator[PATH_MAX];	/* INIT's binfmt_misc interpreter, "" native */
 	struct supervise_opts life;	/* the plan's, the stop signal refined */
@@ -224,7 +223,7 @@ static int run_start(struct run *r)
 		.cgroup = &r->cg.join,
 		.devices = r->cg.opts.devices,
 		.ndevices = r->cg.opts.ndevices,
-		.seccomp = p->seccomp ? &r->filter.prog : NULL,
+		.seccomp = p->seccomp ? &sysfilter_builtin : NULL,
 		.compat = &r->compat,
 		.hook = container_hook,
 		.hook_data = r,
@@ -292,10 +291,7 @@ static int supervisor_share(struct run *r)
 		return -1;
 	if (r->boot > 1)
 		return p->ephemeral ? 0 : state_clear_workdir(&p->state, &r->e);
-	/* The syscall filter here for free (some 1 ms, the first time in a
-	 * process): pid 1 reads it only after ns_start_init(). */
-	return prepare_state(r) < 0 ||
-	       (p->seccomp && sysfilter_build(&r->filter, &r->e) < 0) ? -1 : 0;
+	return prepare_state(r);
 }
 
 static int init_failed_status(const struct fw_error *e)
@@ -572,7 +568,6 @@ static int run_stop(struct run *r, int status)
 	if (r->lock_fd >= 0)
 		close(r->lock_fd);
 	instance_unlock(r->p->name, r->name_lock_fd);
-	sysfilter_free(&r->filter);
 	return status;
 }
 

@@ -10,7 +10,6 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "fault.h"
 
 #define ANY -1, 0, 0
 /* syslog(2)'s actions that change the host's kernel log or console; reading
@@ -124,16 +123,10 @@ static int add_rules(scmp_filter_ctx ctx)
 
 /* The program libseccomp generates, read back from a memfd (libseccomp
  * 2.5 exports only to a file descriptor). */
-static int export_bpf(scmp_filter_ctx ctx, struct sock_fprog *prog)
+static int read_bpf(int fd, struct sock_fprog *prog)
 {
-	_cleanup_close_ int fd = memfd_create("fwrun-seccomp", MFD_CLOEXEC);
 	struct stat st;
 
-	if (fd < 0)
-		return -errno;
-	int r = seccomp_export_bpf(ctx, fd);
-	if (r < 0)
-		return r;
 	if (fstat(fd, &st) < 0)
 		return -errno;
 	size_t len = (size_t)st.st_size / sizeof(struct sock_filter);
@@ -152,16 +145,26 @@ static int export_bpf(scmp_filter_ctx ctx, struct sock_fprog *prog)
 	return 0;
 }
 
-int sysfilter_build(struct sysfilter *f, struct fw_error *e)
+static int export_bpf(scmp_filter_ctx ctx, struct sock_fprog *prog)
+{
+	int fd = memfd_create("fwrun-seccomp", MFD_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	int r = seccomp_export_bpf(ctx, fd);
+	if (r == 0)
+		r = read_bpf(fd, prog);
+	close(fd);
+	return r;
+}
+
+int sysfilter_build(struct sysfilter *f)
 {
 	f->prog.filter = NULL;
 	f->prog.len = 0;
-	if (FW_FAULT(SECCOMP_BUILD))
-		return fw_fail(e, errno, "build", "the syscall filter");
 	/* A call from an ABI not in the filter fails too, not the process. */
 	scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
 	if (!ctx)
-		return fw_fail(e, ENOMEM, "build", "the syscall filter");
+		return -ENOMEM;
 	int r = seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_ERRNO(EPERM));
 	/* Installed with CAP_SYS_ADMIN: no no_new_privs, setuid
 	 * programs of the firmware keep working. */
@@ -178,9 +181,7 @@ int sysfilter_build(struct sysfilter *f, struct fw_error *e)
 	if (r == 0)
 		r = export_bpf(ctx, &f->prog);
 	seccomp_release(ctx);
-	if (r < 0)
-		return fw_fail(e, -r, "build", "the syscall filter");
-	return 0;
+	return r < 0 ? r : 0;
 }
 
 void sysfilter_free(struct sysfilter *f)
@@ -188,11 +189,4 @@ void sysfilter_free(struct sysfilter *f)
 	free(f->prog.filter);
 	f->prog.filter = NULL;
 	f->prog.len = 0;
-}
-
-int sysfilter_load(const struct sock_fprog *prog)
-{
-	if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, prog) < 0)
-		return -errno;
-	return 0;
 }
