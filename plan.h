@@ -81,7 +81,7 @@ struct fwrun_plan {
 	uint64_t cap_drop;		/* cut from the bounding set */
 	bool aa_notice;			/* say once the init runs that AppArmor is off */
 	struct cg_instance cgroup;	/* its cgroup: limits, device allowlist */
-	bool seccomp;			/* pid 1 loads the syscall filter (sysfilter.h) */
+	bool seccomp;			/* pid 1 is born under the syscall filter (sysfilter.h) */
 	/* the network */
 	struct net_spec net;
 	/* host paths in the firmware (malloc'd, src strings too) */
