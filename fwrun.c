@@ -9,6 +9,7 @@
 #include <getopt.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <malloc.h>
 #include <poll.h>
 #include <regex.h>
 #include <sched.h>
@@ -1268,6 +1269,12 @@ int fwrun_main(int argc, char **argv)
 	sigset_t sigs;
 
 	events_set_origin(fw_now_ns());
+	/* One malloc arena for every thread: the cgroup thread's first
+	 * opendir() otherwise makes it an arena of its own (a 128 MiB
+	 * reservation trimmed with munmap: some 1 ms, on the path to pid 1,
+	 * then its page tables and pages for the run's life). fwrun's threads
+	 * allocate little and seldom: sharing the main arena costs nothing. */
+	mallopt(M_ARENA_MAX, 1);
 	fill_std_fds();
 	/* Before reading a single argument: a setuid fwrun would parse for
 	 * whoever runs it. */
