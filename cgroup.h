@@ -189,6 +189,7 @@ struct cg_instance {
 	struct cg_join join;
 	uint64_t create_ns;		/* what cg_create took, for -v */
 	pthread_t thread;		/* cg_create_start's */
+	void *thread_stack;		/* its stack, ours: unmapped at the join */
 	bool thread_running;
 	int async_r;
 	struct fw_error async_e;
