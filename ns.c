@@ -596,7 +596,6 @@ INIT_STACK_CODE static int run_init(void *arg)
 		init_fail(c, STEP_INIT_SETUP, 125);
 	}
 
-
 	c->init_ready_ns = fw_now_ns();
 	err = FW_FAULT(EXEC) ? errno : ns_exec(plan->argv, plan->envp);
 	struct stat st;
