@@ -1140,11 +1140,13 @@ static void *create_thread(void *arg)
 
 int cg_create_start(struct cg_instance *cg, struct fw_error *e)
 {
+	const int flags = MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_STACK;
+	const size_t len = CG_THREAD_GUARD + CG_THREAD_STACK;
 	pthread_attr_t attr;
 	int r = -1;
 
-	cg->thread_stack = mmap(NULL, CG_THREAD_GUARD + CG_THREAD_STACK, PROT_READ | PROT_WRITE,
-				MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_STACK, -1, 0);
+	/* cppcheck-suppress invalidFunctionArg ; anonymous: the fd is -1 (mmap(2)) */
+	cg->thread_stack = mmap(NULL, len, PROT_READ | PROT_WRITE, flags, -1, 0);
 	if (cg->thread_stack == MAP_FAILED) {
 		cg->thread_stack = NULL;
 	} else if (mprotect(cg->thread_stack, CG_THREAD_GUARD, PROT_NONE) == 0 &&
@@ -1156,7 +1158,7 @@ int cg_create_start(struct cg_instance *cg, struct fw_error *e)
 	}
 	if (r != 0) {
 		if (cg->thread_stack)
-			munmap(cg->thread_stack, CG_THREAD_GUARD + CG_THREAD_STACK);
+			munmap(cg->thread_stack, len);
 		cg->thread_stack = NULL;
 		return cg_create(cg, e);	/* then here and now */
 	}
