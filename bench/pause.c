@@ -32,6 +32,7 @@ __attribute__((force_align_arg_pointer, noreturn)) void _start(void)
 }
 #else
 #include <signal.h>
+#include <stddef.h>
 
 int main(void)
 {
