@@ -594,146 +594,46 @@ static int remove_one(const struct cg_hier *hi, const char *name, int wait_ms)
 
 /* ---- stale cgroups ---- */
 
-int cg_parse_lock_line(const char *line, unsigned dev_major, unsigned dev_minor, uint64_t *ino)
+/* The pid in an instance's lock file ("4242\n", as take_lock() writes
+ * it): the pid, or -1. */
+long cg_lock_pid(const char *text)
 {
-	/* "1: FLOCK  ADVISORY  WRITE 4242 00:1a:5678 0 EOF"; a waiter has
-	 * "->" after the id (counted too: it wants the lock). */
-	const char *p = line;
+	long pid = 0;
+	int digits = 0;
 
-	while (*p) {
-		unsigned maj, min;
-		unsigned long long i;
-		int n = 0;
-
-		while (*p == ' ' || *p == '\t')
-			p++;
-		if (sscanf(p, "%x:%x:%llu%n", &maj, &min, &i, &n) == 3 &&
-		    (p[n] == ' ' || p[n] == '\t' || p[n] == '\n' || p[n] == '\0')) {
-			if (maj != dev_major || min != dev_minor)
-				return 0;
-			*ino = i;
-			return 1;
-		}
-		while (*p && *p != ' ' && *p != '\t')
-			p++;
+	for (; *text >= '0' && *text <= '9'; text++, digits++) {
+		if (pid > (long)INT32_MAX / 10)
+			return -1;
+		pid = pid * 10 + (*text - '0');
 	}
-	return 0;
+	if (!digits || pid == 0 || (*text != '\0' && *text != '\n' && *text != ' '))
+		return -1;
+	return pid;
 }
 
-static int cmp_u64(const void *a, const void *b)
+/* Is instance name running? Its lock file (FWRUN_INSTANCE_DIR/name) is
+ * there, unlinked by its holder when it lets go, and names the fwrun that
+ * holds it, written before that fwrun makes its cgroups. So, asked under
+ * the cgroup lock held exclusively (no cgroup is being made): no file, or
+ * one naming no live process, is no running instance; one naming a live
+ * process is, or (a killed run's pid now another's) keeps its cgroup
+ * until a later sweep. Not /proc/locks: read while others lock and
+ * unlock, it leaves out entries (seq_file resumes each read by position),
+ * and a running instance's cgroup, made but not yet joined, was removed. */
+static bool instance_running(int dfd, const char *name)
 {
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-	return x < y ? -1 : x > y;
-}
+	char text[32];
 
-static int cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* The instance names whose lock (FWRUN_INSTANCE_DIR/NAME) a process holds,
- * sorted: /proc/locks read once for the locked inodes, the instance
- * directory once for their names. One sweep reads each once, whatever the
- * number of cgroups it looks at (reading /proc/locks once per cgroup made a
- * herd of a thousand quadratic, under the cgroup lock: bench/swarm). */
-struct held_names {
-	char **names;
-	size_t n;
-};
-
-static void held_free(struct held_names *h)
-{
-	for (size_t i = 0; i < h->n; i++)
-		free(h->names[i]);
-	free(h->names);
-	h->names = NULL;
-	h->n = 0;
-}
-
-static int held_read(struct held_names *h)
-{
-	uint64_t *inos = NULL, ino;
-	size_t ninos = 0, cap = 0, ncap = 0;
-	struct stat st;
-	char *line = NULL;
-	size_t len = 0;
-	int r = 0;
-
-	h->names = NULL;
-	h->n = 0;
-	_cleanup_close_ int dfd = open(FWRUN_INSTANCE_DIR,
-				       O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (dfd < 0)
-		return errno == ENOENT ? 0 : -errno;	/* no instance ever ran */
-	if (fstat(dfd, &st) < 0)
-		return -errno;
-	FILE *f = fopen("/proc/locks", "re");
-	if (!f)
-		return -errno;
-	while (getline(&line, &len, f) > 0) {
-		if (cg_parse_lock_line(line, major(st.st_dev), minor(st.st_dev), &ino) != 1)
-			continue;
-		if (ninos == cap) {
-			cap = cap ? cap * 2 : 256;
-			uint64_t *m = realloc(inos, cap * sizeof(*inos));
-			if (!m) {
-				r = -ENOMEM;
-				break;
-			}
-			inos = m;
-		}
-		inos[ninos++] = ino;
-	}
-	free(line);
-	fclose(f);
-	if (r < 0 || ninos == 0) {
-		free(inos);
-		return r;
-	}
-	qsort(inos, ninos, sizeof(*inos), cmp_u64);
-
-	int d2 = dup(dfd);
-	DIR *d = d2 < 0 ? NULL : fdopendir(d2);
-	if (!d) {
-		if (d2 >= 0)
-			close(d2);
-		free(inos);
-		return -ENOMEM;
-	}
-	struct dirent *de;
-	while (r == 0 && (de = readdir(d))) {
-		if (de->d_name[0] == '.' ||
-		    fstatat(dfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(st.st_mode))
-			continue;
-		ino = (uint64_t)st.st_ino;
-		if (!bsearch(&ino, inos, ninos, sizeof(*inos), cmp_u64))
-			continue;
-		if (h->n == ncap) {
-			ncap = ncap ? ncap * 2 : 64;
-			char **m = realloc(h->names, ncap * sizeof(*m));
-			if (!m) {
-				r = -ENOMEM;
-				break;
-			}
-			h->names = m;
-		}
-		if (!(h->names[h->n] = strdup(de->d_name)))
-			r = -ENOMEM;
-		else
-			h->n++;
-	}
-	closedir(d);
-	free(inos);
-	if (r < 0)
-		held_free(h);
-	else if (h->n)
-		qsort(h->names, h->n, sizeof(*h->names), cmp_str);
-	return r;
-}
-
-static bool held_has(const struct held_names *h, const char *name)
-{
-	return h->n && bsearch(&name, h->names, h->n, sizeof(*h->names), cmp_str);
+	int fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0)
+		return errno != ENOENT;	/* cannot tell: keep its cgroup */
+	ssize_t n = read(fd, text, sizeof(text) - 1);
+	close(fd);
+	if (n < 0)
+		return true;
+	text[n] = '\0';
+	long pid = cg_lock_pid(text);
+	return pid > 0 && (kill((pid_t)pid, 0) == 0 || errno == EPERM);
 }
 
 /* Serialises the making of cgroups with the removal of stale ones: a stale
@@ -762,14 +662,16 @@ static void remove_own_stale(struct cg_instance *cg)
 		remove_one(&cg->host.hier[i], cg->name, 0);
 }
 
-/* Every fwrun-* below our own cgroups whose instance lock nobody holds
- * (ours included). Under the cgroup lock held exclusively. */
+/* Every fwrun-* below our own cgroups whose instance is not running
+ * (ours included: we hold its name, and make it only after this). Under
+ * the cgroup lock held exclusively. */
 static int remove_stale_locked(struct cg_instance *cg)
 {
-	struct held_names held;
 	int removed = 0;
 
-	if (held_read(&held) < 0)
+	_cleanup_close_ int dfd = open(FWRUN_INSTANCE_DIR,
+				       O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (dfd < 0 && errno != ENOENT)
 		return 0;	/* cannot tell who runs: leave them all */
 	for (size_t i = 0; i < cg->host.nhier; i++) {
 		const struct cg_hier *hi = &cg->host.hier[i];
@@ -782,14 +684,14 @@ static int remove_stale_locked(struct cg_instance *cg)
 				continue;
 			const char *inst = de->d_name + strlen(CG_PREFIX);
 			/* ours is stale by definition: we hold its lock */
-			if (strcmp(de->d_name, cg->name) != 0 && held_has(&held, inst))
+			if (strcmp(de->d_name, cg->name) != 0 && dfd >= 0 &&
+			    instance_running(dfd, inst))
 				continue;
 			if (rmdir_tree(dirfd(d), de->d_name, 0) == 0)
 				removed++;
 		}
 		closedir(d);
 	}
-	held_free(&held);
 	return removed;
 }
 

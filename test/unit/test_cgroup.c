@@ -355,31 +355,21 @@ static void device_program(void **state)
 	assert_int_equal(cg_bpf_program(rules, nr, prog, 8), -ENOSPC);
 }
 
-/* /proc/locks lines: the inode of a lock on the instance directory's
- * device, waiters included; other devices and posix locks' ranges are no
- * match for the device's numbers. */
-static void lock_lines(void **state)
+/* The pid in an instance's lock file, as take_lock() writes it (with the
+ * boot id of a state dir's lock after it); anything else is no pid. */
+static void lock_pid(void **state)
 {
-	uint64_t ino = 0;
 	(void)state;
-
-	assert_int_equal(cg_parse_lock_line("1: FLOCK  ADVISORY  WRITE 4242 00:1a:5678 0 EOF\n",
-					    0x00, 0x1a, &ino), 1);
-	assert_int_equal(ino, 5678);
-	assert_int_equal(cg_parse_lock_line("12: -> FLOCK  ADVISORY  WRITE 77 fd:01:18446744073709551 0 EOF",
-					    0xfd, 0x01, &ino), 1);
-	assert_int_equal(ino, 18446744073709551ULL);
-	/* another device */
-	assert_int_equal(cg_parse_lock_line("2: FLOCK  ADVISORY  READ 1 08:01:99 0 EOF", 0x00, 0x1a,
-					    &ino), 0);
-	/* a posix lock's range is no device:inode */
-	assert_int_equal(cg_parse_lock_line("3: POSIX  ADVISORY  WRITE 9 00:1a:7 0 100", 0x00, 0x1a,
-					    &ino), 1);
-	assert_int_equal(ino, 7);
-	assert_int_equal(cg_parse_lock_line("", 0, 0, &ino), 0);
-	assert_int_equal(cg_parse_lock_line("garbage 1:2 :: 00:1a", 0x00, 0x1a, &ino), 0);
-	assert_int_equal(cg_parse_lock_line("4: FLOCK ADVISORY WRITE 1 00:1a:12x 0 EOF", 0x00, 0x1a,
-					    &ino), 0);
+	assert_int_equal(cg_lock_pid("4242\n"), 4242);
+	assert_int_equal(cg_lock_pid("4242"), 4242);
+	assert_int_equal(cg_lock_pid("77 3f2c-boot\n"), 77);
+	assert_int_equal(cg_lock_pid("4194304\n"), 4194304);
+	assert_int_equal(cg_lock_pid(""), -1);		/* made, not written yet */
+	assert_int_equal(cg_lock_pid("\n"), -1);
+	assert_int_equal(cg_lock_pid("0\n"), -1);
+	assert_int_equal(cg_lock_pid("-1\n"), -1);
+	assert_int_equal(cg_lock_pid("12x\n"), -1);
+	assert_int_equal(cg_lock_pid("99999999999999\n"), -1);
 }
 
 int main(void)
@@ -393,7 +383,7 @@ int main(void)
 		cmocka_unit_test(device_option),
 		cmocka_unit_test(allow_lines),
 		cmocka_unit_test(device_program),
-		cmocka_unit_test(lock_lines),
+		cmocka_unit_test(lock_pid),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
