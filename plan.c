@@ -274,7 +274,8 @@ int plan_print_text(FILE *f, const struct fwrun_plan *p)
 	if (p->rootfs_info.kind == ROOTFS_DIR)
 		fprintf(f, "lower:      read-only bind mount\n");
 	else
-		fprintf(f, "lower:      loop device (read-only, autoclear), mounted read-only%s\n",
+		fprintf(f, "lower:      loop device (read-only, autoclear, shared by the image's "
+			"instances), mounted read-only%s\n",
 			p->rootfs_info.ext_journal ? " with noload" : "");
 	if (p->ephemeral)
 		fprintf(f, "upper:      tmpfs (ephemeral)\n");

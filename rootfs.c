@@ -5,6 +5,7 @@
  * Pure half first (detect), then the applying half (probe, loop, mounts). */
 #include "rootfs.h"
 #include "fault.h"
+#include "rundir.h"
 
 #include <fcntl.h>
 #include <limits.h>
@@ -15,6 +16,7 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
+#include <sys/file.h>
 #include <time.h>
 
 
@@ -179,6 +181,33 @@ int rootfs_detect(const unsigned char *buf, size_t len, struct rootfs_info *info
 		return 0;
 	memset(info, 0, sizeof(*info));
 	return -EINVAL;
+}
+
+/* A loop device serves an image's instances when it is attached to that
+ * very file, all of it, read-only and with autoclear: what loop_attach()
+ * makes. */
+bool loop_serves(const struct loop_info64 *li, uint64_t dev, uint64_t ino)
+{
+	const uint32_t want = LO_FLAGS_READ_ONLY | LO_FLAGS_AUTOCLEAR;
+
+	return li->lo_device == dev && li->lo_inode == ino && li->lo_offset == 0 &&
+	       li->lo_sizelimit == 0 && (li->lo_flags & want) == want;
+}
+
+/* The number in a share record ("12\n"): the index, or -1 for anything
+ * else (an empty file is a record not yet written). */
+int loop_record_parse(const char *text)
+{
+	int nr = 0, digits = 0;
+
+	for (; *text >= '0' && *text <= '9'; text++, digits++) {
+		if (nr > (INT_MAX - 9) / 10)
+			return -1;
+		nr = nr * 10 + (*text - '0');
+	}
+	if (!digits || (*text != '\0' && strcmp(text, "\n") != 0))
+		return -1;
+	return nr;
 }
 
 /* ------------------------------------------------------------------ */
@@ -429,7 +458,9 @@ static const struct loop_ops loop_sys_ops = {
 	.now_ns = sys_now_ns, .sleep_ns = sys_sleep_ns,
 };
 
-int loop_attach(int image_fd, char *devpath, size_t devpath_size, struct fw_error *e)
+/* A fresh loop device for the image: see loop_claim(). */
+static int loop_attach_fresh(int image_fd, char *devpath, size_t devpath_size,
+			     struct fw_error *e)
 {
 	struct loop_sys s = { .image_fd = image_fd };	/* legacy: loop-attach:EINVAL in tests */
 	char self[64];
@@ -468,6 +499,62 @@ int loop_attach(int image_fd, char *devpath, size_t devpath_size, struct fw_erro
 		return fw_fail_hint(e, EBUSY, "attach loop device", devpath,
 				    "other processes kept taking the free loop devices");
 	return fw_fail(e, fd, "attach loop device", devpath);
+}
+
+/* The device the image's record names, if it still serves the image: then
+ * its fd, else -1. Open, it stays attached (autoclear acts on its last
+ * close), so what it serves now it serves until the mount holds it. */
+static int loop_shared(int record_fd, const struct stat *img, char *devpath,
+		       size_t devpath_size)
+{
+	char text[16];
+	struct loop_info64 li;
+
+	ssize_t n = pread(record_fd, text, sizeof(text) - 1, 0);
+	text[n > 0 ? n : 0] = '\0';
+	int nr = loop_record_parse(text);
+	if (nr < 0)
+		return -1;
+	int fd = sys_open(NULL, nr);
+	if (fd < 0)
+		return -1;
+	if (ioctl(fd, LOOP_GET_STATUS64, &li) < 0 ||
+	    !loop_serves(&li, (uint64_t)img->st_dev, (uint64_t)img->st_ino)) {
+		close(fd);
+		return -1;
+	}
+	snprintf(devpath, devpath_size, "/dev/loop%d", nr);
+	return fd;
+}
+
+int loop_attach(int image_fd, char *devpath, size_t devpath_size, struct fw_error *e)
+{
+	char path[sizeof(FWRUN_LOOP_DIR) + 48];
+	struct stat img;
+
+	if (fstat(image_fd, &img) < 0)
+		return fw_fail(e, errno, "stat", "the rootfs image");
+	snprintf(path, sizeof(path), FWRUN_LOOP_DIR "/%ju:%ju", (uintmax_t)img.st_dev,
+		 (uintmax_t)img.st_ino);
+	/* Without its record (an odd /run/fwrun), the image still runs, on a
+	 * device of its own. */
+	_cleanup_close_ int record = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC |
+					  O_NOCTTY, 0600);
+	if (record < 0)
+		return loop_attach_fresh(image_fd, devpath, devpath_size, e);
+	/* Held while the device is looked up or attached: the instances of
+	 * a herd on one image wait for the first one's attach, then share
+	 * it; released with the fd. */
+	while (flock(record, LOCK_EX) < 0)
+		if (errno != EINTR)
+			return loop_attach_fresh(image_fd, devpath, devpath_size, e);
+	int fd = loop_shared(record, &img, devpath, devpath_size);
+	if (fd >= 0)
+		return fd;
+	fd = loop_attach_fresh(image_fd, devpath, devpath_size, e);
+	if (fd >= 0)
+		(void)fw_lock_write(record, devpath + strlen("/dev/loop"));
+	return fd;
 }
 
 /* Remount one bind mount read-only, keeping its nosuid/nodev/noexec/atime

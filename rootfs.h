@@ -49,7 +49,23 @@ int rootfs_detect(const unsigned char *buf, size_t len, struct rootfs_info *info
  * Returns the open fd (O_PATH-free: usable by loop_attach or as a dir fd). */
 int rootfs_probe(const char *path, struct rootfs_info *info, struct fw_error *e);
 
-/* Attach an image fd read-only with autoclear to a free loop device:
+/* A loop device serves an image (the file of st_dev dev, st_ino ino) when
+ * attached to all of it, read-only, with autoclear. */
+struct loop_info64;
+bool loop_serves(const struct loop_info64 *li, uint64_t dev, uint64_t ino);
+
+/* A record of /run/fwrun/loop: the index of the loop device in decimal, a
+ * newline allowed. The index, or -1. */
+int loop_record_parse(const char *text);
+
+/* The loop device of an image, shared by its instances: the one the
+ * image's record in /run/fwrun/loop names if it still serves the image
+ * (loop_serves), else a fresh one, which the record then names. The
+ * record is flock'd meanwhile, so a herd on one image waits for one
+ * attach and shares it; a mount of the device finds the superblock the
+ * others mounted. Without a record (it cannot be opened), a fresh device.
+ *
+ * A fresh device: attach an image fd read-only with autoclear to a free one:
  * LOOP_CONFIGURE first, LOOP_SET_FD + LOOP_SET_STATUS64 where it is missing.
  * Others attaching at the same time never make it fail: it tries again
  * (loop_claim()) until LOOP_ATTACH_TIMEOUT_NS has passed.

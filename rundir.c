@@ -47,6 +47,7 @@ int rundir_ensure(struct fw_error *e)
 	if ((r = ensure_dir_safe(FWRUN_RUN_DIR, 0755, e)) < 0 ||
 	    (r = ensure_dir_safe(FWRUN_MNT_DIR, 0755, e)) < 0 ||
 	    (r = ensure_dir_safe(FWRUN_NET_DIR, 0700, e)) < 0 ||
+	    (r = ensure_dir_safe(FWRUN_LOOP_DIR, 0700, e)) < 0 ||
 	    (r = ensure_dir_safe(FWRUN_INSTANCE_DIR, 0700, e)) < 0 ||
 	    (r = ensure_dir_safe(FWRUN_RECORD_DIR, 0700, e)) < 0)
 		return r;

@@ -10,6 +10,11 @@
  *   │                                  (netsetup.c)
  *   ├─ instances/          0700        a lock per instance name, held for
  *   │                                  the run (state.c)
+ *   ├─ loop/               0700        a record per image file (st_dev:st_ino):
+ *   │                                  the loop device its instances share,
+ *   │                                  flock'd while looked up or attached
+ *   │                                  (rootfs.c); one per image run since
+ *   │                                  boot, never removed
  *   ├─ cgroup.lock         0600        flock'd while an instance's cgroup is
  *                                      made or a stale one removed (cgroup.c)
  *   └─ running/            0700        a record per running instance (name,
@@ -31,6 +36,7 @@
 #define FWRUN_RUN_DIR "/run/fwrun"
 #define FWRUN_MNT_DIR FWRUN_RUN_DIR "/mnt"
 #define FWRUN_NET_DIR FWRUN_RUN_DIR "/net"
+#define FWRUN_LOOP_DIR FWRUN_RUN_DIR "/loop"
 #define FWRUN_INSTANCE_DIR FWRUN_RUN_DIR "/instances"
 #define FWRUN_CGROUP_LOCK FWRUN_RUN_DIR "/cgroup.lock"
 #define FWRUN_RECORD_DIR FWRUN_RUN_DIR "/running"

@@ -522,6 +522,10 @@ cleanup() {
 		"$T"/*) p=${i#/sys/block/}; losetup -d "/dev/${p%%/*}" 2>/dev/null ;;
 		esac
 	done
+	# The loop share records fwrun keeps for our images (one per image
+	# file, named st_dev:st_ino; fwrun never removes them).
+	find "$T" -xdev -type f -size +64k -printf '%D:%i\n' 2>/dev/null |
+		while IFS= read -r i; do rm -f "/run/fwrun/loop/$i"; done
 	if [ -n "${FWT_KEEP:-}" ]; then
 		echo "$TEST_NAME: kept $T" >&2
 	else

@@ -1,14 +1,22 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
-# A herd: 200 fwrun --ephemeral started at the same instant on one image,
-# without network, the init a probe that exits 0. Each attaches a loop
-# device while all the others do (LOOP_CTL_GET_FREE hands every racer the
-# same one): none may fail, and nothing may be left (loop devices backed by
-# the image, mounts, our /run/fwrun entries). HERD_N changes the size.
+# A herd: 200 fwrun --ephemeral started at the same instant, without
+# network, the init a probe that exits 0. Half of them on copies of the
+# image, one each: each attaches a loop device while all the others do
+# (LOOP_CTL_GET_FREE hands every racer the same one); the other half on one
+# image, whose device they share (the first attaches, the others wait on
+# its record and mount it too). None may fail, and nothing may be left
+# (loop devices backed by the images, mounts, our /run/fwrun entries).
+# HERD_N changes the size.
 . "$(dirname "$0")/lib.sh"
 ext2_firmware	# $T/fw.ext2 with the probe, $sum, $T/host.before
 need_cmd flock
 N=${HERD_N:-200}
+# Runs 1..N/2 on copies of their own (sparse: a few hundred KiB each).
+for i in $(seq 1 $((N / 2))); do
+	cp --sparse=always "$T/fw.ext2" "$T/c$i.ext2"
+done
+image_of() { if [ "$1" -le $((N / 2)) ]; then echo "$T/c$1.ext2"; else echo "$T/fw.ext2"; fi; }
 
 # The gate: every run waits on a shared lock the test holds exclusively,
 # then all go when it lets go.
@@ -22,7 +30,7 @@ for i in $(seq 1 "$N"); do
 		exec 8>&-
 		flock -s 9
 		exec 9<&-
-		exec "$FWRUN" -q --rootfs "$T/fw.ext2" --ephemeral --name "$PFX-h$i" \
+		exec "$FWRUN" -q --rootfs "$(image_of "$i")" --ephemeral --name "$PFX-h$i" \
 			-- /sbin/boxinit exit 0
 	) 9<"$gate" </dev/null >"$T/h$i.out" 2>"$T/h$i.err" &
 	pids+=("$!")

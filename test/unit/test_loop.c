@@ -13,6 +13,8 @@
 #include <errno.h>
 #include <string.h>
 
+#include <linux/loop.h>
+
 #include "rootfs.h"
 
 #define FAKE_DEVS 4096
@@ -331,6 +333,55 @@ static void other_errors_fail_at_once(void **state)
 	assert_none_open(&f);
 }
 
+/* The record of the device an image's instances share: a decimal index,
+ * nothing else. */
+static void record_parse(void **state)
+{
+	(void)state;
+	assert_int_equal(loop_record_parse("12"), 12);
+	assert_int_equal(loop_record_parse("0\n"), 0);
+	assert_int_equal(loop_record_parse("1048575"), 1048575);
+	assert_int_equal(loop_record_parse(""), -1);	/* made, not written yet */
+	assert_int_equal(loop_record_parse("\n"), -1);
+	assert_int_equal(loop_record_parse("12x"), -1);
+	assert_int_equal(loop_record_parse("loop3"), -1);
+	assert_int_equal(loop_record_parse("-1"), -1);
+	assert_int_equal(loop_record_parse(" 1"), -1);
+	assert_int_equal(loop_record_parse("1\n\n"), -1);
+	assert_int_equal(loop_record_parse("99999999999"), -1);
+}
+
+/* Only a device on the very file, all of it, read-only, with autoclear
+ * serves another instance. */
+static void serves(void **state)
+{
+	const struct loop_info64 ours = {
+		.lo_device = 65024, .lo_inode = 77,
+		.lo_flags = LO_FLAGS_READ_ONLY | LO_FLAGS_AUTOCLEAR,
+	};
+	struct loop_info64 li;
+	(void)state;
+
+	assert_true(loop_serves(&ours, 65024, 77));
+	li = ours;
+	li.lo_flags |= LO_FLAGS_PARTSCAN;	/* more is no matter */
+	assert_true(loop_serves(&li, 65024, 77));
+	assert_false(loop_serves(&ours, 65025, 77));	/* another file system */
+	assert_false(loop_serves(&ours, 65024, 78));	/* another file */
+	li = ours;
+	li.lo_offset = 1024;				/* a part of it */
+	assert_false(loop_serves(&li, 65024, 77));
+	li = ours;
+	li.lo_sizelimit = 4096;
+	assert_false(loop_serves(&li, 65024, 77));
+	li = ours;
+	li.lo_flags = LO_FLAGS_AUTOCLEAR;		/* writable */
+	assert_false(loop_serves(&li, 65024, 77));
+	li = ours;
+	li.lo_flags = LO_FLAGS_READ_ONLY;		/* somebody's own, kept */
+	assert_false(loop_serves(&li, 65024, 77));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -340,6 +391,8 @@ int main(void)
 		cmocka_unit_test(no_add_backs_off),
 		cmocka_unit_test(deadline_bounds_it),
 		cmocka_unit_test(other_errors_fail_at_once),
+		cmocka_unit_test(record_parse),
+		cmocka_unit_test(serves),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
