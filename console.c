@@ -7,6 +7,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stddef.h>
 #include <string.h>
 #include <sys/ioctl.h>
 
@@ -379,7 +380,9 @@ static void install_restorers(void)
 
 void console_init(struct console *c)
 {
-	memset(c, 0, sizeof(*c));
+	memset(c, 0, offsetof(struct console, con_lines.buf));
+	c->to_fw.data = c->to_fw_data;
+	c->to_user.data = c->to_user_data;
 	c->master = -1;
 	c->slave = -1;
 	c->kmsg_master = -1;

@@ -110,8 +110,8 @@ size_t console_kmsg_record(const char *data, size_t len);
  * CONSOLE_LINE_MAX - 1 bytes is cut there. */
 #define CONSOLE_LINE_MAX 4096
 struct console_lines {
+	size_t len;		/* first: see struct console */
 	char buf[CONSOLE_LINE_MAX];
-	size_t len;
 };
 typedef void (*console_line_fn)(void *ctx, char *line, size_t len);
 
@@ -135,8 +135,8 @@ int console_until_check(const char *re);
 /* A byte queue for one direction of the relay. */
 #define CONSOLE_BUF_SIZE 4096
 struct console_buf {
-	char data[CONSOLE_BUF_SIZE];
 	size_t start, end;	/* pending bytes: data[start..end) */
+	char *data;		/* CONSOLE_BUF_SIZE bytes */
 };
 
 struct console {
@@ -149,19 +149,24 @@ struct console {
 	bool in_open;		/* stdin not at EOF */
 	bool master_open;	/* master readable (no EIO yet) */
 	struct console_escape esc;
-	struct console_buf to_fw, to_user;
 	/* /dev/kmsg: a pty of its own, always (every mode) */
 	int kmsg_master, kmsg_slave;
 	char kmsg_path[64];
 	bool kmsg_open;		/* kmsg master readable */
 	bool cr_held;		/* read-only: a CR ended the last read */
 	bool out_midline;	/* the console's last byte out was not a LF */
-	struct console_lines con_lines;
 	int log_fd;		/* --console-log, -1: none */
 	const regex_t *until;	/* --until, NULL: none or matched already */
 	void (*matched)(void *data, const char *line);	/* on the first match */
 	void *matched_data;
 	bool match;		/* a line matched: poll_handle says so once */
+	struct console_buf to_fw, to_user;
+	/* Last, with nothing to initialise but the count in front: their
+	 * 12 KiB cost a run only the pages it uses (console_init() neither
+	 * writes nor reads the rest; on some kernels a read of untouched
+	 * memory takes a page as a write does). */
+	struct console_lines con_lines;
+	char to_fw_data[CONSOLE_BUF_SIZE], to_user_data[CONSOLE_BUF_SIZE];
 };
 
 /* Results of console_poll_handle(), or'ed. */

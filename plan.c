@@ -6,6 +6,7 @@
 #include <limits.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <stddef.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -136,7 +137,7 @@ int plan_build(struct fwrun_plan *p, const struct fwrun_opts *o, const struct fw
 {
 	int r;
 
-	memset(p, 0, sizeof(*p));
+	memset(p, 0, offsetof(struct fwrun_plan, state));
 	p->rootfs = o->rootfs;
 	p->rootfs_info = f->rootfs;
 	p->name = o->name;
@@ -151,12 +152,15 @@ int plan_build(struct fwrun_plan *p, const struct fwrun_opts *o, const struct fw
 		       o->verbosity > FWRUN_QUIET;
 	p->seccomp = !o->no_seccomp;
 
-	r = state_paths(&p->state, o->state_dir, o->name);
-	if (r < 0)
-		return fw_fail(e, r, "state directory for", o->state_dir ? o->state_dir : o->name);
-	if (f->state_in_rootfs)
-		return fw_fail_hint(e, EINVAL, "use state directory", p->state.dir,
-				    "it lies inside the --rootfs directory, which must not change");
+	if (!p->ephemeral) {
+		r = state_paths(&p->state, o->state_dir, o->name);
+		if (r < 0)
+			return fw_fail(e, r, "state directory for",
+				       o->state_dir ? o->state_dir : o->name);
+		if (f->state_in_rootfs)
+			return fw_fail_hint(e, EINVAL, "use state directory", p->state.dir,
+					    "it lies inside the --rootfs directory, which must not change");
+	}
 
 	p->net = o->net;
 	if ((r = plan_binds(p, o, f, e)) < 0)

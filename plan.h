@@ -75,7 +75,6 @@ struct fwrun_plan {
 	/* its state: upper/ work/ on disk, or a tmpfs (ephemeral) */
 	bool ephemeral;
 	bool reset;			/* empty upper/ first */
-	struct state_paths state;	/* used unless ephemeral */
 	/* protection */
 	struct aa_plan aa;		/* the decision (load: AA_LOAD_NONE) */
 	uint64_t cap_drop;		/* cut from the bounding set */
@@ -107,6 +106,10 @@ struct fwrun_plan {
 	bool restart_on_reboot;
 	int status_fd;			/* -1: none */
 	int verbosity;
+	/* Last: plan_build() zeroes all before it. It makes these paths
+	 * only when not ephemeral (unset otherwise), so that a run pays for
+	 * the pages its paths use, not for 20 KiB. */
+	struct state_paths state;	/* its state dir: set unless ephemeral */
 };
 
 /* Read what the plan depends on. Returns the --rootfs fd (kept for the

@@ -33,7 +33,6 @@ struct run {
 	struct initcompat compat;	/* the plan's, then what the setup thread read of INIT */
 	char emulator[PATH_MAX];	/* INIT's binfmt_misc interpreter, "" native */
 	struct supervise_opts life;	/* the plan's, the stop signal refined */
-	struct console con;
 	struct ns_plan nsp;	/* what the setup thread and pid 1 do */
 	struct ns_instance ns;
 	bool recorded;		/* our record is in FWRUN_RECORD_DIR */
@@ -41,6 +40,7 @@ struct run {
 	uint64_t t0;		/* the first init's start: --timeout counts from it */
 	struct supervise_result res;
 	struct fw_error e;
+	struct console con;	/* last: its buffers' pages only when used */
 };
 
 /* A line on stderr for the user; the terminal may be raw while the console

@@ -201,7 +201,7 @@ void fw_discard_stack_below(const void *frame)
 	 * guard gap (1 MiB, where the kernel maps nothing), so a range that
 	 * runs past the stack's lowest page into it only gets ENOMEM for the
 	 * part that is not mapped; the mapped part is discarded all the same. */
-	const size_t margin = (size_t)16 * 1024, span = (size_t)512 * 1024;
+	const size_t margin = (size_t)4 * 1024, span = (size_t)512 * 1024;
 	char *at = (char *)frame;	/* ours: the caller's own stack */
 
 	if ((uintptr_t)frame < span)

@@ -68,7 +68,7 @@ uint64_t fw_now_ns(void);	/* CLOCK_MONOTONIC */
  * memory whose content is dead (it reads as zeros next time). */
 void fw_discard(void *p, size_t len);
 
-/* Give back the pages of the calling thread's stack from 16 KiB to 512 KiB
+/* Give back the pages of the calling thread's stack from 4 KiB to 512 KiB
  * below frame (an address in the caller's frame): what returned calls left
  * touched. Main thread only: below it lies the stack's guard gap. */
 void fw_discard_stack_below(const void *frame);

@@ -163,7 +163,8 @@ static void init_argv(void **state)
 
 static void buf_helpers(void **state)
 {
-	struct console_buf b = { .start = 0, .end = 0 };
+	static char data[CONSOLE_BUF_SIZE];
+	struct console_buf b = { .start = 0, .end = 0, .data = data };
 	(void)state;
 
 	assert_int_equal(console_buf_space(&b), CONSOLE_BUF_SIZE);
