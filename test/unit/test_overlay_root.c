@@ -247,6 +247,9 @@ static int teardown(void **state)
 	 * rm -rf through one should that ever be wrong. */
 	if (our_mounts() != 0)
 		return -1;
+	/* and the loop share records fwrun kept for our images (DEV:INO) */
+	sh("find '%s' -xdev -type f -printf '/run/fwrun/loop/%%D:%%i\\0' | "
+	   "xargs -0 rm -f", tmp);
 	return sh("rm -rf '%s'", tmp) == 0 ? 0 : -1;
 }
 
@@ -463,7 +466,9 @@ static void stack_legacy_loop(void **state)
 
 /* Every racer gets the same answer from LOOP_CTL_GET_FREE at about the
  * same time; losers see EBUSY and must try again (bounded) until each has
- * its own device. Closing the fds (no mount) lets autoclear detach them. */
+ * its own device. Each racer has an image file of its own (the instances of
+ * one file share its device: t-spine-loop-share). Closing the fds (no
+ * mount) lets autoclear detach them. */
 static void loop_race(void **state)
 {
 	int go[2], report[2], hold[2];
@@ -474,7 +479,8 @@ static void loop_race(void **state)
 	if (!need_root())
 		skip();
 	assert_true(images_ok);
-	pathf(img, sizeof(img), "%s/fw.sqfs", tmp);
+	for (int k = 0; k < RACERS; k++)
+		assert_int_equal(sh("cp '%s/fw.sqfs' '%s/race-%d.sqfs'", tmp, tmp, k), 0);
 	assert_int_equal(pipe2(go, O_CLOEXEC), 0);
 	assert_int_equal(pipe2(report, O_CLOEXEC), 0);
 	assert_int_equal(pipe2(hold, O_CLOEXEC), 0);
@@ -487,6 +493,7 @@ static void loop_race(void **state)
 			struct fw_error e = { 0 };
 			close(go[1]);
 			close(hold[1]);
+			pathf(img, sizeof(img), "%s/race-%d.sqfs", tmp, k);
 			int fd = open(img, O_RDONLY | O_CLOEXEC);
 			CHECK(fd >= 0);
 			CHECK(read(go[0], &c, 1) == 0);	/* all start together */
