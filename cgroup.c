@@ -480,7 +480,7 @@ static int read_text(const char *path, char *buf, size_t size)
 int cg_plan_host(struct cg_instance *cg, const struct cg_opts *o, const char *instance,
 		 struct fw_error *e)
 {
-	static char text[65536];	/* mountinfo of a busy host: not on the stack */
+	static char text[65536] FW_SCRATCH;	/* mountinfo of a busy host: not on the stack */
 	int r;
 
 	memset(cg, 0, sizeof(*cg));
@@ -501,6 +501,7 @@ int cg_plan_host(struct cg_instance *cg, const struct cg_opts *o, const char *in
 		r = fw_fail_hint(e, EFBIG, "read", "/proc/self/mountinfo", "over 64 KiB of mounts");
 	else if ((r = cg_parse_mountinfo(text, &cg->host)) < 0)
 		r = fw_fail(e, -r, "parse", "/proc/self/mountinfo");
+	fw_discard(text, sizeof(text));
 	for (size_t i = 0; r >= 0 && i < o->ndevices; i++) {
 		struct cg_device *d = &cg->opts.devices[i];
 		struct stat st;

@@ -212,9 +212,9 @@ static bool alive(pid_t pid, uint64_t start)
 
 int instance_record_write(const struct instance_record *r, struct fw_error *e)
 {
-	static char buf[INSTANCE_RECORD_MAX];	/* the supervisor's alone */
+	static char buf[INSTANCE_RECORD_MAX] FW_SCRATCH;	/* the supervisor's alone */
 	char tmp[128], path[128];
-	int n;
+	int n, err;
 
 	n = instance_record_format(buf, sizeof(buf), r);
 	if (n < 0)
@@ -225,13 +225,15 @@ int instance_record_write(const struct instance_record *r, struct fw_error *e)
 				      0644);
 	if (fd < 0)
 		return fw_fail(e, errno, "write", tmp);
-	if (fw_write_all(fd, buf, (size_t)n) != n) {
-		int err = errno;
+	bool written = fw_write_all(fd, buf, (size_t)n) == n;
+	err = errno;
+	fw_discard(buf, sizeof(buf));
+	if (!written) {
 		unlink(tmp);
 		return fw_fail(e, err, "write", tmp);
 	}
 	if (rename(tmp, path) < 0) {
-		int err = errno;
+		err = errno;
 		unlink(tmp);
 		return fw_fail(e, err, "write", path);
 	}

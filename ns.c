@@ -907,7 +907,9 @@ static void *setup_thread(void *arg)
 	pthread_sigmask(SIG_BLOCK, &all, NULL);
 	if (setup(ns) == 0) {
 		/* pid 1 dies when we end: wait for the supervisor to close its
-		 * end, once it has reaped the init (or killed it). */
+		 * end, once it has reaped the init (or killed it); meanwhile
+		 * the pages the setup touched below are the host's again. */
+		fw_discard_thread_stack_below(__builtin_frame_address(0));
 		for (;;) {
 			ssize_t n = recv(ns->setup_sock, &byte, sizeof(byte), 0);
 			if (n == 0 || (n < 0 && errno != EINTR))

@@ -361,7 +361,7 @@ static int first_boot_started(struct run *r)
  * Best effort: without it the firmware runs, only not listed. */
 static void write_record(struct run *r)
 {
-	static struct instance_record rec;
+	static struct instance_record rec FW_SCRATCH;	/* given back once written */
 	const struct fwrun_plan *p = r->p;
 	const struct net_state *n = &r->net;
 	struct fw_error e = { 0 };
@@ -397,7 +397,9 @@ static void write_record(struct run *r)
 		net_format_cidr(&n->veth_fw, v->addr, sizeof(v->addr));
 		net_format_cidr(&n->veth_host, v->gateway, sizeof(v->gateway));
 	}
-	if (instance_record_write(&rec, &e) < 0) {
+	int w = instance_record_write(&rec, &e);
+	fw_discard(&rec, sizeof(rec));
+	if (w < 0) {
 		if (p->verbosity > FWRUN_QUIET)
 			fwrun_print_error(&e);
 		return;
@@ -412,9 +414,7 @@ static void write_record(struct run *r)
  * pages. */
 static void release_setup_memory(void)
 {
-	char here;
-
-	fw_discard_stack_below(&here);
+	fw_discard_stack_below(__builtin_frame_address(0));
 	ns_discard_init_stack();
 	malloc_trim(0);
 }

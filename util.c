@@ -2,6 +2,7 @@
 #include "util.h"
 
 #include <fcntl.h>
+#include <pthread.h>
 #include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -207,4 +208,22 @@ void fw_discard_stack_below(const void *frame)
 	if ((uintptr_t)frame < span)
 		return;
 	fw_discard(at - span, span - margin);
+}
+
+void fw_discard_thread_stack_below(const void *frame)
+{
+	const size_t margin = (size_t)4 * 1024;
+	pthread_attr_t attr;
+	void *low = NULL;
+	size_t size = 0;
+
+	if (pthread_getattr_np(pthread_self(), &attr) != 0)
+		return;
+	int r = pthread_attr_getstack(&attr, &low, &size);
+	pthread_attr_destroy(&attr);
+	/* frame must lie in this stack (not, say, a sanitizer's fake frame) */
+	if (r != 0 || (const char *)frame < (char *)low + margin ||
+	    (const char *)frame >= (char *)low + size)
+		return;
+	fw_discard(low, (size_t)((const char *)frame - (char *)low) - margin);
 }

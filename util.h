@@ -68,10 +68,18 @@ uint64_t fw_now_ns(void);	/* CLOCK_MONOTONIC */
  * memory whose content is dead (it reads as zeros next time). */
 void fw_discard(void *p, size_t len);
 
+/* A static scratch buffer on pages of its own, so that fw_discard() after
+ * its use gives back every page it touched: an idle instance keeps none. */
+#define FW_SCRATCH __attribute__((aligned(4096)))
+
 /* Give back the pages of the calling thread's stack from 4 KiB to 512 KiB
  * below frame (an address in the caller's frame): what returned calls left
  * touched. Main thread only: below it lies the stack's guard gap. */
 void fw_discard_stack_below(const void *frame);
+
+/* The same for any other thread: its stack's pages from its lowest to 4 KiB
+ * below frame (the thread's stack as pthread knows it). */
+void fw_discard_thread_stack_below(const void *frame);
 
 /* strlcpy semantics: returns strlen(src); truncates. */
 size_t fw_strlcpy(char *dst, const char *src, size_t size);
