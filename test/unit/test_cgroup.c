@@ -281,6 +281,14 @@ static int run_prog(const struct bpf_insn *p, int n, char type, unsigned acc, un
 		case BPF_ALU64 | BPF_MOV | BPF_K: r[i->dst_reg] = (uint64_t)(int64_t)i->imm; break;
 		case BPF_ALU64 | BPF_AND | BPF_K: r[i->dst_reg] &= (uint64_t)(int64_t)i->imm; break;
 		case BPF_ALU64 | BPF_RSH | BPF_K: r[i->dst_reg] >>= i->imm; break;
+		case BPF_ALU64 | BPF_LSH | BPF_X:
+			assert_true(r[i->src_reg] < 64);	/* the kernel masks it; we must not need that */
+			r[i->dst_reg] <<= r[i->src_reg];
+			break;
+		case BPF_JMP | BPF_JEQ | BPF_K:
+			if (r[i->dst_reg] == (uint64_t)(int64_t)i->imm)
+				pc += i->off;
+			break;
 		case BPF_JMP | BPF_JNE | BPF_K:
 			if (r[i->dst_reg] != (uint64_t)(int64_t)i->imm)
 				pc += i->off;
@@ -311,9 +319,16 @@ static void device_program(void **state)
 	(void)state;
 
 	memset(&o, 0, sizeof(o));
-	o.ndevices = 1;
+	o.ndevices = 4;
 	o.devices[0] = (struct cg_device){ .type = 'c', .major = 188, .minor = 0,
 					   .access = CG_ACC_READ };
+	/* two that make one mask test, and one whose minor is past the mask's */
+	o.devices[1] = (struct cg_device){ .type = 'c', .major = 180, .minor = 3,
+					   .access = CG_ACC_READ | CG_ACC_WRITE };
+	o.devices[2] = (struct cg_device){ .type = 'c', .major = 180, .minor = 31,
+					   .access = CG_ACC_READ | CG_ACC_WRITE };
+	o.devices[3] = (struct cg_device){ .type = 'c', .major = 180, .minor = 40,
+					   .access = CG_ACC_READ | CG_ACC_WRITE };
 	size_t nr = cg_rules(&o, rules, CG_RULES_MAX);
 	int n = cg_bpf_program(rules, nr, prog, CG_BPF_INSNS_MAX);
 	assert_true(n > 10);
@@ -321,6 +336,10 @@ static void device_program(void **state)
 	static const struct { char t; unsigned acc, maj, min; int want; } cases[] = {
 		{ 'c', 2, 1, 3, 1 }, { 'c', 4, 1, 3, 1 }, { 'c', 1, 1, 3, 1 },	/* null r w m */
 		{ 'c', 6, 1, 9, 1 },		/* urandom rw */
+		{ 'c', 6, 1, 5, 1 }, { 'c', 6, 1, 7, 1 }, { 'c', 6, 1, 8, 1 },	/* zero full random */
+		{ 'c', 2, 1, 0, 0 }, { 'c', 2, 1, 6, 0 }, { 'c', 2, 1, 10, 0 },
+		{ 'c', 2, 1, 35, 0 }, { 'c', 2, 1, 99, 0 },	/* 1 << 35: past the mask */
+		{ 'c', 2, 1, 0xffffffffu, 0 },
 		{ 'c', 2, 1, 1, 0 },		/* mem */
 		{ 'c', 2, 1, 4, 0 },		/* port */
 		{ 'c', 2, 1, 2, 0 },		/* kmem */
@@ -331,6 +350,8 @@ static void device_program(void **state)
 		{ 'c', 6, 136, 0, 1 }, { 'c', 6, 143, 77, 1 },	/* pts */
 		{ 'c', 6, 135, 0, 0 }, { 'c', 6, 144, 0, 0 },
 		{ 'c', 6, 5, 2, 1 },		/* ptmx */
+		{ 'c', 6, 5, 0, 1 }, { 'c', 6, 5, 1, 1 },	/* tty console */
+		{ 'c', 6, 5, 3, 0 }, { 'c', 6, 5, 32, 0 },
 		{ 'c', 6, 4, 1, 0 },		/* tty1: a host VT */
 		{ 'c', 6, 10, 200, 1 },		/* tun */
 		{ 'c', 6, 10, 229, 1 },		/* fuse */
@@ -338,6 +359,10 @@ static void device_program(void **state)
 		{ 'c', 2, 188, 0, 1 },		/* --device ...:r */
 		{ 'c', 4, 188, 0, 0 },		/* not w */
 		{ 'c', 2, 188, 1, 0 },
+		{ 'c', 6, 180, 3, 1 }, { 'c', 6, 180, 31, 1 }, { 'c', 6, 180, 40, 1 },
+		{ 'c', 1, 180, 3, 0 }, { 'c', 1, 180, 31, 0 },	/* no m given */
+		{ 'c', 2, 180, 4, 0 }, { 'c', 2, 180, 8, 0 }, { 'c', 2, 180, 63, 0 },
+		{ 'b', 2, 180, 3, 0 },
 		{ 'b', 2, 7, 0, 0 },		/* loop0 */
 		{ 'b', 1, 8, 0, 0 },		/* sda mknod */
 		{ 'b', 2, 1, 3, 0 },		/* a block device numbered as null */
