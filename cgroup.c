@@ -938,6 +938,18 @@ fail:
 	return fw_fail(e, errno, "set the limit", path);
 }
 
+/* v1 memory alone, without --memory-max: pid 1 in fwrun-NAME itself, no
+ * payload. fwrun sets nothing there, so payload would leave the firmware
+ * no less than fwrun-NAME does (memory v1 has no weight against its
+ * siblings; what it may set binds itself, and fwrun's own cgroup still
+ * binds it), while each memory cgroup costs the kernel a map of every
+ * shrinker, 1 KiB per 64 superblocks on the host: some 70 KiB each with a
+ * thousand instances running (bench/RESULTS.md). */
+static bool one_level(const struct cg_instance *cg, const struct cg_hier *hi)
+{
+	return !hi->v2 && strcmp(hi->controllers, "memory") == 0 && !cg->opts.memory_max;
+}
+
 static bool has_v1_devices(const struct cg_host *h)
 {
 	for (size_t i = 0; i < h->nhier; i++)
@@ -981,7 +993,9 @@ static int create_one(struct cg_instance *cg, size_t i, struct fw_error *e)
 	if ((r = set_limits(cg, hi, dir, e)) < 0)
 		return r;
 	snprintf(payload, sizeof(payload), "%s/" CG_PAYLOAD, dir);
-	if (mkdir(payload, 0755) < 0)
+	if (one_level(cg, hi))
+		fw_strlcpy(payload, dir, sizeof(payload));
+	else if (mkdir(payload, 0755) < 0)
 		return fw_fail(e, errno, "create cgroup", payload);
 	if (!hi->v2 && all_in("cpuset", hi->controllers) && v1_cpuset(hi, payload) < 0)
 		return fw_fail(e, errno, "copy cpuset.cpus and cpuset.mems to", payload);
@@ -1227,8 +1241,12 @@ void cg_describe(const struct cg_instance *cg, char *buf, size_t size)
 {
 	const struct cg_opts *o = &cg->opts;
 	char mem[32] = "", pids[32] = "", cpus[32] = "";
+	const char *flat = "";
 	size_t len;
 
+	for (size_t i = 0; i < cg->host.nhier; i++)
+		if (one_level(cg, &cg->host.hier[i]))
+			flat = " (in the v1 memory hierarchy, without a limit, the name itself)";
 	if (cg->host.mode == CG_MODE_NONE) {
 		snprintf(buf, size, "none (no cgroup file system mounted)");
 		return;
@@ -1240,8 +1258,8 @@ void cg_describe(const struct cg_instance *cg, char *buf, size_t size)
 	if (o->cpu_quota_us)
 		snprintf(cpus, sizeof(cpus), " cpus<=%.2f", (double)o->cpu_quota_us / CG_CPU_PERIOD_US);
 	len = (size_t)snprintf(buf, size, "%s in %zu hierarch%s below fwrun's own, %s/" CG_PAYLOAD
-			       " as the cgroup namespace's root; devices: %s%s%s%s%s",
-			       cg->name, cg->host.nhier, cg->host.nhier == 1 ? "y" : "ies", cg->name,
+			       "%s as the cgroup namespace's root; devices: %s%s%s%s%s",
+			       cg->name, cg->host.nhier, cg->host.nhier == 1 ? "y" : "ies", cg->name, flat,
 			       cg->host.mode == CG_MODE_V2 ? "BPF allowlist" :
 			       has_v1_devices(&cg->host) ? "devices.allow" : "BPF allowlist",
 			       o->ndevices ? " + --device" : "", mem, pids, cpus);

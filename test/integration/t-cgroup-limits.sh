@@ -56,8 +56,11 @@ assert_match "OOM killer killed [1-9][0-9]* of its processes, its init among the
 	"the message for the init"
 
 # 3. --cpus is a CFS quota on the instance's cgroup (v1 cpu.cfs_quota_us, v2
-# cpu.max), seen from the host while the firmware runs.
+# cpu.max), seen from the host while the firmware runs. With --memory-max,
+# a v1 memory hierarchy has its payload level too: the limit sits above the
+# firmware's own cgroup, out of its reach.
 start_fwrun c --rootfs "$T/root" --name "$PFX-c" --ephemeral --console=pipe --cpus 0.5 \
+	--memory-max 256M \
 	-- "${SH[@]}" "$PRE"' echo ready=1; trap "exit 0" TERM; while :; do sleep 1 & wait; done'
 wait_line "$T/c.out" '^ready=1' 20 || die "--cpus firmware not ready: $(cat "$T/c.err")"
 quota=
@@ -66,6 +69,11 @@ for d in $(fwt_cgroups); do
 	[ -r "$d/cpu.max" ] && quota="$quota $(cat "$d/cpu.max")"
 done
 assert_match '^ (50000|50000 100000)$' "$quota" "the CPU quota of fwrun-$PFX-c"
+INIT=$(find_init "$FWPID")
+mem=$(sed -n 's/^[0-9]*:memory://p' "/proc/$INIT/cgroup")
+if [ -n "$mem" ]; then
+	assert_match "/fwrun-$PFX-c/payload\$" "$mem" "the init's memory cgroup under --memory-max"
+fi
 kill -TERM "$FWPID"
 wait_fwrun "$FWPID" 20
 assert_status 0 "--cpus run"
