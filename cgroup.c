@@ -20,6 +20,7 @@
 #include <linux/bpf.h>
 
 #include "rundir.h"
+#include "state.h"
 
 /* ---- options ---- */
 
@@ -625,48 +626,6 @@ static int remove_one(const struct cg_hier *hi, const char *name, int wait_ms)
 
 /* ---- stale cgroups ---- */
 
-/* The pid in an instance's lock file ("4242\n", as take_lock() writes
- * it): the pid, or -1. */
-long cg_lock_pid(const char *text)
-{
-	long pid = 0;
-	int digits = 0;
-
-	for (; *text >= '0' && *text <= '9'; text++, digits++) {
-		if (pid > (long)INT32_MAX / 10)
-			return -1;
-		pid = pid * 10 + (*text - '0');
-	}
-	if (!digits || pid == 0 || (*text != '\0' && *text != '\n' && *text != ' '))
-		return -1;
-	return pid;
-}
-
-/* Is instance name running? Its lock file (FWRUN_INSTANCE_DIR/name) is
- * there, unlinked by its holder when it lets go, and names the fwrun that
- * holds it, written before that fwrun makes its cgroups. So, asked under
- * the cgroup lock held exclusively (no cgroup is being made): no file, or
- * one naming no live process, is no running instance; one naming a live
- * process is, or (a killed run's pid now another's) keeps its cgroup
- * until a later sweep. Not /proc/locks: read while others lock and
- * unlock, it leaves out entries (seq_file resumes each read by position),
- * and a running instance's cgroup, made but not yet joined, was removed. */
-static bool instance_running(int dfd, const char *name)
-{
-	char text[32];
-
-	int fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
-	if (fd < 0)
-		return errno != ENOENT;	/* cannot tell: keep its cgroup */
-	ssize_t n = read(fd, text, sizeof(text) - 1);
-	close(fd);
-	if (n < 0)
-		return true;
-	text[n] = '\0';
-	long pid = cg_lock_pid(text);
-	return pid > 0 && (kill((pid_t)pid, 0) == 0 || errno == EPERM);
-}
-
 /* Serialises the making of cgroups with the removal of stale ones: a stale
  * fwrun-X is only removed while X's lock is free, and X makes its own only
  * under this lock. Runs making their own hold it shared (a herd makes its
@@ -695,7 +654,8 @@ static void remove_own_stale(struct cg_instance *cg)
 
 /* Every fwrun-* below our own cgroups whose instance is not running
  * (ours included: we hold its name, and make it only after this). Under
- * the cgroup lock held exclusively. */
+ * the cgroup lock held exclusively: no instance is making its cgroups, so
+ * one whose lock file names no live fwrun has none in the making. */
 static int remove_stale_locked(struct cg_instance *cg)
 {
 	int removed = 0;
@@ -1244,13 +1204,13 @@ void cg_describe(const struct cg_instance *cg, char *buf, size_t size)
 	const char *flat = "";
 	size_t len;
 
-	for (size_t i = 0; i < cg->host.nhier; i++)
-		if (one_level(cg, &cg->host.hier[i]))
-			flat = " (in the v1 memory hierarchy, without a limit, the name itself)";
 	if (cg->host.mode == CG_MODE_NONE) {
 		snprintf(buf, size, "none (no cgroup file system mounted)");
 		return;
 	}
+	for (size_t i = 0; i < cg->host.nhier; i++)
+		if (one_level(cg, &cg->host.hier[i]))
+			flat = " (in the v1 memory hierarchy, without a limit, the name itself)";
 	if (o->memory_max)
 		snprintf(mem, sizeof(mem), " memory<=%" PRIu64, o->memory_max);
 	if (o->pids_max)

@@ -35,7 +35,7 @@
  * then devices.allow lines, and the BPF program as well on the unified
  * hierarchy when it is mounted (the kernel asks both).
  *
- * Pure half (unit-tested): cg_parse_self(), cg_parse_mountinfo(), cg_lock_pid(),
+ * Pure half (unit-tested): cg_parse_self(), cg_parse_mountinfo(),
  * cg_decide(), option parsing (cg_parse_size/pids/cpus/device), the device
  * rules (cg_default_rules), their devices.allow lines and the BPF program
  * (cg_bpf_program), limit values (cg_format_*).
@@ -210,14 +210,11 @@ int cg_plan_host(struct cg_instance *cg, const struct cg_opts *o, const char *in
 		 struct fw_error *e);
 
 /* Remove what a killed fwrun left below our own cgroups: each fwrun-*
- * whose instance is not running (its lock file names no live process; the
- * caller holds its own name's) and which is empty. Best effort; returns how many were removed. cg_create()
+ * whose instance is not running (instance_running(); the caller holds its
+ * own name's) and which is empty. Best effort; returns how many were
+ * removed. cg_create()
  * does it too, when no other run is making its cgroups at that moment. */
 int cg_remove_stale(struct cg_instance *cg);
-
-/* The pid an instance's lock file names ("PID\n", maybe followed by " BOOT"):
- * the pid, or -1 for anything else. */
-long cg_lock_pid(const char *text);
 
 /* Make fwrun-NAME and payload in each hierarchy, set the limits and the
  * device allowlist, open the join fds. Under the instance lock. On failure

@@ -198,16 +198,10 @@ bool loop_serves(const struct loop_info64 *li, uint64_t dev, uint64_t ino)
  * else (an empty file is a record not yet written). */
 int loop_record_parse(const char *text)
 {
-	int nr = 0, digits = 0;
+	const char *end;
+	long nr = fw_parse_decimal(text, INT_MAX, &end);
 
-	for (; *text >= '0' && *text <= '9'; text++, digits++) {
-		if (nr > (INT_MAX - 9) / 10)
-			return -1;
-		nr = nr * 10 + (*text - '0');
-	}
-	if (!digits || (*text != '\0' && strcmp(text, "\n") != 0))
-		return -1;
-	return nr;
+	return nr >= 0 && (*end == '\0' || strcmp(end, "\n") == 0) ? (int)nr : -1;
 }
 
 /* ------------------------------------------------------------------ */

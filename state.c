@@ -9,6 +9,8 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/file.h>
@@ -211,7 +213,7 @@ static int take_lock(struct lock_req *l, struct fw_error *e)
 
 	int fd = l->fault ?: fw_lock_at(l->dfd, l->name, l->holder, sizeof(l->holder));
 	if (fd == -EBUSY) {
-		long pid = strtol(l->holder, NULL, 10);
+		long pid = state_lock_pid(l->holder);
 		if (pid > 0)
 			snprintf(hint, sizeof(hint), "held by pid %ld: this instance is running",
 				 pid);
@@ -230,6 +232,30 @@ static int take_lock(struct lock_req *l, struct fw_error *e)
 		return fw_fail(e, -r, "write lock", l->path);
 	}
 	return fd;
+}
+
+long state_lock_pid(const char *record)
+{
+	const char *end;
+	long pid = fw_parse_decimal(record, INT32_MAX, &end);
+
+	return pid > 0 && (*end == '\0' || *end == '\n' || *end == ' ') ? pid : -1;
+}
+
+bool instance_running(int dfd, const char *name)
+{
+	char text[32];
+
+	int fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0)
+		return errno != ENOENT;	/* cannot tell: say it runs */
+	ssize_t n = read(fd, text, sizeof(text) - 1);
+	close(fd);
+	if (n < 0)
+		return true;
+	text[n] = '\0';
+	long pid = state_lock_pid(text);
+	return pid > 0 && (kill((pid_t)pid, 0) == 0 || errno == EPERM);
 }
 
 bool state_same_boot(const char *record, const char *boot)

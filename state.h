@@ -4,7 +4,7 @@
  * time, --reset, and the diff of the runs so far (--diff).
  *
  * Pure half (no root, unit-tested): state_paths(), state_same_boot(),
- * diff_classify(), diff_letter().
+ * state_lock_pid(), diff_classify(), diff_letter().
  * Applying half: state_prepare(), state_lock(), state_reset(),
  * instance_lock(), diff_walk() and the rest. */
 #ifndef FWRUN_STATE_H
@@ -58,6 +58,10 @@ int state_clear_workdir(const struct state_paths *p, struct fw_error *e);
 /* The last run's record in a lock ("PID BOOT_ID\n"): is it from boot? */
 bool state_same_boot(const char *record, const char *boot);
 
+/* The pid a lock's record names ("PID\n", or "PID BOOT_ID\n"), or -1 for
+ * anything else (an empty file is a lock made, not written yet). */
+long state_lock_pid(const char *record);
+
 /* One instance name runs once at a time, whatever its state dir (and with
  * --ephemeral too): a lock per name in FWRUN_INSTANCE_DIR, held for the run.
  * Returns the fd, or -EBUSY naming the holder's pid in the hint. The caller
@@ -65,6 +69,16 @@ bool state_same_boot(const char *record, const char *boot);
 int instance_lock(const char *name, struct fw_error *e);
 /* Release it and remove its file: a run leaves nothing in /run/fwrun. */
 void instance_unlock(const char *name, int fd);
+
+/* Is instance name running? Its lock file in dfd (FWRUN_INSTANCE_DIR) is
+ * unlinked by its holder when it lets go, and names the fwrun that holds
+ * it, written before that fwrun does anything else: no file, or one
+ * naming no live process, is no running instance. One naming a live
+ * process is, or (a killed run's pid now another's) is taken for one. A
+ * file that cannot be read is taken for one too. Not /proc/locks: read
+ * while others lock and unlock, it leaves entries out (seq_file resumes
+ * each read by position). */
+bool instance_running(int dfd, const char *name);
 
 /* Empty upper/ and work/ (never following symlinks, not crossing mounts:
  * a mount found below them is an error, EBUSY). Call it with the lock held.

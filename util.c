@@ -183,6 +183,23 @@ const char *fw_file_type_name(mode_t mode)
 	}
 }
 
+long fw_parse_decimal(const char *s, long max, const char **end)
+{
+	long v = 0;
+	const char *p = s;
+
+	for (; *p >= '0' && *p <= '9'; p++) {
+		if (v > (max - (*p - '0')) / 10) {
+			v = -1;
+			break;
+		}
+		v = v * 10 + (*p - '0');
+	}
+	if (end)
+		*end = p;
+	return p == s ? -1 : v;
+}
+
 void fw_discard(void *p, size_t len)
 {
 	size_t page = (size_t)sysconf(_SC_PAGESIZE);

@@ -64,6 +64,11 @@ const char *fw_file_type_name(mode_t mode);
 
 uint64_t fw_now_ns(void);	/* CLOCK_MONOTONIC */
 
+/* The decimal number s starts with (digits only: no sign, no space), at
+ * most max; *end (may be NULL) gets what follows it. -1: no digit, or over
+ * max. For the small records fwrun keeps in its lock files. */
+long fw_parse_decimal(const char *s, long max, const char **end);
+
 /* Give back to the kernel the pages wholly inside [p, p + len): anonymous
  * memory whose content is dead (it reads as zeros next time). */
 void fw_discard(void *p, size_t len);

@@ -380,23 +380,6 @@ static void device_program(void **state)
 	assert_int_equal(cg_bpf_program(rules, nr, prog, 8), -ENOSPC);
 }
 
-/* The pid in an instance's lock file, as take_lock() writes it (with the
- * boot id of a state dir's lock after it); anything else is no pid. */
-static void lock_pid(void **state)
-{
-	(void)state;
-	assert_int_equal(cg_lock_pid("4242\n"), 4242);
-	assert_int_equal(cg_lock_pid("4242"), 4242);
-	assert_int_equal(cg_lock_pid("77 3f2c-boot\n"), 77);
-	assert_int_equal(cg_lock_pid("4194304\n"), 4194304);
-	assert_int_equal(cg_lock_pid(""), -1);		/* made, not written yet */
-	assert_int_equal(cg_lock_pid("\n"), -1);
-	assert_int_equal(cg_lock_pid("0\n"), -1);
-	assert_int_equal(cg_lock_pid("-1\n"), -1);
-	assert_int_equal(cg_lock_pid("12x\n"), -1);
-	assert_int_equal(cg_lock_pid("99999999999999\n"), -1);
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -408,7 +391,6 @@ int main(void)
 		cmocka_unit_test(device_option),
 		cmocka_unit_test(allow_lines),
 		cmocka_unit_test(device_program),
-		cmocka_unit_test(lock_pid),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

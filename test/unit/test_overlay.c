@@ -761,6 +761,23 @@ static void diff_walk_empty(void **state)
 	assert_int_equal(n, 0);
 }
 
+/* The pid in an instance's lock file, as take_lock() writes it (with the
+ * boot id of a state dir's lock after it); anything else is no pid. */
+static void lock_pid(void **state)
+{
+	(void)state;
+	assert_int_equal(state_lock_pid("4242\n"), 4242);
+	assert_int_equal(state_lock_pid("4242"), 4242);
+	assert_int_equal(state_lock_pid("77 3f2c-boot\n"), 77);
+	assert_int_equal(state_lock_pid("4194304\n"), 4194304);
+	assert_int_equal(state_lock_pid(""), -1);		/* made, not written yet */
+	assert_int_equal(state_lock_pid("\n"), -1);
+	assert_int_equal(state_lock_pid("0\n"), -1);
+	assert_int_equal(state_lock_pid("-1\n"), -1);
+	assert_int_equal(state_lock_pid("12x\n"), -1);
+	assert_int_equal(state_lock_pid("99999999999999\n"), -1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -780,6 +797,7 @@ int main(void)
 		cmocka_unit_test(options_basic),
 		cmocka_unit_test(options_boundary),
 		cmocka_unit_test(same_boot),
+		cmocka_unit_test(lock_pid),
 		cmocka_unit_test(paths_default),
 		cmocka_unit_test(paths_state_dir),
 		cmocka_unit_test(paths_too_long),
