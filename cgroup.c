@@ -599,6 +599,67 @@ static int rmdir_tree(int parent, const char *name, int depth)
 	return 0;
 }
 
+/* A v1 freezer: a process it froze does not die of SIGKILL until thawed,
+ * and a firmware can freeze its own cgroups (it mounts the freezer
+ * hierarchy, rooted at its payload, and writes FROZEN), so that neither
+ * the stop nor the pid namespace's end would ever come. Write THAWED to
+ * dir (below parent) and every cgroup below it that is not; returns how
+ * many were frozen or freezing. v2 needs none of it: a fatal signal ends a
+ * frozen process there. */
+static int thaw_tree(int parent, const char *name, int depth)
+{
+	char state[16];
+	int thawed = 0;
+
+	if (depth > 32)
+		return 0;
+	int fd = openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	_cleanup_close_ int sfd = openat(fd, "freezer.state", O_RDWR | O_CLOEXEC);
+	ssize_t n = sfd < 0 ? -1 : pread(sfd, state, sizeof(state) - 1, 0);
+	if (n > 0) {
+		state[n] = '\0';
+		if (strcmp(state, "THAWED\n") != 0 && write(sfd, "THAWED", 6) == 6)
+			thawed++;
+	}
+	DIR *d = fdopendir(fd);
+	if (!d) {
+		close(fd);
+		return thawed;
+	}
+	struct dirent *de;
+	while ((de = readdir(d)))
+		if (de->d_type == DT_DIR && strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0)
+			thawed += thaw_tree(dirfd(d), de->d_name, depth + 1);
+	closedir(d);
+	return thawed;
+}
+
+static bool is_v1_freezer(const struct cg_hier *hi)
+{
+	return !hi->v2 && all_in("freezer", hi->controllers);
+}
+
+/* thaw_tree() of name (fwrun-X) in hi, when hi is a v1 freezer. */
+static int thaw_in(const struct cg_hier *hi, const char *name)
+{
+	if (!is_v1_freezer(hi))
+		return 0;
+	_cleanup_close_ int dfd = open(hi->own, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	return dfd < 0 ? 0 : thaw_tree(dfd, name, 0);
+}
+
+int cg_thaw(const struct cg_instance *cg)
+{
+	int thawed = 0;
+
+	for (size_t i = 0; i < cg->host.nhier; i++)
+		if (cg->created[i])
+			thawed += thaw_in(&cg->host.hier[i], cg->name);
+	return thawed;
+}
+
 /* Remove fwrun-NAME in one hierarchy, waiting (bounded) for the processes
  * of a pid namespace that is still being torn down to leave it. */
 static int remove_one(const struct cg_hier *hi, const char *name, int wait_ms)
@@ -648,41 +709,58 @@ static int lock_wait(int fd, int how)
  * definition, we hold the name's lock. Under the cgroup lock, either way. */
 static void remove_own_stale(struct cg_instance *cg)
 {
+	int thawed = 0;
+
 	for (size_t i = 0; i < cg->host.nhier; i++)
-		remove_one(&cg->host.hier[i], cg->name, 0);
+		thawed += thaw_in(&cg->host.hier[i], cg->name);
+	for (size_t i = 0; i < cg->host.nhier; i++)
+		remove_one(&cg->host.hier[i], cg->name, thawed ? 1000 : 0);
+}
+
+/* Is de, in one of our own cgroups, the fwrun-X of an instance that is
+ * not running? Ours is, by definition: we hold its lock. dfd: the instance
+ * directory, -1 when there is none (no instance runs). */
+static bool stale_entry(const struct cg_instance *cg, int dfd, const struct dirent *de)
+{
+	if (de->d_type != DT_DIR || strncmp(de->d_name, CG_PREFIX, strlen(CG_PREFIX)) != 0)
+		return false;
+	return strcmp(de->d_name, cg->name) == 0 || dfd < 0 ||
+	       !instance_running(dfd, de->d_name + strlen(CG_PREFIX));
 }
 
 /* Every fwrun-* below our own cgroups whose instance is not running
  * (ours included: we hold its name, and make it only after this). Under
  * the cgroup lock held exclusively: no instance is making its cgroups, so
- * one whose lock file names no live fwrun has none in the making. */
+ * one whose lock file names no live fwrun has none in the making. What a
+ * firmware froze is thawed first, in every stale instance, then given a
+ * moment to die of the SIGKILL its killed fwrun left pending. */
 static int remove_stale_locked(struct cg_instance *cg)
 {
-	int removed = 0;
+	int removed = 0, thawed = 0;
 
 	_cleanup_close_ int dfd = open(FWRUN_INSTANCE_DIR,
 				       O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (dfd < 0 && errno != ENOENT)
 		return 0;	/* cannot tell who runs: leave them all */
-	for (size_t i = 0; i < cg->host.nhier; i++) {
-		const struct cg_hier *hi = &cg->host.hier[i];
-		DIR *d = opendir(hi->own);
-		if (!d)
-			continue;
-		struct dirent *de;
-		while ((de = readdir(d))) {
-			if (de->d_type != DT_DIR || strncmp(de->d_name, CG_PREFIX, strlen(CG_PREFIX)) != 0)
+	for (int pass = 0; pass < 2; pass++)
+		for (size_t i = 0; i < cg->host.nhier; i++) {
+			const struct cg_hier *hi = &cg->host.hier[i];
+			if (pass == 0 && !is_v1_freezer(hi))
 				continue;
-			const char *inst = de->d_name + strlen(CG_PREFIX);
-			/* ours is stale by definition: we hold its lock */
-			if (strcmp(de->d_name, cg->name) != 0 && dfd >= 0 &&
-			    instance_running(dfd, inst))
+			DIR *d = opendir(hi->own);
+			if (!d)
 				continue;
-			if (rmdir_tree(dirfd(d), de->d_name, 0) == 0)
-				removed++;
+			struct dirent *de;
+			while ((de = readdir(d))) {
+				if (!stale_entry(cg, dfd, de))
+					continue;
+				if (pass == 0)
+					thawed += thaw_tree(dirfd(d), de->d_name, 0);
+				else if (remove_one(hi, de->d_name, thawed ? 1000 : 0) == 0)
+					removed++;
+			}
+			closedir(d);
 		}
-		closedir(d);
-	}
 	return removed;
 }
 

@@ -40,7 +40,7 @@
  * rules (cg_default_rules), their devices.allow lines and the BPF program
  * (cg_bpf_program), limit values (cg_format_*).
  * Applying half: cg_plan_host(), cg_create(), cg_enter() (pid 1),
- * cg_stats(), cg_remove(), cg_remove_stale(). */
+ * cg_thaw(), cg_stats(), cg_remove(), cg_remove_stale(). */
 #ifndef FWRUN_CGROUP_H
 #define FWRUN_CGROUP_H
 
@@ -211,9 +211,10 @@ int cg_plan_host(struct cg_instance *cg, const struct cg_opts *o, const char *in
 
 /* Remove what a killed fwrun left below our own cgroups: each fwrun-*
  * whose instance is not running (instance_running(); the caller holds its
- * own name's) and which is empty. Best effort; returns how many were
- * removed. cg_create()
- * does it too, when no other run is making its cgroups at that moment. */
+ * own name's) and which is empty, once what its firmware froze is thawed
+ * (and dies of the SIGKILL pending). Best effort; returns how many were
+ * removed. cg_create() does it too, when no other run is making its
+ * cgroups at that moment. */
 int cg_remove_stale(struct cg_instance *cg);
 
 /* Make fwrun-NAME and payload in each hierarchy, set the limits and the
@@ -234,6 +235,11 @@ int cg_create_wait(struct cg_instance *cg, struct fw_error *e);
  * unshare(CLONE_NEWCGROUP). Only system calls: it runs on pid 1's stack in
  * fwrun's memory. */
 int cg_enter(const struct cg_join *j, bool placed, struct fw_error *e);
+
+/* Thaw every cgroup of the instance's v1 freezer subtree (the firmware
+ * may have frozen its own): called right after SIGKILL, which a process
+ * frozen there does not die of until thawed. Returns how many were frozen. */
+int cg_thaw(const struct cg_instance *cg);
 
 /* Peak memory, CPU time, OOM kills of fwrun-NAME. */
 void cg_stats(const struct cg_instance *cg, struct cg_stats *st);

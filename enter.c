@@ -365,7 +365,7 @@ int enter_run(const struct enter_plan *p, int *status, struct fw_error *e)
 			;
 		goto out;
 	}
-	if (supervise_run(pid, &p->life, &c->con, fw_now_ns(), &res, e) < 0) {
+	if (supervise_run(pid, &p->life, &c->con, NULL, fw_now_ns(), &res, e) < 0) {
 		kill(pid, SIGKILL);
 		while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
 			;

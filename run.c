@@ -422,8 +422,17 @@ static void release_setup_memory(void)
 /* One boot: the setup thread and, meanwhile, the supervisor's share; the
  * network once the namespaces exist; pid 1; its supervision until it ends.
  * Returns 0 (r->res says how it ended), or -1 with *status the failure's. */
+/* After the supervisor's SIGKILL: what the firmware froze in a v1
+ * freezer would not die of it. */
+static void thaw_after_kill(void *cg)
+{
+	cg_thaw(cg);
+}
+
 static int run_boot(struct run *r, int *status)
 {
+	const struct supervise_after_kill thaw = { thaw_after_kill, &r->cg };
+
 	r->boot++;
 	if (ns_spawn(&r->ns, &r->nsp, &r->e) < 0 || supervisor_share(r) < 0)
 		return -1;
@@ -446,7 +455,7 @@ static int run_boot(struct run *r, int *status)
 	if (r->boot == 1 && first_boot_started(r) < 0)
 		return -1;
 	release_setup_memory();
-	if (supervise_run(r->ns.init_pid, &r->life, &r->con, r->t0, &r->res, &r->e) < 0)
+	if (supervise_run(r->ns.init_pid, &r->life, &r->con, &thaw, r->t0, &r->res, &r->e) < 0)
 		return -1;
 	r->ns.init_pid = -1;	/* reaped */
 	return 0;
@@ -543,6 +552,10 @@ static int run_stop(struct run *r, int status)
 	if (r->recorded)
 		instance_record_remove(r->p->name);
 	console_close(&r->con);
+	if (r->ns.init_pid > 0) {	/* still there: a failure stops the run */
+		kill(r->ns.init_pid, SIGKILL);
+		cg_thaw(&r->cg);
+	}
 	ns_abort(&r->ns);
 	/* The init is reaped: its cgroup empties as its namespace dies. */
 	if (cg_remove(&r->cg, &ne) < 0) {

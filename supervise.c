@@ -321,13 +321,22 @@ int supervise_describe(const struct supervise_result *r, char *buf, size_t size)
 
 /* ---- applying half ------------------------------------------------------ */
 
-static void act(pid_t pid, enum sv_action a, int stop_signal)
+struct sv_target {
+	pid_t pid;
+	int stop_signal;
+	const struct supervise_after_kill *after_kill;
+};
+
+static void act(const struct sv_target *to, enum sv_action a)
 {
 	/* ESRCH: it died meanwhile; its SIGCHLD is on its way. */
-	if (a == SV_STOP)
-		(void)kill(pid, stop_signal);
-	else if (a == SV_KILL)
-		(void)kill(pid, SIGKILL);
+	if (a == SV_STOP) {
+		(void)kill(to->pid, to->stop_signal);
+	} else if (a == SV_KILL) {
+		(void)kill(to->pid, SIGKILL);
+		if (to->after_kill)
+			to->after_kill->fn(to->after_kill->arg);
+	}
 }
 
 /* Reap every child that has exited; true once init_pid is among them. */
@@ -349,8 +358,10 @@ static bool reap(pid_t init_pid, int *wstatus)
 }
 
 int supervise_run(pid_t init_pid, const struct supervise_opts *o, struct console *con,
-		  uint64_t t0_ns, struct supervise_result *r, struct fw_error *e)
+		  const struct supervise_after_kill *after_kill, uint64_t t0_ns,
+		  struct supervise_result *r, struct fw_error *e)
 {
+	const struct sv_target to = { init_pid, o->stop_signal, after_kill };
 	_cleanup_close_ int sfd = -1;
 	struct sv_timer t;
 	sigset_t mask;
@@ -375,7 +386,7 @@ int supervise_run(pid_t init_pid, const struct supervise_opts *o, struct console
 	 * read from it; this only saves a poll round when the init died fast. */
 	gone = reap(init_pid, &wstatus);
 	/* The timeout may already be behind us (a restart late in the run). */
-	act(init_pid, sv_timer_tick(&t, fw_now_ns()), o->stop_signal);
+	act(&to, sv_timer_tick(&t, fw_now_ns()));
 
 	while (!gone) {
 		struct pollfd fds[1 + CONSOLE_POLL_MAX];
@@ -415,16 +426,16 @@ int supervise_run(pid_t init_pid, const struct supervise_opts *o, struct console
 				default:	/* SIGPIPE: the write saw EPIPE */
 					break;
 				}
-				act(init_pid, b, o->stop_signal);
+				act(&to, b);
 			}
 		}
 		int got = con && n > 1 ? console_poll_handle(con, fds + 1, n - 1, now) : 0;
 		if (got & CONSOLE_MATCHED)
-			act(init_pid, sv_timer_match(&t, now), o->stop_signal);
+			act(&to, sv_timer_match(&t, now));
 		if (got & CONSOLE_ESCAPED)
 			a = sv_timer_escape(&t, now);
-		act(init_pid, a, o->stop_signal);
-		act(init_pid, sv_timer_tick(&t, now), o->stop_signal);
+		act(&to, a);
+		act(&to, sv_timer_tick(&t, now));
 	}
 	if (con)
 		console_drain(con);

@@ -124,11 +124,20 @@ void supervise_classify(int wstatus, const struct sv_timer *t, struct supervise_
  * when an exit with status 0 needs no words. */
 int supervise_describe(const struct supervise_result *r, char *buf, size_t size);
 
+/* Called right after each SIGKILL the supervisor sends: what a SIGKILL
+ * alone does not end (a process in a frozen v1 freezer cgroup: cg_thaw). */
+struct supervise_after_kill {
+	void (*fn)(void *arg);
+	void *arg;
+};
+
 /* Wait for init_pid, relaying con (may be NULL or without pty), until it is
  * gone. t0_ns: see sv_timer_start. Reaps any other child that exits
- * meanwhile (orphans: fwrun is a subreaper). Returns 0 with *r filled, or -errno
- * (signalfd/poll failed: the caller kills the init). */
+ * meanwhile (orphans: fwrun is a subreaper). after_kill may be NULL.
+ * Returns 0 with *r filled, or -errno (signalfd/poll failed: the caller
+ * kills the init). */
 int supervise_run(pid_t init_pid, const struct supervise_opts *o, struct console *con,
-		  uint64_t t0_ns, struct supervise_result *r, struct fw_error *e);
+		  const struct supervise_after_kill *after_kill, uint64_t t0_ns,
+		  struct supervise_result *r, struct fw_error *e);
 
 #endif

@@ -347,6 +347,16 @@ fwt_cgroups() {
 		LC_ALL=C sort
 }
 
+# fwt_thaw: thaw what our firmwares froze (a v1 freezer below our
+# cgroups): a frozen process does not die of SIGKILL until then.
+fwt_thaw() {
+	fwt_cgroups | while IFS= read -r i; do
+		find "$i" -name freezer.state 2>/dev/null | while IFS= read -r f; do
+			echo THAWED >"$f" 2>/dev/null
+		done
+	done
+}
+
 host_snapshot() { _host_state >"$1"; }
 
 # host_unchanged FILE: the host looks as in the snapshot. Autoclear loop
@@ -501,8 +511,10 @@ cleanup() {
 	done
 	if [ ${#victims[@]} -gt 0 ]; then
 		kill -KILL "${victims[@]}" 2>/dev/null
+		fwt_thaw
 		for p in "${FWT_PIDS[@]}"; do wait "$p" 2>/dev/null; done
 	fi
+	fwt_thaw
 	for i in "${FWT_LINKS[@]}"; do ip link del "$i" 2>/dev/null; done
 	for i in "${FWT_NETNS[@]}"; do ip netns del "$i" 2>/dev/null; done
 	# The instance locks of our fwruns that were SIGKILLed (a test's names

@@ -423,17 +423,36 @@ static pid_t child(int what)
 	return p;
 }
 
+/* The after-kill hook counts its calls, and sees the child still there:
+ * it runs right after the SIGKILL, before the reaping. */
+struct kill_seen {
+	pid_t pid;
+	int calls, alive;
+};
+
+static void count_kill(void *arg)
+{
+	struct kill_seen *k = arg;
+
+	k->calls++;
+	if (waitid(P_PID, (id_t)k->pid, &(siginfo_t){ 0 }, WEXITED | WNOHANG | WNOWAIT) == 0)
+		k->alive++;	/* not reaped yet (a zombie at most) */
+}
+
 static void run_exit(void **state)
 {
 	struct supervise_opts o = opts(10000, 0);
 	struct supervise_result r;
 	struct fw_error e = { 0 };
+	struct kill_seen k = { 0 };
+	const struct supervise_after_kill ak = { count_kill, &k };
 	(void)state;
 
-	assert_int_equal(supervise_run(child(0), &o, NULL, fw_now_ns(), &r, &e), 0);
+	assert_int_equal(supervise_run(child(0), &o, NULL, &ak, fw_now_ns(), &r, &e), 0);
+	assert_int_equal(k.calls, 0);	/* no SIGKILL, no call */
 	assert_int_equal(r.status, 3);
 	assert_int_equal(r.reason, EVENTS_EXIT);
-	assert_int_equal(supervise_run(child(3), &o, NULL, fw_now_ns(), &r, &e), 0);
+	assert_int_equal(supervise_run(child(3), &o, NULL, NULL, fw_now_ns(), &r, &e), 0);
 	assert_int_equal(r.status, 133);
 	assert_int_equal(r.reason, EVENTS_REBOOT);
 }
@@ -452,7 +471,7 @@ static void run_forwards_signal(void **state)
 	o.stop_signal = SIGUSR1;
 	kill(getpid(), SIGHUP);	/* pending until the loop reads it */
 	uint64_t t0 = fw_now_ns();
-	assert_int_equal(supervise_run(p, &o, NULL, t0, &r, &e), 0);
+	assert_int_equal(supervise_run(p, &o, NULL, NULL, t0, &r, &e), 0);
 	assert_true(fw_now_ns() - t0 < 2000 * MS);
 	assert_true(WIFSIGNALED(r.wstatus));
 	assert_int_equal(WTERMSIG(r.wstatus), SIGUSR1);	/* --stop-signal */
@@ -468,10 +487,14 @@ static void run_timeout_and_kill_after(void **state)
 	(void)state;
 
 	pid_t p = child(2);
+	struct kill_seen k = { .pid = p };
+	const struct supervise_after_kill ak = { count_kill, &k };
 	usleep(50000);	/* let it ignore SIGTERM */
 	uint64_t t0 = fw_now_ns();
-	assert_int_equal(supervise_run(p, &o, NULL, t0, &r, &e), 0);
+	assert_int_equal(supervise_run(p, &o, NULL, &ak, t0, &r, &e), 0);
 	uint64_t took = (fw_now_ns() - t0) / MS;
+	assert_int_equal(k.calls, 1);
+	assert_int_equal(k.alive, 1);
 	assert_int_equal(r.status, 124);
 	assert_int_equal(r.reason, EVENTS_TIMEOUT);
 	assert_int_equal(WTERMSIG(r.wstatus), SIGKILL);
@@ -503,7 +526,7 @@ static void run_second_sigint(void **state)
 		_exit(0);
 	}
 	uint64_t t0 = fw_now_ns();
-	assert_int_equal(supervise_run(p, &o, NULL, t0, &r, &e), 0);
+	assert_int_equal(supervise_run(p, &o, NULL, NULL, t0, &r, &e), 0);
 	assert_true((fw_now_ns() - t0) / MS < 5000);	/* not the 60 s kill-after */
 	assert_int_equal(WTERMSIG(r.wstatus), SIGKILL);
 	assert_int_equal(r.status, 137);
