@@ -575,6 +575,12 @@ static int write_at(const char *dir, const char *file, const char *text)
 	return fw_write_file(path, text);
 }
 
+/* A cgroup below the one being read (a directory, not . or ..). */
+static bool is_subdir(const struct dirent *de)
+{
+	return de->d_type == DT_DIR && strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0;
+}
+
 /* Remove dir and every cgroup below it (those a systemd inside made),
  * deepest first. Fails with EBUSY where one still holds a process. */
 static int rmdir_tree(int parent, const char *name, int depth)
@@ -591,7 +597,7 @@ static int rmdir_tree(int parent, const char *name, int depth)
 	}
 	struct dirent *de;
 	while ((de = readdir(d)))
-		if (de->d_type == DT_DIR && strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0)
+		if (is_subdir(de))
 			rmdir_tree(dirfd(d), de->d_name, depth + 1);
 	closedir(d);
 	if (unlinkat(parent, name, AT_REMOVEDIR) < 0 && errno != ENOENT)
@@ -630,7 +636,7 @@ static int thaw_tree(int parent, const char *name, int depth)
 	}
 	struct dirent *de;
 	while ((de = readdir(d)))
-		if (de->d_type == DT_DIR && strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0)
+		if (is_subdir(de))
 			thawed += thaw_tree(dirfd(d), de->d_name, depth + 1);
 	closedir(d);
 	return thawed;
@@ -728,6 +734,26 @@ static bool stale_entry(const struct cg_instance *cg, int dfd, const struct dire
 	       !instance_running(dfd, de->d_name + strlen(CG_PREFIX));
 }
 
+/* The stale fwrun-X below hi's own cgroup (stale_entry()): thawed
+ * (thaw_tree()) when thaw, else removed, waiting up to wait_ms for their
+ * processes to leave. Returns how many were thawed, or removed. */
+static int sweep_in(struct cg_instance *cg, int dfd, const struct cg_hier *hi, bool thaw,
+		    int wait_ms)
+{
+	int n = 0;
+	DIR *d = opendir(hi->own);
+
+	if (!d)
+		return 0;
+	struct dirent *de;
+	while ((de = readdir(d)))
+		if (stale_entry(cg, dfd, de))
+			n += thaw ? thaw_tree(dirfd(d), de->d_name, 0) :
+				    remove_one(hi, de->d_name, wait_ms) == 0;
+	closedir(d);
+	return n;
+}
+
 /* Every fwrun-* below our own cgroups whose instance is not running
  * (ours included: we hold its name, and make it only after this). Under
  * the cgroup lock held exclusively: no instance is making its cgroups, so
@@ -742,25 +768,11 @@ static int remove_stale_locked(struct cg_instance *cg)
 				       O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (dfd < 0 && errno != ENOENT)
 		return 0;	/* cannot tell who runs: leave them all */
-	for (int pass = 0; pass < 2; pass++)
-		for (size_t i = 0; i < cg->host.nhier; i++) {
-			const struct cg_hier *hi = &cg->host.hier[i];
-			if (pass == 0 && !is_v1_freezer(hi))
-				continue;
-			DIR *d = opendir(hi->own);
-			if (!d)
-				continue;
-			struct dirent *de;
-			while ((de = readdir(d))) {
-				if (!stale_entry(cg, dfd, de))
-					continue;
-				if (pass == 0)
-					thawed += thaw_tree(dirfd(d), de->d_name, 0);
-				else if (remove_one(hi, de->d_name, thawed ? 1000 : 0) == 0)
-					removed++;
-			}
-			closedir(d);
-		}
+	for (size_t i = 0; i < cg->host.nhier; i++)
+		if (is_v1_freezer(&cg->host.hier[i]))
+			thawed += sweep_in(cg, dfd, &cg->host.hier[i], true, 0);
+	for (size_t i = 0; i < cg->host.nhier; i++)
+		removed += sweep_in(cg, dfd, &cg->host.hier[i], false, thawed ? 1000 : 0);
 	return removed;
 }
 
@@ -1218,7 +1230,7 @@ static bool sum_oom_kills(const char *dir, int depth, uint64_t *sum)
 		return any;
 	struct dirent *de;
 	while ((de = readdir(d)))
-		if (de->d_type == DT_DIR && strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0 &&
+		if (is_subdir(de) &&
 		    (size_t)snprintf(path, sizeof(path), "%s/%s", dir, de->d_name) < sizeof(path))
 			any |= sum_oom_kills(path, depth + 1, sum);
 	closedir(d);

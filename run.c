@@ -419,9 +419,6 @@ static void release_setup_memory(void)
 	malloc_trim(0);
 }
 
-/* One boot: the setup thread and, meanwhile, the supervisor's share; the
- * network once the namespaces exist; pid 1; its supervision until it ends.
- * Returns 0 (r->res says how it ended), or -1 with *status the failure's. */
 /* After the supervisor's SIGKILL: what the firmware froze in a v1
  * freezer would not die of it. */
 static void thaw_after_kill(void *cg)
@@ -429,6 +426,9 @@ static void thaw_after_kill(void *cg)
 	cg_thaw(cg);
 }
 
+/* One boot: the setup thread and, meanwhile, the supervisor's share; the
+ * network once the namespaces exist; pid 1; its supervision until it ends.
+ * Returns 0 (r->res says how it ended), or -1 with *status the failure's. */
 static int run_boot(struct run *r, int *status)
 {
 	const struct supervise_after_kill thaw = { thaw_after_kill, &r->cg };

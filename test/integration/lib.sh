@@ -504,6 +504,8 @@ cleanup() {
 	for ((i = ${#FWT_CLEANUPS[@]} - 1; i >= 0; i--)); do
 		eval "${FWT_CLEANUPS[$i]}"
 	done
+	# What our firmwares froze would not die of the kills below.
+	fwt_thaw
 	# fwrun processes we started, and whatever they left running.
 	for p in "${FWT_PIDS[@]}"; do
 		kill -0 "$p" 2>/dev/null || continue
@@ -511,10 +513,8 @@ cleanup() {
 	done
 	if [ ${#victims[@]} -gt 0 ]; then
 		kill -KILL "${victims[@]}" 2>/dev/null
-		fwt_thaw
 		for p in "${FWT_PIDS[@]}"; do wait "$p" 2>/dev/null; done
 	fi
-	fwt_thaw
 	for i in "${FWT_LINKS[@]}"; do ip link del "$i" 2>/dev/null; done
 	for i in "${FWT_NETNS[@]}"; do ip netns del "$i" 2>/dev/null; done
 	# The instance locks of our fwruns that were SIGKILLed (a test's names
