@@ -420,6 +420,15 @@ static int open_pty(int *master_out, int *slave_out, char *path, size_t size, st
 	return 0;
 }
 
+int console_open_log(struct console *c, const char *log, struct fw_error *e)
+{
+	c->log_fd = FW_FAULT(CONSOLE_LOG) ? -1 :
+		    open(log, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY, 0644);
+	if (c->log_fd < 0)
+		return fw_fail(e, errno, "open --console-log", log);
+	return 0;
+}
+
 int console_open(struct console *c, struct console_decision how, const char *log,
 		 struct fw_error *e)
 {
@@ -427,12 +436,8 @@ int console_open(struct console *c, struct console_decision how, const char *log
 	struct winsize ws;
 
 	c->how = how;
-	if (log) {
-		c->log_fd = FW_FAULT(CONSOLE_LOG) ? -1 :
-			    open(log, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY, 0644);
-		if (c->log_fd < 0)
-			return fw_fail(e, errno, "open --console-log", log);
-	}
+	if (log && console_open_log(c, log, e) < 0)
+		return -1;
 	/* /dev/kmsg: raw, so a record comes out as written. */
 	if (open_pty(&c->kmsg_master, &c->kmsg_slave, c->kmsg_path, sizeof(c->kmsg_path), e) < 0)
 		return -1;

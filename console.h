@@ -182,6 +182,10 @@ void console_init(struct console *c);
 int console_open(struct console *c, struct console_decision how, const char *log,
 		 struct fw_error *e);
 
+/* --console-log FILE alone (as console_open() opens it): a run checks the
+ * user's path before anything is set up, and opens the ptys later. */
+int console_open_log(struct console *c, const char *log, struct fw_error *e);
+
 /* The same with a pty master opened already (ptmx: a ptmx device, e.g.
  * the firmware's own /dev/pts/ptmx, whose slaves its ttyname() can name),
  * taken over: closed on failure. The slave comes from TIOCGPTPEER. */

@@ -164,7 +164,8 @@ int ns_become_subreaper(struct fw_error *e);
  * meanwhile the caller makes the state dir ready (not the loop device too:
  * attached here in parallel, it contends with the thread's unshare in the
  * kernel, and the run is no faster). plan must stay as it is until
- * ns_abort(). */
+ * ns_abort(), but for its console fields, which the thread reads only
+ * after ns_ready(): the caller may open the ptys meanwhile. */
 int ns_spawn(struct ns_instance *ns, const struct ns_plan *plan, struct fw_error *e);
 
 /* Tell the setup thread the upper dir is ready (it goes on with the overlay,

@@ -198,7 +198,7 @@ static int run_start(struct run *r)
 		return -1;
 	if (ns_become_subreaper(&r->e) < 0 || prepare_protection(r) < 0)
 		return -1;
-	if (console_open(&r->con, p->console, p->console_log, &r->e) < 0)
+	if (p->console_log && console_open_log(&r->con, p->console_log, &r->e) < 0)
 		return -1;
 	if (p->until_src) {
 		r->con.until = &p->until;
@@ -214,9 +214,7 @@ static int run_start(struct run *r)
 		.hostname = p->hostname,
 		.argv = p->argv,
 		.envp = (char *const *)p->envp,
-		.console_fd = r->con.slave,
-		.console_path = r->con.master >= 0 ? r->con.slave_path : NULL,
-		.kmsg_path = r->con.kmsg_master >= 0 ? r->con.kmsg_path : NULL,
+		.console_fd = -1,	/* the ptys: open_console() */
 		.binds = p->binds,
 		.nbinds = p->nbinds,
 		.report_steps = p->verbosity >= FWRUN_VERBOSE,
@@ -268,10 +266,25 @@ static int prepare_state(struct run *r)
 	return 0;
 }
 
+/* The console's ptys (kept across reboots) for pid 1's stdio and the
+ * firmware's /dev/console and /dev/kmsg, which the setup thread binds
+ * only after our go-ahead for the overlay: opened meanwhile, not before
+ * it starts. */
+static int open_console(struct run *r)
+{
+	if (console_open(&r->con, r->p->console, NULL, &r->e) < 0)
+		return -1;
+	r->nsp.console_fd = r->con.slave;
+	r->nsp.console_path = r->con.master >= 0 ? r->con.slave_path : NULL;
+	r->nsp.kmsg_path = r->con.kmsg_master >= 0 ? r->con.kmsg_path : NULL;
+	return 0;
+}
+
 /* What the supervisor does while the setup thread unshares and mounts: the
- * name's lock, the taps and the --veth subnet, the state dir (on a
- * restart, only the overlay's marker from the last boot). A refusal here
- * ends the thread, which has touched nothing outside its own namespaces. */
+ * name's lock, the cgroup, the console, the taps and the --veth subnet,
+ * the state dir (on a restart, only the overlay's marker from the last
+ * boot). A refusal here ends the thread, which has touched nothing
+ * outside its own namespaces. */
 static int supervisor_share(struct run *r)
 {
 	const struct fwrun_plan *p = r->p;
@@ -284,7 +297,7 @@ static int supervisor_share(struct run *r)
 		/* The cgroup under the name's lock (a killed run's is removed),
 		 * made by a thread of its own while the rest goes on; kept
 		 * across reboots (one account for the run). */
-		if (cg_create_start(&r->cg, &r->e) < 0)
+		if (cg_create_start(&r->cg, &r->e) < 0 || open_console(r) < 0)
 			return -1;
 	}
 	if (net_prepare(&r->net, &r->e) < 0)
