@@ -788,9 +788,31 @@ int cg_remove_stale(struct cg_instance *cg)
 	return remove_stale_locked(cg);
 }
 
+/* One rule per write(2), all to one open devices.allow. */
 static int add_allow_line(const char *line, void *data)
 {
-	return write_at(data, "devices.allow", line);
+	ssize_t n = fw_write_all(*(const int *)data, line, strlen(line));
+
+	return n < 0 ? (int)n : 0;
+}
+
+/* v1: deny all, then allow the rules, on dir. -1 with errno. */
+static int v1_allowlist(const char *dir, const struct cg_opts *o)
+{
+	struct cg_rule rules[CG_RULES_MAX];
+	size_t n = cg_rules(o, rules, CG_RULES_MAX);
+	char path[PATH_MAX + 64];
+	int r;
+
+	if (FW_FAULT(CGROUP_DEVICES) || write_at(dir, "devices.deny", "a") < 0)
+		return -1;
+	snprintf(path, sizeof(path), "%s/devices.allow", dir);
+	_cleanup_close_ int fd = open(path, O_WRONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0)
+		return -1;
+	if ((r = cg_rule_lines(rules, n, add_allow_line, &fd)) < 0)
+		errno = -r;
+	return r < 0 ? -1 : 0;
 }
 
 /* v2: the device program on dir (BPF_F_ALLOW_MULTI: one below may only
@@ -1032,13 +1054,8 @@ static int create_one(struct cg_instance *cg, size_t i, struct fw_error *e)
 	} else {
 		if (all_in("cpuset", hi->controllers) && v1_cpuset(hi, dir) < 0)
 			return fw_fail(e, errno, "copy cpuset.cpus and cpuset.mems to", dir);
-		if (all_in("devices", hi->controllers)) {
-			struct cg_rule rules[CG_RULES_MAX];
-			size_t n = cg_rules(o, rules, CG_RULES_MAX);
-			if (FW_FAULT(CGROUP_DEVICES) || write_at(dir, "devices.deny", "a") < 0 ||
-			    cg_rule_lines(rules, n, add_allow_line, dir) < 0)
-				return fw_fail(e, errno, "set the device allowlist of", dir);
-		}
+		if (all_in("devices", hi->controllers) && v1_allowlist(dir, o) < 0)
+			return fw_fail(e, errno, "set the device allowlist of", dir);
 	}
 	if ((r = set_limits(cg, hi, dir, e)) < 0)
 		return r;
