@@ -210,6 +210,12 @@ static bool alive(pid_t pid, uint64_t start)
 	return pid > 0 && instance_pid_start(pid, &now) == 0 && now == start;
 }
 
+/* NAME's record, or the dot-file written first and renamed over it. */
+static void record_path(char *buf, size_t size, const char *name, bool tmp)
+{
+	snprintf(buf, size, tmp ? FWRUN_RECORD_DIR "/.%s.tmp" : FWRUN_RECORD_DIR "/%s", name);
+}
+
 int instance_record_write(const struct instance_record *r, struct fw_error *e)
 {
 	static char buf[INSTANCE_RECORD_MAX] FW_SCRATCH;	/* the supervisor's alone */
@@ -219,8 +225,8 @@ int instance_record_write(const struct instance_record *r, struct fw_error *e)
 	n = instance_record_format(buf, sizeof(buf), r);
 	if (n < 0)
 		return fw_fail(e, -n, "write the record of", r->name);
-	snprintf(path, sizeof(path), FWRUN_RECORD_DIR "/%s", r->name);
-	snprintf(tmp, sizeof(tmp), FWRUN_RECORD_DIR "/.%s.tmp", r->name);
+	record_path(path, sizeof(path), r->name, false);
+	record_path(tmp, sizeof(tmp), r->name, true);
 	_cleanup_close_ int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC,
 				      0644);
 	if (fd < 0)
@@ -244,7 +250,9 @@ void instance_record_remove(const char *name)
 {
 	char path[128];
 
-	snprintf(path, sizeof(path), FWRUN_RECORD_DIR "/%s", name);
+	record_path(path, sizeof(path), name, false);
+	unlink(path);
+	record_path(path, sizeof(path), name, true);
 	unlink(path);
 }
 

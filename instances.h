@@ -70,6 +70,8 @@ int instance_pid_start(pid_t pid, uint64_t *start);
 /* Write r's record (atomically: a dot-file renamed over it; a name never
  * starts with '.'). The caller has made the runtime dirs. */
 int instance_record_write(const struct instance_record *r, struct fw_error *e);
+/* Remove NAME's record, and the dot-file a fwrun killed between its write
+ * and its rename left (the caller holds the name's lock). */
 void instance_record_remove(const char *name);
 
 /* The live record of name: 0; -ENOENT when there is none or it is stale

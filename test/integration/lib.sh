@@ -519,7 +519,8 @@ cleanup() {
 	for i in "${FWT_NETNS[@]}"; do ip netns del "$i" 2>/dev/null; done
 	# The instance locks of our fwruns that were SIGKILLed (a test's names
 	# all start with its $PFX; the processes are gone by now).
-	[ ${#PFX} -gt 3 ] && rm -f /run/fwrun/instances/"$PFX"* /run/fwrun/running/"$PFX"*
+	[ ${#PFX} -gt 3 ] && rm -f /run/fwrun/instances/"$PFX"* /run/fwrun/running/"$PFX"* \
+		/run/fwrun/running/."$PFX"*.tmp
 	# Their cgroups (empty once the processes above are gone), deepest first.
 	fwt_cgroups | while IFS= read -r i; do
 		find "$i" -depth -type d -exec rmdir {} + 2>/dev/null

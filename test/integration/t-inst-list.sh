@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: MIT
 # fwrun --list shows the running instances (two in parallel, with their
 # init's host pid) and not one whose fwrun was SIGKILLed (its record is
-# stale; the next run of that name removes it). fwrun --stop NAME stops a
+# stale; the next run of that name removes it, and a half-written one).
+# fwrun --stop NAME stops a
 # background run as SIGTERM to its fwrun would, waits for its end, exits 0
 # and leaves nothing; --timeout bounds the wait (124); an unknown or
 # stopped name is a one-line error (125).
@@ -47,6 +48,12 @@ assert_match "not running any more" "$ERR" "enter a SIGKILLed instance: the line
 run_fwrun --rootfs "$T/fw.ext2" --state-dir "$T/sb" --name "$PFX-b" -- /sbin/boxinit exit 0
 assert_status 0 "the next run of b"
 [ -e "$rec/$PFX-b" ] && fail "the next run left the stale record"
+# And the half-written record a fwrun SIGKILLed between its write and its
+# rename leaves, even when that next run writes none (its init is missing).
+: >"$rec/.$PFX-b.tmp"
+run_fwrun --rootfs "$T/fw.ext2" --state-dir "$T/sb" --name "$PFX-b" -- /sbin/missing
+assert_status 127 "a run of b whose init is missing"
+[ -e "$rec/.$PFX-b.tmp" ] && fail "the next run left the killed run's half-written record"
 
 # Stop a: its init exits 3 on SIGTERM; fwrun --stop waits for its end.
 run_fwrun --stop "$PFX-a"
