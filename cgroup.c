@@ -656,14 +656,11 @@ static int thaw_in(const struct cg_hier *hi, const char *name)
 	return dfd < 0 ? 0 : thaw_tree(dfd, name, 0);
 }
 
-int cg_thaw(const struct cg_instance *cg)
+void cg_thaw(const struct cg_instance *cg)
 {
-	int thawed = 0;
-
 	for (size_t i = 0; i < cg->host.nhier; i++)
 		if (cg->created[i])
-			thawed += thaw_in(&cg->host.hier[i], cg->name);
-	return thawed;
+			thaw_in(&cg->host.hier[i], cg->name);
 }
 
 /* Remove fwrun-NAME in one hierarchy, waiting (bounded) for the processes

@@ -238,8 +238,8 @@ int cg_enter(const struct cg_join *j, bool placed, struct fw_error *e);
 
 /* Thaw every cgroup of the instance's v1 freezer subtree (the firmware
  * may have frozen its own): called right after SIGKILL, which a process
- * frozen there does not die of until thawed. Returns how many were frozen. */
-int cg_thaw(const struct cg_instance *cg);
+ * frozen there does not die of until thawed. */
+void cg_thaw(const struct cg_instance *cg);
 
 /* Peak memory, CPU time, OOM kills of fwrun-NAME. */
 void cg_stats(const struct cg_instance *cg, struct cg_stats *st);

@@ -429,15 +429,12 @@ int console_open_log(struct console *c, const char *log, struct fw_error *e)
 	return 0;
 }
 
-int console_open(struct console *c, struct console_decision how, const char *log,
-		 struct fw_error *e)
+int console_open(struct console *c, struct console_decision how, struct fw_error *e)
 {
 	struct termios t;
 	struct winsize ws;
 
 	c->how = how;
-	if (log && console_open_log(c, log, e) < 0)
-		return -1;
 	/* /dev/kmsg: raw, so a record comes out as written. */
 	if (open_pty(&c->kmsg_master, &c->kmsg_slave, c->kmsg_path, sizeof(c->kmsg_path), e) < 0)
 		return -1;

@@ -30,7 +30,7 @@
  * console_escape_feed(), console_init_argv(), console_buf_*(),
  * console_crlf(), console_kmsg_text(), console_kmsg_record(),
  * console_lines_feed().
- * Applying half: console_open(), console_raw(), console_restore(),
+ * Applying half: console_open_log(), console_open(), console_raw(), console_restore(),
  * console_winch(), console_poll_fill()/console_poll_handle(), console_drain(),
  * console_close(). */
 #ifndef FWRUN_CONSOLE_H
@@ -177,13 +177,11 @@ void console_init(struct console *c);
 
 /* Open the pty pair if the decision says so (master and slave O_CLOEXEC |
  * O_NOCTTY, master non-blocking), copy the terminal's window size to it;
- * the kmsg pty (raw) always; --console-log FILE when log is not NULL
- * (O_APPEND, made 0644 if missing). */
-int console_open(struct console *c, struct console_decision how, const char *log,
-		 struct fw_error *e);
+ * the kmsg pty (raw) always. */
+int console_open(struct console *c, struct console_decision how, struct fw_error *e);
 
-/* --console-log FILE alone (as console_open() opens it): a run checks the
- * user's path before anything is set up, and opens the ptys later. */
+/* --console-log FILE (O_APPEND, made 0644 if missing): a run opens it
+ * before anything is set up, the ptys later. */
 int console_open_log(struct console *c, const char *log, struct fw_error *e);
 
 /* The same with a pty master opened already (ptmx: a ptmx device, e.g.

@@ -294,14 +294,14 @@ static int open_console(struct enter_ctx *c, struct fw_error *e)
 	struct stat st;
 
 	if (!c->p->console.pty)
-		return console_open(&c->con, c->p->console, NULL, e);
+		return console_open(&c->con, c->p->console, e);
 	int fd = (int)syscall(SYS_openat2, c->rootfd, "dev/pts/ptmx", &how, sizeof(how));
 	if (fd >= 0 && fstat(fd, &st) == 0 && S_ISCHR(st.st_mode) &&
 	    major(st.st_rdev) == 5 && minor(st.st_rdev) == 2)
 		return console_open_ptmx(&c->con, c->p->console, fd, e);
 	if (fd >= 0)
 		close(fd);
-	return console_open(&c->con, c->p->console, NULL, e);
+	return console_open(&c->con, c->p->console, e);
 }
 
 int enter_run(const struct enter_plan *p, int *status, struct fw_error *e)

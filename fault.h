@@ -67,7 +67,7 @@
 	X(CONSOLE_OPEN, "console-open", \
 	  "sup: open the pty master (console_open)") \
 	X(CONSOLE_LOG, "console-log", \
-	  "sup: open --console-log FILE (console_open)") \
+	  "sup: open --console-log FILE (console_open_log)") \
 	X(SETUP_SOCKET, "setup-socket", \
 	  "sup: socketpair to the setup thread (ns_spawn)") \
 	X(SETUP_THREAD, "setup-thread", \

@@ -272,7 +272,7 @@ static int prepare_state(struct run *r)
  * it starts. */
 static int open_console(struct run *r)
 {
-	if (console_open(&r->con, r->p->console, NULL, &r->e) < 0)
+	if (console_open(&r->con, r->p->console, &r->e) < 0)
 		return -1;
 	r->nsp.console_fd = r->con.slave;
 	r->nsp.console_path = r->con.master >= 0 ? r->con.slave_path : NULL;

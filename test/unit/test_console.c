@@ -213,7 +213,7 @@ static void relay_on_a_real_pty(void **state)
 	console_init(&c);
 	c.in = in[0];
 	c.out = out[1];
-	assert_int_equal(console_open(&c, console_decide(CONSOLE_PTY, false), NULL, &e), 0);
+	assert_int_equal(console_open(&c, console_decide(CONSOLE_PTY, false), &e), 0);
 	assert_true(c.master >= 0);
 	assert_true(c.slave >= 0);
 	assert_memory_equal(c.slave_path, "/dev/pts/", 9);
@@ -275,7 +275,7 @@ static void no_pty_no_relay(void **state)
 	(void)state;
 
 	console_init(&c);
-	assert_int_equal(console_open(&c, console_decide(CONSOLE_PIPE, true), NULL, &e), 0);
+	assert_int_equal(console_open(&c, console_decide(CONSOLE_PIPE, true), &e), 0);
 	assert_int_equal(c.master, -1);
 	/* only /dev/kmsg's pty is read: nothing of stdin, no console */
 	assert_int_equal(console_poll_fill(&c, fds), CONSOLE_POLL_MAX);
@@ -446,7 +446,8 @@ static void read_only_kmsg_log_until(void **state)
 	assert_int_equal(pipe(out), 0);
 	console_init(&c);
 	c.out = out[1];
-	assert_int_equal(console_open(&c, console_decide(CONSOLE_AUTO, false), logpath, &e), 0);
+	assert_int_equal(console_open_log(&c, logpath, &e), 0);
+	assert_int_equal(console_open(&c, console_decide(CONSOLE_AUTO, false), &e), 0);
 	c.until = &re;
 	c.matched = on_match;
 	c.matched_data = matched;
