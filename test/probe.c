@@ -21,6 +21,7 @@
  *                     when the next word is not a number
  *   term-exit N       on SIGTERM, exit N (prints "got-signal=TERM" first)
  *   ignore-term       ignore SIGTERM
+ *   arm-term          from now on keep a SIGTERM pending for wait-term
  *   wait-term         block until a SIGTERM arrives, then go on with the
  *                     next command (prints "got-signal=TERM")
  *   clock             clock_settime(CLOCK_REALTIME) and settimeofday() to the
@@ -657,7 +658,7 @@ int main(int argc, char **argv)
 			struct sigaction sa = { .sa_handler = on_term };
 			term_status = atoi(ARG());
 			sigaction(SIGTERM, &sa, NULL);
-		} else if (!strcmp(c, "wait-term")) {
+		} else if (!strcmp(c, "arm-term") || !strcmp(c, "wait-term")) {
 			/* A handler too: a pid namespace's init drops signals left
 			 * at SIG_DFL, blocked or not, depending on the sender. */
 			struct sigaction sa = { .sa_handler = on_term_noop };
@@ -667,6 +668,8 @@ int main(int argc, char **argv)
 			sigemptyset(&set);
 			sigaddset(&set, SIGTERM);
 			sigprocmask(SIG_BLOCK, &set, NULL);
+			if (!strcmp(c, "arm-term"))
+				continue;	/* a SIGTERM from now on waits for wait-term */
 			while (sigwait(&set, &sig) != 0 || sig != SIGTERM)
 				;
 			sigprocmask(SIG_UNBLOCK, &set, NULL);

@@ -73,7 +73,7 @@ assert_eq $'echo=one\necho=three\nkmsg: two' "$(sort "$LOG2")" \
 # --- --until
 # matches: the firmware stopped the usual way, exit 0, a matched event
 run_fwrun --rootfs "$T/fw.ext2" --ephemeral --name "$N" --until '^kmsg: .*ready$' \
-	--status-fd 1 /bin/probe echo before kmsg '<6>system ready' wait-term echo after
+	--status-fd 1 /bin/probe arm-term echo before kmsg '<6>system ready' wait-term echo after
 assert_status 0 "--until matched"
 assert_match '^kmsg: system ready$' "$OUT"
 assert_match '^got-signal=TERM$' "$OUT" "the init got the stop signal"
