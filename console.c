@@ -10,6 +10,9 @@
 #include <stddef.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 /* ---- pure half ---------------------------------------------------------- */
 
@@ -226,86 +229,40 @@ static size_t skip_bracket(const char *re, size_t i)
 	return re[i] ? i + 1 : i;
 }
 
-/* The cost of the sequence at re[*i] up to ')' or the end: each atom 1,
- * times what its quantifier makes of it ('+' and {m,n} copy it, as glibc
- * compiles them). -1: adjacent quantifiers (undefined in POSIX). Saturates
- * at CONSOLE_UNTIL_COST_MAX + 1. */
-static long long until_cost(const char *re, size_t *i, int depth)
+int console_until_scan(const char *re)
 {
-	long long total = 0, atom = 0;
 	bool quantified = false;
-
-	while (re[*i] && re[*i] != ')') {
-		char ch = re[*i];
-		long long factor = 0;
-
-		if (ch == '*' || ch == '?' || ch == '+' || ch == '{') {
-			if (quantified)
-				return -1;
-			if (ch == '+') {
-				factor = 2;
-			} else if (ch == '{') {
-				char *end;
-				long m = strtol(re + *i + 1, &end, 10), n;
-				if (m < 0 || m > 100000)
-					m = 100000;	/* regcomp refuses it anyway */
-				n = m;
-				if (*end == ',')
-					n = end[1] == '}' ? m + 1 : strtol(end + 1, &end, 10);
-				if (n < 0 || n > 100000)
-					n = 100000;
-				factor = (n > m ? n : m) + 1;
-				const char *close = strchr(re + *i, '}');
-				*i = close ? (size_t)(close - re) : strlen(re) - 1;
-			} else {
-				factor = 1;
-			}
-			total += atom * (factor - 1);
-			quantified = true;
-			(*i)++;
-		} else {
-			quantified = false;
-			if (ch == '(') {
-				(*i)++;
-				atom = depth > 64 ? CONSOLE_UNTIL_COST_MAX + 1 : until_cost(re, i, depth + 1);
-				if (atom < 0)
-					return -1;
-				if (re[*i] == ')')
-					(*i)++;
-			} else if (ch == '[') {
-				*i = skip_bracket(re, *i);
-				atom = 1;
-			} else {
-				*i += ch == '\\' && re[*i + 1] ? 2 : 1;
-				atom = 1;
-				if (ch == '|' || ch == '^' || ch == '$')
-					atom = 0;	/* nothing to repeat */
-			}
-			total += atom;
-		}
-		if (total > CONSOLE_UNTIL_COST_MAX)
-			return CONSOLE_UNTIL_COST_MAX + 1;
-	}
-	return total;
-}
-
-int console_until_check(const char *re)
-{
 	size_t i = 0;
-	long long cost;
 
 	if (strlen(re) > CONSOLE_UNTIL_MAX)
 		return -ENAMETOOLONG;
-	for (;;) {
-		cost = until_cost(re, &i, 0);
-		if (cost < 0)
-			return -EINVAL;
-		if (cost > CONSOLE_UNTIL_COST_MAX)
-			return -E2BIG;
-		if (!re[i])
-			return 0;
-		i++;	/* an unmatched ')': regcomp says what it thinks */
+	while (re[i]) {
+		char ch = re[i];
+
+		if (ch == '*' || ch == '?' || ch == '+' || ch == '{') {
+			if (quantified)
+				return -EINVAL;
+			quantified = true;
+			i++;
+			if (ch == '{') {
+				i += strspn(re + i, "0123456789,");
+				if (re[i] == '}')
+					i++;	/* else regcomp says what is wrong */
+			}
+			continue;
+		}
+		quantified = false;
+		if (ch == '[') {
+			i = skip_bracket(re, i);
+		} else if (ch == '\\') {
+			if (re[i + 1] >= '1' && re[i + 1] <= '9')
+				return -ENOTSUP;
+			i += re[i + 1] ? 2 : 1;
+		} else {
+			i++;
+		}
 	}
+	return 0;
 }
 
 size_t console_buf_space(const struct console_buf *b)
@@ -330,6 +287,128 @@ void console_buf_compact(struct console_buf *b)
 }
 
 /* ---- applying half ------------------------------------------------------ */
+
+/* This process's data segment (VmData), in bytes; 0 if unknown. */
+static unsigned long long vm_data(void)
+{
+	char buf[4096];
+	unsigned long long kb = 0;
+	int fd = open("/proc/self/status", O_RDONLY | O_CLOEXEC);
+	ssize_t n = fd < 0 ? -1 : read(fd, buf, sizeof(buf) - 1);
+	const char *p;
+
+	if (fd >= 0)
+		close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	p = strstr(buf, "\nVmData:");
+	if (p)
+		kb = strtoull(p + 9, NULL, 10);
+	return kb * 1024;
+}
+
+/* Lower one limit to want (never raise it: that needs privilege). */
+static int limit_to(int resource, rlim_t want)
+{
+	struct rlimit r;
+
+	if (getrlimit(resource, &r) < 0)
+		return -1;
+	if (r.rlim_max == RLIM_INFINITY || r.rlim_max > want)
+		r.rlim_max = want;
+	if (r.rlim_cur == RLIM_INFINITY || r.rlim_cur > r.rlim_max)
+		r.rlim_cur = r.rlim_max;
+	return setrlimit(resource, &r);
+}
+
+/* The trial child's exit status: regcomp()'s result plus UNTIL_TRIAL_RC;
+ * anything else (killed at the CPU limit, a sanitizer's allocator giving
+ * up on the heap limit) means too costly. */
+#define UNTIL_TRIAL_RC 64
+#define UNTIL_TRIAL_NO_LIMIT 125
+
+/* The trial child: quiet (a sanitizer's allocator says why it gives up),
+ * limited, then regcomp(). */
+static void __attribute__((noreturn)) until_trial_child(const char *re,
+							 unsigned long long data)
+{
+	int null = open("/dev/null", O_WRONLY | O_CLOEXEC);
+	regex_t rx;
+	int r;
+
+	if (null >= 0)
+		dup2(null, STDERR_FILENO);
+	if (limit_to(RLIMIT_DATA, data + CONSOLE_UNTIL_HEAP) < 0 ||
+	    limit_to(RLIMIT_CPU, CONSOLE_UNTIL_CPU) < 0)
+		_exit(UNTIL_TRIAL_NO_LIMIT);
+	r = regcomp(&rx, re, REG_EXTENDED | REG_NOSUB);
+	if (r == 0)
+		regfree(&rx);	/* for valgrind's count at exit */
+	_exit(UNTIL_TRIAL_RC + r);
+}
+
+/* regcomp(re) in a child with CONSOLE_UNTIL_HEAP more heap and
+ * CONSOLE_UNTIL_CPU seconds of CPU: regcomp's result, REG_ESPACE when a
+ * limit stopped it, -errno when it could not try. */
+static int until_trial(const char *re)
+{
+	unsigned long long data = vm_data();
+	int status;
+	pid_t pid;
+
+	if (!data)
+		return -ENOENT;
+	pid = fork();
+	if (pid < 0)
+		return -errno;
+	if (pid == 0)
+		until_trial_child(re, data);
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			return -errno;
+	if (WIFEXITED(status) && WEXITSTATUS(status) == UNTIL_TRIAL_NO_LIMIT)
+		return -EPERM;
+	if (WIFEXITED(status) && WEXITSTATUS(status) >= UNTIL_TRIAL_RC)
+		return WEXITSTATUS(status) - UNTIL_TRIAL_RC;
+	return REG_ESPACE;
+}
+
+int console_until_check(const char *re, char *why, size_t size)
+{
+	regex_t none;
+	int r = console_until_scan(re);
+
+	if (r == 0)
+		r = until_trial(re);
+	switch (r) {
+	case 0:
+		return 0;
+	case -ENAMETOOLONG:
+		snprintf(why, size, "longer than %d bytes", CONSOLE_UNTIL_MAX);
+		break;
+	case -EINVAL:
+		snprintf(why, size, "two quantifiers in a row");
+		break;
+	case -ENOTSUP:
+		snprintf(why, size, "a back-reference (a console line could make "
+			 "matching it take hours)");
+		break;
+	case REG_ESPACE:
+		snprintf(why, size, "takes more than %d MB or %d s to compile",
+			 CONSOLE_UNTIL_HEAP >> 20, CONSOLE_UNTIL_CPU);
+		break;
+	default:
+		if (r < 0) {
+			snprintf(why, size, "cannot try to compile it: %s", strerror(-r));
+			break;
+		}
+		memset(&none, 0, sizeof(none));
+		regerror(r, &none, why, size);
+	}
+	return -1;
+}
+
 
 /* The terminal's mode before we made it raw, for every exit path. Plain
  * statics: the restore must work from a signal handler and atexit. */

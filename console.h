@@ -122,15 +122,25 @@ void console_lines_feed(struct console_lines *l, const char *data, size_t len,
 /* Emit what is left as a line (nothing when empty). */
 void console_lines_flush(struct console_lines *l, console_line_fn emit, void *ctx);
 
-/* --until's regex, before regcomp(): glibc compiles '+' and {m,n} by
- * copying what they repeat, so nested ones grow exponentially (a 90-byte
- * pattern can take gigabytes). Refused: more than CONSOLE_UNTIL_MAX bytes
- * (-ENAMETOOLONG), adjacent quantifiers such as "a+*" (undefined in POSIX:
- * -EINVAL), an estimated compiled size above CONSOLE_UNTIL_COST_MAX atoms
- * (-E2BIG). 0 otherwise. */
+/* --until's regex, from its text alone: more than CONSOLE_UNTIL_MAX bytes
+ * (-ENAMETOOLONG), adjacent quantifiers such as "a+*" (undefined in
+ * POSIX: -EINVAL), a back-reference \\1-\\9 (-ENOTSUP: glibc matches them by
+ * backtracking, and a console line of 400 bytes can keep it busy for
+ * hours, the supervisor with it). 0 otherwise. */
 #define CONSOLE_UNTIL_MAX 1024
-#define CONSOLE_UNTIL_COST_MAX 20000
-int console_until_check(const char *re);
+int console_until_scan(const char *re);
+
+/* --until's regex, checked before anything runs: console_until_scan(),
+ * then a trial regcomp() in a child limited to CONSOLE_UNTIL_HEAP bytes
+ * more heap and CONSOLE_UNTIL_CPU seconds. No estimate of glibc's compile
+ * holds: it copies what '+' and {m,n} repeat, keeps for each node the
+ * nodes it reaches without reading a character, and copies those again
+ * behind an anchor, so "a{0,20000}" takes more than a gigabyte and
+ * "^(()?){200}" as much. 0: regcomp() in this process takes no more;
+ * -1: refused, the reason in why. */
+#define CONSOLE_UNTIL_HEAP (64 << 20)
+#define CONSOLE_UNTIL_CPU 2
+int console_until_check(const char *re, char *why, size_t size);
 
 /* A byte queue for one direction of the relay. */
 #define CONSOLE_BUF_SIZE 4096

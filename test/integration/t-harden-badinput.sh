@@ -147,7 +147,11 @@ row L8 125 "--console-log.*needs a console fwrun sees" "--console-log with --con
 row L9 125 "open --console-log '.*/l9/x.log': No such file" "--console-log in a missing directory" -- --rootfs "$IMG" --name "$PFX-l9" $E --console-log "$T/l9/x.log"
 row L10 125 "open --console-log '$T': Is a directory" "--console-log a directory" -- --rootfs "$IMG" --name "$PFX-l10" $E --console-log "$T"
 row L11 0 "^echo=l11$" "--until '' matches the first line" -- --rootfs "$IMG" --name "$PFX-l11" $E --until '' -- /sbin/boxinit echo l11 sleep
-row L13 125 "--until.*too many nested repetitions" "--until that would compile to gigabytes" -- --rootfs "$IMG" --name "$PFX-l13" $E --until '((((((((((((((((a+)+)+)+)+)+)+)+)+)+)+)+)+)+)+)+)+'
+row L13 125 "--until.*takes more than 64 MB or 2 s to compile" "--until that would compile to gigabytes" -- --rootfs "$IMG" --name "$PFX-l13" $E --until '((((((((((((((((a+)+)+)+)+)+)+)+)+)+)+)+)+)+)+)+)+'
+# found by fuzz_parse: an unmatched ')' is a literal, and its 32197
+# optional copies took glibc's regcomp() more than a gigabyte
+row L14 125 "--until.*takes more than 64 MB or 2 s to compile" "--until with many optional copies" -- --rootfs "$IMG" --name "$PFX-l14" $E --until '){0566,32197},902\b!{,}'
+row L15 125 "--until.*a back-reference" "--until with a back-reference" -- --rootfs "$IMG" --name "$PFX-l15" $E --until '(a|aa)+\1b'
 row L12 125 "option '--console-log'.*is empty" "--console-log ''" -- --rootfs "$IMG" --name "$PFX-l12" $E --console-log ''
 row P1 125 "cap-drop 'CAP_BOGUS'" "unknown capability" -- --rootfs "$IMG" --name "$PFX-p1" $E --cap-drop CAP_BOGUS
 row P2 125 "apparmor 'maybe'" "--apparmor maybe" -- --rootfs "$IMG" --name "$PFX-p2" $E --apparmor=maybe

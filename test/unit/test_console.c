@@ -357,29 +357,80 @@ static void kmsg_record(void **state)
 	assert_int_equal(console_kmsg_record("<1234>x", 7), 7);	/* not a priority */
 }
 
-static void until_check(void **state)
+static void until_scan(void **state)
 {
 	char big[CONSOLE_UNTIL_MAX + 2];
 	(void)state;
 
-	assert_int_equal(console_until_check("^kmsg: .*ready$"), 0);
-	assert_int_equal(console_until_check("a+ b+ c+ d+ e+ f+ g+ h+ i+ j+ k+ l+ m+ n+ o+ p+ q+"), 0);
-	assert_int_equal(console_until_check("login:|[]a]+|[[:digit:]]{2,4}|x\\+\\+"), 0);
-	assert_int_equal(console_until_check("(a{1,100}){1,100}"), 0);
-	assert_int_equal(console_until_check(""), 0);
-	assert_int_equal(console_until_check("a)"), 0);	/* regcomp's to refuse */
-	assert_int_equal(console_until_check("f++"), -EINVAL);
-	assert_int_equal(console_until_check("a*{2}"), -EINVAL);
-	assert_int_equal(console_until_check("((((((((((((((((a+)+)+)+)+)+)+)+)+)+)+)+)+)+)+)+)+"),
-			 -E2BIG);
-	assert_int_equal(console_until_check("((a{1,1000}){1,1000})"), -E2BIG);
-	assert_int_equal(console_until_check("a{99999999999999999999}"), -E2BIG);
-	assert_int_equal(console_until_check("a{-1}"), -E2BIG);
-	/* {m,} with m at LONG_MAX: clamped before m + 1 (found by fuzz_parse) */
-	assert_int_equal(console_until_check("a{99999999999999999999,}"), -E2BIG);
+	assert_int_equal(console_until_scan("^kmsg: .*ready$"), 0);
+	assert_int_equal(console_until_scan("a+ b+ c+ d+ e+ f+ g+ h+ i+ j+ k+ l+ m+ n+ o+ p+ q+"), 0);
+	assert_int_equal(console_until_scan("login:|[]a]+|[[:digit:]]{2,4}|x\\+\\+"), 0);
+	assert_int_equal(console_until_scan("([0-9]{1,3}\\.){3}[0-9]{1,3}"), 0);
+	assert_int_equal(console_until_scan("(a{1,100}){1,100}"), 0);
+	assert_int_equal(console_until_scan(""), 0);
+	assert_int_equal(console_until_scan("a)"), 0);	/* regcomp's to refuse */
+	assert_int_equal(console_until_scan("a{x"), 0);
+	assert_int_equal(console_until_scan("a{"), 0);
+	assert_int_equal(console_until_scan("\\"), 0);
+	assert_int_equal(console_until_scan("f++"), -EINVAL);
+	assert_int_equal(console_until_scan("a*{2}"), -EINVAL);
+	assert_int_equal(console_until_scan("a{2}{3}"), -EINVAL);
+	assert_int_equal(console_until_scan("a{2,}?"), -EINVAL);
+	assert_int_equal(console_until_scan("a\\**"), 0);	/* an escaped star, then one */
+	assert_int_equal(console_until_scan("[*+]*"), 0);	/* and so in brackets */
+	assert_int_equal(console_until_scan("[[:alpha:]]+?"), -EINVAL);
+	assert_int_equal(console_until_scan("(a*)\\1"), -ENOTSUP);
+	assert_int_equal(console_until_scan("(a)(b)\\9x"), -ENOTSUP);
+	assert_int_equal(console_until_scan("\\0\\b\\\\1"), 0);	/* an escaped backslash, then 1 */
+	assert_int_equal(console_until_scan("[\\1]"), 0);	/* bracket: no escapes */
 	memset(big, 'a', sizeof(big) - 1);
 	big[sizeof(big) - 1] = '\0';
-	assert_int_equal(console_until_check(big), -ENAMETOOLONG);
+	assert_int_equal(console_until_scan(big), -ENAMETOOLONG);
+	big[CONSOLE_UNTIL_MAX] = '\0';
+	assert_int_equal(console_until_scan(big), 0);
+}
+
+/* What console_until_check() says, "" when it accepts. */
+static const char *until_says(const char *re)
+{
+	static char why[128];
+
+	why[0] = '\0';
+	if (console_until_check(re, why, sizeof(why)) == 0)
+		assert_string_equal(why, "");
+	else
+		assert_string_not_equal(why, "");
+	return why;
+}
+
+/* Refused for what it costs: the heap (64 MB), or under valgrind, whose
+ * malloc RLIMIT_DATA does not see, the time (2 s). */
+static void assert_costly(const char *re)
+{
+	assert_string_equal(until_says(re), "takes more than 64 MB or 2 s to compile");
+}
+
+/* The trial compile: what takes gigabytes is refused before it runs in
+ * fwrun's own process. */
+static void until_check(void **state)
+{
+	(void)state;
+
+	assert_string_equal(until_says("^kmsg: .*ready$"), "");
+	assert_string_equal(until_says("a{0,1000}"), "");	/* 9 MB */
+	assert_string_equal(until_says("a{19999}"), "");
+	assert_string_equal(until_says("(a{1,100}){1,100}"), "");
+	assert_costly("((((((((((((((((a+)+)+)+)+)+)+)+)+)+)+)+)+)+)+)+)+");
+	assert_costly("a{0,20000}");
+	/* found by fuzz_parse: a top-level ')' is a literal, copied 32197 times */
+	assert_costly("){0566,32197},902\\b!{,}");
+	/* an anchor before optional empty groups: closures copied again */
+	assert_costly("^(()?){200}");
+	assert_string_equal(until_says("a{32768}"), "Regular expression too big");
+	assert_string_equal(until_says("a("), "Unmatched ( or \\(");
+	assert_string_equal(until_says("f++"), "two quantifiers in a row");
+	assert_string_equal(until_says("(x+)\\1"),
+			    "a back-reference (a console line could make matching it take hours)");
 }
 
 struct got_lines {
@@ -500,6 +551,7 @@ int main(void)
 		cmocka_unit_test(crlf),
 		cmocka_unit_test(kmsg_text),
 		cmocka_unit_test(kmsg_record),
+		cmocka_unit_test(until_scan),
 		cmocka_unit_test(until_check),
 		cmocka_unit_test(lines_feed),
 		cmocka_unit_test(read_only_kmsg_log_until),
