@@ -329,16 +329,25 @@ static int limit_to(int resource, rlim_t want)
 #define UNTIL_TRIAL_NO_LIMIT 125
 
 /* The trial child: quiet (a sanitizer's allocator says why it gives up),
- * limited, then regcomp(). */
+ * limited, then regcomp(). Killed by SIGALRM, SIGXCPU or SIGKILL, it
+ * counts as too costly. */
 static void __attribute__((noreturn)) until_trial_child(const char *re,
 							 unsigned long long data)
 {
 	int null = open("/dev/null", O_WRONLY | O_CLOEXEC);
+	sigset_t alrm;
 	regex_t rx;
 	int r;
 
 	if (null >= 0)
 		dup2(null, STDERR_FILENO);
+	/* A time limit on the wall clock too: ASan's allocator, failing to
+	 * map, can deadlock reporting it, using no CPU. */
+	sigemptyset(&alrm);
+	sigaddset(&alrm, SIGALRM);
+	signal(SIGALRM, SIG_DFL);
+	sigprocmask(SIG_UNBLOCK, &alrm, NULL);
+	alarm(CONSOLE_UNTIL_CPU + 3);
 	if (limit_to(RLIMIT_DATA, data + CONSOLE_UNTIL_HEAP) < 0 ||
 	    limit_to(RLIMIT_CPU, CONSOLE_UNTIL_CPU) < 0)
 		_exit(UNTIL_TRIAL_NO_LIMIT);
