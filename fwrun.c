@@ -1264,6 +1264,10 @@ int fwrun_main(int argc, char **argv)
 	 * allocate little and seldom: sharing the main arena costs nothing. */
 	mallopt(M_ARENA_MAX, 1);
 	fill_std_fds();
+	/* SIGCHLD ignored, inherited across exec from whoever started us,
+	 * has the kernel reap our children unseen: fwrun would wait for its
+	 * init's end (and its --until trial) for ever. */
+	signal(SIGCHLD, SIG_DFL);
 	/* Before reading a single argument: a setuid fwrun would parse for
 	 * whoever runs it. */
 	if (getuid() != geteuid()) {

@@ -54,3 +54,19 @@ wait_line "$T/sk.out" '^ready=1' || die "the init never got ready"
 kill -TERM "$FWPID"
 wait_fwrun "$FWPID" 5
 assert_status 137 "--stop-signal KILL"
+
+# Started with SIGCHLD ignored (inherited across exec, as some job runners
+# leave it): the kernel would reap the init unseen and fwrun wait for ever.
+# SIGKILL at 20 s: a hung fwrun ignores the SIGTERM it forwards nowhere.
+timeout -s KILL 20 python3 -c 'import os, signal, sys
+signal.signal(signal.SIGCHLD, signal.SIG_IGN)
+os.execv(sys.argv[1], sys.argv[1:])' "$FWRUN" "${common[@]}" --until 'ready' \
+	/sbin/boxinit ready exit 7 >"$T/chld.out" 2>"$T/chld.err"
+rc=$?
+[ "$rc" = 0 ] || fail "started with SIGCHLD ignored: status $rc, want 0 (--until matched; 137: it hung): $(cat "$T/chld.err")"
+timeout -s KILL 20 python3 -c 'import os, signal, sys
+signal.signal(signal.SIGCHLD, signal.SIG_IGN)
+os.execv(sys.argv[1], sys.argv[1:])' "$FWRUN" "${common[@]}" /sbin/boxinit exit 7 \
+	>"$T/chld2.out" 2>"$T/chld2.err"
+rc=$?
+[ "$rc" = 7 ] || fail "started with SIGCHLD ignored: status $rc, want the init's 7 (137: it hung): $(cat "$T/chld2.err")"
