@@ -291,21 +291,10 @@ void console_buf_compact(struct console_buf *b)
 /* This process's data segment (VmData), in bytes; 0 if unknown. */
 static unsigned long long vm_data(void)
 {
-	char buf[4096];
-	unsigned long long kb = 0;
-	int fd = open("/proc/self/status", O_RDONLY | O_CLOEXEC);
-	ssize_t n = fd < 0 ? -1 : read(fd, buf, sizeof(buf) - 1);
-	const char *p;
+	char buf[2048];
+	const char *p = fw_proc_status("VmData", buf, sizeof(buf));
 
-	if (fd >= 0)
-		close(fd);
-	if (n <= 0)
-		return 0;
-	buf[n] = '\0';
-	p = strstr(buf, "\nVmData:");
-	if (p)
-		kb = strtoull(p + 9, NULL, 10);
-	return kb * 1024;
+	return p ? strtoull(p, NULL, 10) * 1024 : 0;
 }
 
 /* Lower one limit to want (never raise it: that needs privilege). */

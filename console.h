@@ -124,7 +124,7 @@ void console_lines_flush(struct console_lines *l, console_line_fn emit, void *ct
 
 /* --until's regex, from its text alone: more than CONSOLE_UNTIL_MAX bytes
  * (-ENAMETOOLONG), adjacent quantifiers such as "a+*" (undefined in
- * POSIX: -EINVAL), a back-reference \\1-\\9 (-ENOTSUP: glibc matches them by
+ * POSIX: -EINVAL), a back-reference \1 to \9 (-ENOTSUP: glibc matches them by
  * backtracking, and a console line of 400 bytes can keep it busy for
  * hours, the supervisor with it). 0 otherwise. */
 #define CONSOLE_UNTIL_MAX 1024

@@ -341,20 +341,10 @@ uint64_t ns_ignored_signals(void)
 {
 	char buf[2048];
 	uint64_t mask = ~(uint64_t)0;
-	int fd = open("/proc/self/status", O_RDONLY | O_CLOEXEC);
+	const char *p = fw_proc_status("SigIgn", buf, sizeof(buf));
 
-	if (fd < 0)
-		return mask;
-	ssize_t n = fw_read_all(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return mask;
-	buf[n] = '\0';
-	static const char key[] = "\nSigIgn:";
-	const char *p = strstr(buf, key);
 	if (!p)
 		return mask;
-	p += strlen(key);
 	char *end;
 	errno = 0;
 	unsigned long long v = strtoull(p, &end, 16);

@@ -6,6 +6,7 @@
 #include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <stdio.h>
 #include <string.h>
 #include <time.h>
 
@@ -77,6 +78,23 @@ ssize_t fw_read_all(int fd, void *buf, size_t len)
 		done += (size_t)n;
 	}
 	return (ssize_t)done;
+}
+
+const char *fw_proc_status(const char *key, char *buf, size_t size)
+{
+	char want[32];
+	int fd = open("/proc/self/status", O_RDONLY | O_CLOEXEC);
+	ssize_t n = fd < 0 ? -1 : fw_read_all(fd, buf, size - 1);
+	const char *p;
+
+	if (fd >= 0)
+		close(fd);
+	if (n <= 0)
+		return NULL;
+	buf[n] = '\0';
+	snprintf(want, sizeof(want), "\n%s:", key);
+	p = strstr(buf, want);
+	return p ? p + strlen(want) : NULL;
 }
 
 int fw_write_file(const char *path, const char *text)

@@ -45,6 +45,9 @@ static inline int fw_take_fd(int *fd)
 ssize_t fw_write_all(int fd, const void *buf, size_t len);
 ssize_t fw_read_all(int fd, void *buf, size_t len);	/* short only at EOF */
 int fw_write_file(const char *path, const char *text);	/* open O_WRONLY|O_CLOEXEC, write */
+/* The value of "KEY:" in /proc/self/status, read into buf: a pointer into
+ * it just after the colon; NULL when it cannot be read or has no KEY. */
+const char *fw_proc_status(const char *key, char *buf, size_t size);
 
 /* A lock file: open dfd/name (created 0600; never through a symlink, never
  * blocking on a FIFO; only a regular file), flock it without waiting.
