@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -624,6 +625,37 @@ static int flush(int fd, struct console_buf *b)
 	return 0;
 }
 
+static size_t heap_in_use(void)
+{
+	struct mallinfo2 m = mallinfo2();
+
+	return m.uordblks + m.hblkhd;
+}
+
+void console_set_until(struct console *c, regex_t *rx, const char *src)
+{
+	c->until = rx;
+	c->until_src = src;
+	c->until_heap = heap_in_use();
+}
+
+/* --until's DFA cache bounded: past CONSOLE_UNTIL_CACHE of growth, the
+ * regex compiled again, then swapped in (glibc's regex_t holds pointers
+ * only, to nothing inside itself). Should that compile fail, the old one
+ * goes on matching: memory is short, the match is what the run is for. */
+static void until_bound(struct console *c)
+{
+	regex_t fresh;
+
+	if (heap_in_use() <= c->until_heap + CONSOLE_UNTIL_CACHE)
+		return;
+	if (regcomp(&fresh, c->until_src, REG_EXTENDED | REG_NOSUB) == 0) {
+		regfree(c->until);
+		*c->until = fresh;
+	}
+	c->until_heap = heap_in_use();
+}
+
 /* One line of the console or of kmsg: to the log, then --until. */
 static void line_out(struct console *c, const char *prefix, const char *line, size_t len)
 {
@@ -644,6 +676,8 @@ static void line_out(struct console *c, const char *prefix, const char *line, si
 			c->match = true;
 			if (c->matched)
 				c->matched(c->matched_data, m);
+		} else {
+			until_bound(c);
 		}
 	}
 }
@@ -770,7 +804,7 @@ void console_drain(struct console *c)
 {
 	/* The firmware is gone: nothing left to stop (the next boot of a
 	 * --restart-on-reboot matches again). */
-	const regex_t *until = c->until;
+	regex_t *until = c->until;
 
 	c->until = NULL;
 	if (c->kmsg_open)

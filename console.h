@@ -166,7 +166,9 @@ struct console {
 	bool cr_held;		/* read-only: a CR ended the last read */
 	bool out_midline;	/* the console's last byte out was not a LF */
 	int log_fd;		/* --console-log, -1: none */
-	const regex_t *until;	/* --until, NULL: none or matched already */
+	regex_t *until;		/* --until, NULL: none or matched already */
+	const char *until_src;	/* its text: console_set_until() */
+	size_t until_heap;	/* heap in use after its last compile */
 	void (*matched)(void *data, const char *line);	/* on the first match */
 	void *matched_data;
 	bool match;		/* a line matched: poll_handle says so once */
@@ -184,6 +186,16 @@ struct console {
 #define CONSOLE_MATCHED 2	/* a line matched --until */
 
 void console_init(struct console *c);
+
+/* Match the console's lines against rx, compiled from src (REG_EXTENDED |
+ * REG_NOSUB) by the caller, who frees it. glibc's regexec() keeps every
+ * DFA state it builds until regfree(): a pattern like (a|b)*a(a|b){18}c
+ * grows it by a gigabyte over 3000 lines of a and b. Once the heap has
+ * grown by CONSOLE_UNTIL_CACHE since rx was compiled, the console compiles
+ * src again into rx, its cache empty (mallinfo2: glibc's malloc only; under
+ * valgrind or ASan no growth shows). */
+void console_set_until(struct console *c, regex_t *rx, const char *src);
+#define CONSOLE_UNTIL_CACHE (8 << 20)
 
 /* Open the pty pair if the decision says so (master and slave O_CLOEXEC |
  * O_NOCTTY, master non-blocking), copy the terminal's window size to it;

@@ -172,8 +172,12 @@ int plan_build(struct fwrun_plan *p, const struct fwrun_opts *o, const struct fw
 	p->console_log = o->console_log;
 	if (o->until) {
 		/* fwrun_parse() compiled it once already: only ENOMEM is left */
-		if (regcomp(&p->until, o->until, REG_EXTENDED | REG_NOSUB))
+		p->until = malloc(sizeof(*p->until));
+		if (!p->until || regcomp(p->until, o->until, REG_EXTENDED | REG_NOSUB)) {
+			free(p->until);
+			p->until = NULL;
 			return fw_fail(e, ENOMEM, "compile --until", o->until);
+		}
 		p->until_src = o->until;
 	}
 	p->argv = console_init_argv(o->init_argv, FWRUN_DEFAULT_INIT, p->console.pty);
@@ -216,8 +220,11 @@ void plan_free(struct fwrun_plan *p)
 {
 	free(p->argv);
 	p->argv = NULL;
-	if (p->until_src)
-		regfree(&p->until);
+	if (p->until) {
+		regfree(p->until);
+		free(p->until);
+	}
+	p->until = NULL;
 	p->until_src = NULL;
 	for (size_t i = 0; i < p->nbinds; i++)
 		free((char *)p->binds[i].src);

@@ -91,7 +91,8 @@ struct fwrun_plan {
 	enum console_mode console_mode;	/* what the decision came from: the name shown */
 	const char *console_log;	/* --console-log, NULL: none */
 	const char *until_src;		/* --until, NULL: none */
-	regex_t until;			/* compiled when until_src */
+	regex_t *until;			/* compiled (malloc'd) when until_src; the
+					 * console compiles it again in place */
 	char **argv;			/* INIT and its arguments (malloc'd array) */
 	const char *envp[FWRUN_SETENV_MAX + 4];
 	char uuid_env[sizeof("container_uuid=") + INITCOMPAT_UUID_LEN];

@@ -201,7 +201,7 @@ static int run_start(struct run *r)
 	if (p->console_log && console_open_log(&r->con, p->console_log, &r->e) < 0)
 		return -1;
 	if (p->until_src) {
-		r->con.until = &p->until;
+		console_set_until(&r->con, p->until, p->until_src);
 		r->con.matched = emit_matched;
 		r->con.matched_data = r;
 	}

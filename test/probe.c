@@ -41,6 +41,8 @@
  *   segv              die of SIGSEGV (a kernel-forced signal kills even a
  *                     pid namespace's init)
  *   echo TEXT         print "echo=TEXT"
+ *   ab-lines N        print N lines of 200 letters a and b, the same
+ *                     pseudo-random ones every time
  *   read-line         read one line from stdin, print "line=<it>"
  *   ready             print "ready=1" (tests wait for it before acting)
  *   wait-signal       block until any catchable signal arrives, print
@@ -62,6 +64,7 @@
 #include <net/if.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -82,6 +85,29 @@
 #define PROC_PID_INIT_INO 0xEFFFFFFCU	/* the initial pid namespace's inode */
 
 extern char **environ;
+
+/* n lines of 200 a and b from xorshift32, written as the console takes them */
+static void ab_lines(int n)
+{
+	uint32_t x = 2463534242u;
+	char line[201];
+
+	for (int i = 0; i < n; i++) {
+		for (int j = 0; j < 200; j++) {
+			x ^= x << 13;
+			x ^= x >> 17;
+			x ^= x << 5;
+			line[j] = "ab"[x & 1];
+		}
+		line[200] = '\n';
+		for (size_t done = 0; done < sizeof(line);) {
+			ssize_t w = write(1, line + done, sizeof(line) - done);
+			if (w <= 0)
+				return;
+			done += (size_t)w;
+		}
+	}
+}
 
 static void out(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static void out(const char *fmt, ...)
@@ -715,6 +741,8 @@ int main(int argc, char **argv)
 			*p = 1;	// NOLINT(clang-analyzer-core.NullDereference)
 		} else if (!strcmp(c, "echo")) {
 			out("echo=%s", ARG());
+		} else if (!strcmp(c, "ab-lines")) {
+			ab_lines(atoi(ARG()));
 		} else if (!strcmp(c, "console") || !strcmp(c, "kmsg") || !strcmp(c, "kmsg-rw")) {
 			/* TEXT as given, in one write (a kmsg record) */
 			const char *path = c[0] == 'c' ? "/dev/console" : "/dev/kmsg";

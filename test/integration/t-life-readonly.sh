@@ -102,6 +102,26 @@ assert_status 5 "--until, firmware exits first"
 assert_match '^fwrun: no console line matched --until$' "$ERR"
 run_fwrun --rootfs "$T/fw.ext2" --ephemeral --name "$N" --until 'never' /bin/probe echo x
 assert_status 0 "--until, firmware exits 0 first"
+# glibc's regexec() keeps every DFA state it builds: under this pattern the
+# 600 lines would grow fwrun by some 75 MB. The console compiles the regex
+# again after 8 MB of growth (mallinfo2: glibc's own malloc, so not in the
+# sanitizer builds), and the fresh one still matches.
+start_fwrun dfa --rootfs "$T/fw.ext2" --ephemeral --name "$N" --until '(a|b)*a(a|b){14}c' \
+	/bin/probe term-exit 0 ab-lines 600 echo lines-done sleep 3 console $'xabbbbbbbbbbbbbbc\n' sleep
+if wait_line "$T/dfa.out" '^echo=lines-done$' 60; then
+	hwm=$(awk '/^VmHWM:/ { print $2 }' "/proc/$FWPID/status")
+	wait_fwrun "$FWPID" 30
+	assert_status 0 "--until matched after the regex was compiled again"
+	if ldd "$FWRUN" 2>/dev/null | grep -q libasan; then
+		log "ASan's malloc: fwrun's peak memory not checked (${hwm} KiB)"
+	else
+		assert_eq yes "$([ "${hwm:-0}" -gt 0 ] && [ "$hwm" -le 16384 ] && echo yes)" \
+			"fwrun's peak memory after 600 lines: ${hwm} KiB, at most 16 MiB"
+	fi
+else
+	fail "the 600 lines never came through"
+fi
+
 # a bad regex is a usage error
 run_fwrun --rootfs "$T/fw.ext2" --ephemeral --name "$N" --until 'a(' /bin/probe echo x
 assert_status 125 "bad --until"

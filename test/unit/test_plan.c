@@ -137,8 +137,8 @@ static void plan_console_options(void **state)
 	assert_false(plan.console.raw);	/* a terminal, but nothing read from it */
 	assert_string_equal(plan.console_log, "boot.log");
 	assert_string_equal(plan.until_src, "login:|ready");
-	assert_int_equal(regexec(&plan.until, "x ready", 0, NULL, 0), 0);
-	assert_int_equal(regexec(&plan.until, "nothing", 0, NULL, 0), REG_NOMATCH);
+	assert_int_equal(regexec(plan.until, "x ready", 0, NULL, 0), 0);
+	assert_int_equal(regexec(plan.until, "nothing", 0, NULL, 0), REG_NOMATCH);
 }
 
 static void plan_apparmor(void **state)
