@@ -647,7 +647,7 @@ static void until_bound(struct console *c)
 {
 	regex_t fresh;
 
-	if (heap_in_use() <= c->until_heap + CONSOLE_UNTIL_CACHE)
+	if (!c->until_src || heap_in_use() <= c->until_heap + CONSOLE_UNTIL_CACHE)
 		return;
 	if (regcomp(&fresh, c->until_src, REG_EXTENDED | REG_NOSUB) == 0) {
 		regfree(c->until);

@@ -502,7 +502,7 @@ static void read_only_kmsg_log_until(void **state)
 	c.out = out[1];
 	assert_int_equal(console_open_log(&c, logpath, &e), 0);
 	assert_int_equal(console_open(&c, console_decide(CONSOLE_AUTO, false), &e), 0);
-	c.until = &re;
+	console_set_until(&c, &re, "^kmsg: ready");
 	c.matched = on_match;
 	c.matched_data = matched;
 	assert_true(c.master >= 0 && c.kmsg_master >= 0 && c.log_fd >= 0);
