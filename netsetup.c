@@ -1250,9 +1250,10 @@ static void keep_first(int *first, struct fw_error *e, int r, const char *what,
 		*first = fw_fail(e, r, what, subject);
 }
 
-/* One --tap at the end of the run, in reverse: ours deleted, a borrowed one
- * moved back (up again if it was), its lock released (its record kept when
- * it is not back, for the next run to read). Errors go to first/e. */
+/* One --tap at the end of the run, in reverse: a borrowed one moved back
+ * (up again if it was), ours left to die with the namespace, its lock
+ * released (its record kept when it is not back, for the next run to read).
+ * Errors go to first/e. */
 static void restore_tap(struct net_state *st, size_t i, struct nl_sock *nl, int *first,
 			struct fw_error *e)
 {
@@ -1260,14 +1261,15 @@ static void restore_tap(struct net_state *st, size_t i, struct nl_sock *nl, int 
 	const struct net_tap_spec *t = &st->spec.taps[i];
 	int r;
 
-	if (l->moved && st->inner_nl.fd < 0) {
+	if (l->moved && l->created) {
+		/* Ours: it goes with the namespace, whose last reference the
+		 * caller closes (the kernel deletes the virtual interfaces of
+		 * a namespace that dies; it never hands them to the host).
+		 * A delete here waited 30 ms for the kernel's grace periods;
+		 * the namespace's cleanup does it after fwrun is gone. */
+		l->moved = l->created = false;
+	} else if (l->moved && st->inner_nl.fd < 0) {
 		keep_first(first, e, -EBADF, "move back to the host", t->ifname);
-	} else if (l->moved && l->created) {
-		/* Ours: delete it where it is. */
-		r = FW_FAULT_ERR(NET_DELETE) ?: del_link(&st->inner_nl, l->inner_ifindex);
-		keep_first(first, e, r, "delete tap", t->ifname);
-		if (r == 0)
-			l->moved = l->created = false;
 	} else if (l->moved) {
 		/* Once more on a failure: a virtual interface left in
 		 * there dies with the namespace. */
@@ -1290,7 +1292,7 @@ static void restore_tap(struct net_state *st, size_t i, struct nl_sock *nl, int 
 		}
 	} else if (l->created && nl->fd >= 0) {
 		/* Made, then the run failed before the move. */
-		r = del_link(nl, l->host_ifindex);
+		r = FW_FAULT_ERR(NET_DELETE) ?: del_link(nl, l->host_ifindex);
 		keep_first(first, e, r, "delete tap", t->ifname);
 		if (r == 0)
 			l->created = false;
@@ -1319,7 +1321,7 @@ int net_restore(struct net_state *st, int netns_fd, struct fw_error *e)
 	}
 	if (st->inner_nl.fd < 0 && netns_fd >= 0 && st->host_netns_fd >= 0) {
 		for (size_t i = 0; i < st->spec.ntaps; i++)
-			if (st->links[i].moved) {
+			if (st->links[i].moved && !st->links[i].created) {
 				(void)rtnl_open_in(&st->inner_nl, netns_fd, st->host_netns_fd);
 				break;
 			}

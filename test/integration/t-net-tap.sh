@@ -37,13 +37,20 @@ assert_eq "$mac_tap" "$(cat /sys/class/net/$tap/address)" "borrow: the same tap 
 assert_eq "$mac_va" "$(cat /sys/class/net/$va/address)" "borrow: the same veth end came back"
 host_unchanged "$T/host.before" "borrow"
 
-# 2. a missing tap is created for the run and deleted after it
-run_fwrun --rootfs "$T/fw" --name "$PFX-b" --ephemeral --tap "$new:eth1:10.9.1.2/24" \
-	-- /sbin/boxinit report
-assert_status 0 "missing tap: run"
-assert_eq 10.9.1.2/24 "$(kvs "$OUT" if.eth1.inet)" "missing tap: eth1 inside"
-net_unchanged "$T/links.before" "missing tap"
-[ -e "/sys/class/net/$new" ] && fail "missing tap: $new left on the host"
+# 2. a missing tap is created for the run and goes with the firmware's
+# network namespace: the kernel deletes it there, it never comes back to
+# the host, and its name is free for the next run at once
+for i in 1 2; do
+	run_fwrun --rootfs "$T/fw" --name "$PFX-b" --ephemeral --tap "$new:eth1:10.9.1.2/24" \
+		-- /sbin/boxinit report
+	assert_status 0 "missing tap: run $i"
+	assert_eq 10.9.1.2/24 "$(kvs "$OUT" if.eth1.inet)" "missing tap: eth1 inside, run $i"
+	net_unchanged "$T/links.before" "missing tap, run $i"
+	[ -e "/sys/class/net/$new" ] && fail "missing tap: $new left on the host after run $i"
+done
+sleep 1
+[ -e "/sys/class/net/$new" ] && fail "missing tap: $new handed to the host with the namespace's end"
+assert_nofile "/run/fwrun/net/if-$new" "missing tap: its record"
 
 # 3. INIT not found: the run fails after the move
 run_fwrun --rootfs "$T/fw" --name "$PFX-c" --ephemeral --tap "$tap:eth1" --tap "$new" \
