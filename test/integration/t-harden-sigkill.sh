@@ -34,6 +34,9 @@ mke2fs -q -F -t ext2 -d "$T/staging" "$T/fw.ext2" 8M >/dev/null || die "mke2fs"
 SUM=$(sha_of "$T/fw.ext2")
 host_snapshot "$T/host.before"
 at_exit "rm -f /run/fwrun/net/if-$PFX* /run/fwrun/net/if-fw-$PFX* /run/fwrun/instances/$PFX-*"
+# the --veth subnet records of killed trials (a next run would take them
+# over; there is none): each names its instance, and all of ours are gone
+at_exit "grep -l -- ' $PFX-' /run/fwrun/net/veth-* 2>/dev/null | xargs -r rm -f"
 
 # Alive processes whose command line holds the marker.
 # Without forks where it can (the machine is loaded; 200 trials).
