@@ -148,8 +148,6 @@
 	  "setup: back to the host namespaces once INIT runs (go_home)") \
 	X(NET_GIVE_BACK, "net-give-back", \
 	  "sup, at exit: move a borrowed interface back (net_restore)") \
-	X(NET_DELETE, "net-delete", \
-	  "sup, at exit: delete a tap fwrun created but never moved in (net_restore)") \
 	X(NET_VETH_DELETE, "net-veth-delete", \
 	  "sup, at exit: delete the veth host end (net_restore)")
 

@@ -1292,7 +1292,7 @@ static void restore_tap(struct net_state *st, size_t i, struct nl_sock *nl, int 
 		}
 	} else if (l->created && nl->fd >= 0) {
 		/* Made, then the run failed before the move. */
-		r = FW_FAULT_ERR(NET_DELETE) ?: del_link(nl, l->host_ifindex);
+		r = del_link(nl, l->host_ifindex);
 		keep_first(first, e, r, "delete tap", t->ifname);
 		if (r == 0)
 			l->created = false;

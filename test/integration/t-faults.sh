@@ -56,6 +56,7 @@ IMG_STAMP=$(img_stamp)
 
 BT=${PFX}b	# borrowed: exists, up, must come back as it was
 NT=${PFX}n	# missing: fwrun creates it as a tap, gone with the namespace at exit
+		# (deleted when the run fails before its move: net-move-in)
 NAME=$PFX-f	# --veth host end fw-$NAME
 VH=fw-$NAME
 register_link "$NT"
@@ -180,7 +181,6 @@ exec:ENOENT|FULL|127|run init '/sbin/boxinit'
 setup-home|FULL|125|go back to the host namespace '/proc/self/ns/mnt'
 net-give-back|FULL|0|
 net-give-back:EIO:0|FULL|125|move back to the host '$BT'
-net-delete|FULL|0|
 net-veth-delete|FULL|125|delete veth '$VH'
 EOF
 
@@ -234,11 +234,6 @@ while IFS='|' read -r spec conf want what; do
 	cgroup-devices) [ $CG_V1_DEVICES = 1 ] || unreached="no v1 devices hierarchy" ;;
 	cgroup-controllers) [ $CG_V2_PURE = 1 ] || unreached="not a pure cgroup v2 host" ;;
 	cgroup-bpf) [ $CG_V2 = 1 ] && [ $CG_V1_DEVICES = 0 ] || unreached="devices.allow does it, or no cgroup2 mount" ;;
-	# a tap fwrun made and moved in goes with the namespace; one made and
-	# not moved in is deleted (net-move-in below fails before $NT moves:
-	# its links check sees it gone), but a fault in that delete would be
-	# a second fault
-	net-delete) unreached="the tap fwrun made dies with the firmware's namespace" ;;
 	esac
 	if [ -n "$unreached" ]; then
 		FWRUN_FAULT=$spec run_fwrun "${FULL[@]}" "${INIT[@]}" 3>"$T/status.json"
