@@ -897,9 +897,15 @@ static void *setup_thread(void *arg)
 	pthread_sigmask(SIG_BLOCK, &all, NULL);
 	if (setup(ns) == 0) {
 		/* pid 1 dies when we end: wait for the supervisor to close its
-		 * end, once it has reaped the init (or killed it); meanwhile
-		 * the pages the setup touched below are the host's again. */
-		fw_discard_thread_stack_below(__builtin_frame_address(0));
+		 * end, once it has reaped the init (or killed it); meanwhile,
+		 * once the firmware has run a while, the pages the setup
+		 * touched below are the host's again. */
+		struct pollfd p = { .fd = ns->setup_sock, .events = POLLIN };
+		int ready;
+		while ((ready = poll(&p, 1, FW_GIVE_BACK_AFTER_MS)) < 0 && errno == EINTR)
+			;
+		if (ready == 0)
+			fw_discard_thread_stack_below(__builtin_frame_address(0));
 		for (;;) {
 			ssize_t n = recv(ns->setup_sock, &byte, sizeof(byte), 0);
 			if (n == 0 || (n < 0 && errno != EINTR))

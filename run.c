@@ -369,49 +369,51 @@ static int first_boot_started(struct run *r)
 	return console_raw(&r->con, &r->e);
 }
 
+/* write_record()'s, given back with the rest of the setup's memory */
+static struct instance_record record_scratch FW_SCRATCH;
+
 /* The record of this running instance for --list, --enter, --stop
  * (instances.h), written again at each boot: the init's pid changes.
  * Best effort: without it the firmware runs, only not listed. */
 static void write_record(struct run *r)
 {
-	static struct instance_record rec FW_SCRATCH;	/* given back once written */
+	struct instance_record *rec = &record_scratch;
 	const struct fwrun_plan *p = r->p;
 	const struct net_state *n = &r->net;
 	struct fw_error e = { 0 };
 
-	memset(&rec, 0, sizeof(rec));
-	fw_strlcpy(rec.name, p->name, sizeof(rec.name));
-	rec.supervisor_pid = getpid();
-	rec.init_pid = r->ns.init_pid;
-	if (instance_pid_start(rec.supervisor_pid, &rec.supervisor_start) < 0 ||
-	    instance_pid_start(rec.init_pid, &rec.init_start) < 0)
+	memset(rec, 0, sizeof(*rec));
+	fw_strlcpy(rec->name, p->name, sizeof(rec->name));
+	rec->supervisor_pid = getpid();
+	rec->init_pid = r->ns.init_pid;
+	if (instance_pid_start(rec->supervisor_pid, &rec->supervisor_start) < 0 ||
+	    instance_pid_start(rec->init_pid, &rec->init_start) < 0)
 		return;
-	if (!realpath(p->rootfs, rec.rootfs))
-		fw_strlcpy(rec.rootfs, p->rootfs, sizeof(rec.rootfs));
-	rec.ephemeral = p->ephemeral;
+	if (!realpath(p->rootfs, rec->rootfs))
+		fw_strlcpy(rec->rootfs, p->rootfs, sizeof(rec->rootfs));
+	rec->ephemeral = p->ephemeral;
 	if (!p->ephemeral)
-		fw_strlcpy(rec.state_dir, p->state.dir, sizeof(rec.state_dir));
-	fw_strlcpy(rec.console, !p->console.pty ? "pipe" : p->console.input ? "pty" : "read-only",
-		   sizeof(rec.console));
-	rec.started = (int64_t)time(NULL);
-	for (size_t i = 0; i < n->spec.ntaps && rec.nnet < INSTANCE_NET_MAX; i++) {
-		struct instance_net *t = &rec.net[rec.nnet++];
+		fw_strlcpy(rec->state_dir, p->state.dir, sizeof(rec->state_dir));
+	fw_strlcpy(rec->console, !p->console.pty ? "pipe" : p->console.input ? "pty" : "read-only",
+		   sizeof(rec->console));
+	rec->started = (int64_t)time(NULL);
+	for (size_t i = 0; i < n->spec.ntaps && rec->nnet < INSTANCE_NET_MAX; i++) {
+		struct instance_net *t = &rec->net[rec->nnet++];
 		fw_strlcpy(t->kind, "tap", sizeof(t->kind));
 		fw_strlcpy(t->host, n->spec.taps[i].ifname, sizeof(t->host));
 		fw_strlcpy(t->inner, n->spec.taps[i].inner, sizeof(t->inner));
 		if (n->spec.taps[i].addr.family)
 			net_format_cidr(&n->spec.taps[i].addr, t->addr, sizeof(t->addr));
 	}
-	if (n->spec.veth && rec.nnet < INSTANCE_NET_MAX) {
-		struct instance_net *v = &rec.net[rec.nnet++];
+	if (n->spec.veth && rec->nnet < INSTANCE_NET_MAX) {
+		struct instance_net *v = &rec->net[rec->nnet++];
 		fw_strlcpy(v->kind, "veth", sizeof(v->kind));
 		fw_strlcpy(v->host, n->veth_host_name, sizeof(v->host));
 		fw_strlcpy(v->inner, NET_VETH_INNER, sizeof(v->inner));
 		net_format_cidr(&n->veth_fw, v->addr, sizeof(v->addr));
 		net_format_cidr(&n->veth_host, v->gateway, sizeof(v->gateway));
 	}
-	int w = instance_record_write(&rec, &e);
-	fw_discard(&rec, sizeof(rec));
+	int w = instance_record_write(rec, &e);
 	if (w < 0) {
 		if (p->verbosity > FWRUN_QUIET)
 			fwrun_print_error(&e);
@@ -420,15 +422,18 @@ static void write_record(struct run *r)
 	r->recorded = true;
 }
 
-/* What the setup left touched and no longer needs, given back while the
- * firmware runs (an idle instance then costs the host some 400 KiB less:
- * bench/swarm): the stack below this frame (the probe's facts, the
- * mountinfo parse, netlink buffers), pid 1's vfork stack, the heap's free
- * pages. */
-static void release_setup_memory(void)
+/* What the setup left touched and no longer needs, given back once the
+ * firmware has run FW_GIVE_BACK_AFTER_MS (an idle instance then costs the
+ * host some 400 KiB less: bench/swarm): the stack below this frame (the
+ * probe's facts, the mountinfo parse, netlink buffers), pid 1's vfork
+ * stack, the record's scratch, the heap's free pages. Called from the
+ * supervisor's loop, deeper than any frame the setup used. */
+static void release_setup_memory(void *unused)
 {
+	(void)unused;
 	fw_discard_stack_below(__builtin_frame_address(0));
 	ns_discard_init_stack();
+	fw_discard(&record_scratch, sizeof(record_scratch));
 	malloc_trim(0);
 }
 
@@ -444,7 +449,10 @@ static void thaw_after_kill(void *cg)
  * Returns 0 (r->res says how it ended), or -1 with *status the failure's. */
 static int run_boot(struct run *r, int *status)
 {
-	const struct supervise_after_kill thaw = { thaw_after_kill, &r->cg };
+	const struct supervise_hooks hooks = {
+		.after_kill = thaw_after_kill, .arg = &r->cg,
+		.settled = release_setup_memory, .settle_ms = FW_GIVE_BACK_AFTER_MS,
+	};
 
 	r->boot++;
 	if (ns_spawn(&r->ns, &r->nsp, &r->e) < 0 || supervisor_share(r) < 0)
@@ -467,8 +475,7 @@ static int run_boot(struct run *r, int *status)
 	write_record(r);
 	if (r->boot == 1 && first_boot_started(r) < 0)
 		return -1;
-	release_setup_memory();
-	if (supervise_run(r->ns.init_pid, &r->life, &r->con, &thaw, r->t0, &r->res, &r->e) < 0)
+	if (supervise_run(r->ns.init_pid, &r->life, &r->con, &hooks, r->t0, &r->res, &r->e) < 0)
 		return -1;
 	r->ns.init_pid = -1;	/* reaped */
 	return 0;

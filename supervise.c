@@ -212,19 +212,31 @@ enum sv_action sv_timer_tick(struct sv_timer *t, uint64_t now_ns)
 	return SV_NOTHING;
 }
 
+/* Milliseconds from now_ns to at_ns, rounded up; -1 for no deadline (0). */
+static int ms_until(uint64_t at_ns, uint64_t now_ns)
+{
+	uint64_t ms;
+
+	if (!at_ns)
+		return -1;
+	if (at_ns <= now_ns)
+		return 0;
+	ms = (at_ns - now_ns + 999999) / 1000000;
+	return ms > INT_MAX ? INT_MAX : (int)ms;
+}
+
 int sv_timer_poll_ms(const struct sv_timer *t, uint64_t now_ns)
 {
-	uint64_t at, ms;
-
 	if (t->killed)
 		return -1;	/* only the init's death is left to wait for */
-	at = t->stopping ? t->kill_at : t->timeout_at;
-	if (!at)
-		return -1;
-	if (at <= now_ns)
-		return 0;
-	ms = (at - now_ns + 999999) / 1000000;
-	return ms > INT_MAX ? INT_MAX : (int)ms;
+	return ms_until(t->stopping ? t->kill_at : t->timeout_at, now_ns);
+}
+
+int sv_poll_ms_until(int ms, uint64_t at_ns, uint64_t now_ns)
+{
+	int until = ms_until(at_ns, now_ns);
+
+	return until < 0 || (ms >= 0 && ms < until) ? ms : until;
 }
 
 void supervise_classify(int wstatus, const struct sv_timer *t, struct supervise_result *r)
@@ -324,7 +336,7 @@ int supervise_describe(const struct supervise_result *r, char *buf, size_t size)
 struct sv_target {
 	pid_t pid;
 	int stop_signal;
-	const struct supervise_after_kill *after_kill;
+	const struct supervise_hooks *hooks;
 };
 
 static void act(const struct sv_target *to, enum sv_action a)
@@ -334,8 +346,8 @@ static void act(const struct sv_target *to, enum sv_action a)
 		(void)kill(to->pid, to->stop_signal);
 	} else if (a == SV_KILL) {
 		(void)kill(to->pid, SIGKILL);
-		if (to->after_kill)
-			to->after_kill->fn(to->after_kill->arg);
+		if (to->hooks && to->hooks->after_kill)
+			to->hooks->after_kill(to->hooks->arg);
 	}
 }
 
@@ -358,10 +370,10 @@ static bool reap(pid_t init_pid, int *wstatus)
 }
 
 int supervise_run(pid_t init_pid, const struct supervise_opts *o, struct console *con,
-		  const struct supervise_after_kill *after_kill, uint64_t t0_ns,
+		  const struct supervise_hooks *hooks, uint64_t t0_ns,
 		  struct supervise_result *r, struct fw_error *e)
 {
-	const struct sv_target to = { init_pid, o->stop_signal, after_kill };
+	const struct sv_target to = { init_pid, o->stop_signal, hooks };
 	_cleanup_close_ int sfd = -1;
 	struct sv_timer t;
 	sigset_t mask;
@@ -381,6 +393,9 @@ int supervise_run(pid_t init_pid, const struct supervise_opts *o, struct console
 	if (sfd < 0)
 		return fw_fail(e, errno, "create signalfd", "");
 	sv_timer_start(&t, o, t0_ns);
+	/* 0 once settled (or with nothing to do then) */
+	uint64_t settle_at = hooks && hooks->settled ?
+			     fw_now_ns() + hooks->settle_ms * 1000000ull : 0;
 
 	/* A SIGCHLD that came before the signalfd is still pending and will be
 	 * read from it; this only saves a poll round when the init died fast. */
@@ -397,7 +412,8 @@ int supervise_run(pid_t init_pid, const struct supervise_opts *o, struct console
 		fds[0] = (struct pollfd){ .fd = sfd, .events = POLLIN };
 		if (con)
 			n += console_poll_fill(con, fds + 1);
-		pr = poll(fds, (nfds_t)n, sv_timer_poll_ms(&t, fw_now_ns()));
+		now = fw_now_ns();
+		pr = poll(fds, (nfds_t)n, sv_poll_ms_until(sv_timer_poll_ms(&t, now), settle_at, now));
 		if (pr < 0) {
 			if (errno == EINTR)
 				continue;
@@ -436,6 +452,10 @@ int supervise_run(pid_t init_pid, const struct supervise_opts *o, struct console
 			a = sv_timer_escape(&t, now);
 		act(&to, a);
 		act(&to, sv_timer_tick(&t, now));
+		if (settle_at && now >= settle_at && !gone) {
+			settle_at = 0;
+			hooks->settled(hooks->arg);
+		}
 	}
 	if (con)
 		console_drain(con);

@@ -124,20 +124,30 @@ void supervise_classify(int wstatus, const struct sv_timer *t, struct supervise_
  * when an exit with status 0 needs no words. */
 int supervise_describe(const struct supervise_result *r, char *buf, size_t size);
 
-/* Called right after each SIGKILL the supervisor sends: what a SIGKILL
- * alone does not end (a process in a frozen v1 freezer cgroup: cg_thaw). */
-struct supervise_after_kill {
-	void (*fn)(void *arg);
+/* How long poll() may sleep to wake at at_ns as well as for ms (-1: no
+ * deadline): the shorter, ms rounded up; at_ns 0 is no deadline. */
+int sv_poll_ms_until(int ms, uint64_t at_ns, uint64_t now_ns);
+
+/* What the caller does at moments of the init's life. after_kill: right
+ * after each SIGKILL the supervisor sends, what a SIGKILL alone does not end
+ * (a process in a frozen v1 freezer cgroup: cg_thaw). settled: once, when
+ * the init has run settle_ms (and is still running), the caller's chores
+ * that must not slow its start (giving back the setup's memory). Either fn
+ * may be NULL. */
+struct supervise_hooks {
+	void (*after_kill)(void *arg);
+	void (*settled)(void *arg);
+	uint64_t settle_ms;
 	void *arg;
 };
 
 /* Wait for init_pid, relaying con (may be NULL or without pty), until it is
  * gone. t0_ns: see sv_timer_start. Reaps any other child that exits
- * meanwhile (orphans: fwrun is a subreaper). after_kill may be NULL.
+ * meanwhile (orphans: fwrun is a subreaper). hooks may be NULL.
  * Returns 0 with *r filled, or -errno (signalfd/poll failed: the caller
  * kills the init). */
 int supervise_run(pid_t init_pid, const struct supervise_opts *o, struct console *con,
-		  const struct supervise_after_kill *after_kill, uint64_t t0_ns,
+		  const struct supervise_hooks *hooks, uint64_t t0_ns,
 		  struct supervise_result *r, struct fw_error *e);
 
 #endif

@@ -76,6 +76,13 @@ long fw_parse_decimal(const char *s, long max, const char **end);
  * memory whose content is dead (it reads as zeros next time). */
 void fw_discard(void *p, size_t len);
 
+/* How long the firmware runs before fwrun gives back what its setup left
+ * touched (fw_discard and the like): not on the way to the init, whose
+ * exec the madvise calls slowed (TLB flushes on a small VM: some 0.2-0.6
+ * ms a run, bench/RESULTS.md), and never for a run shorter than this,
+ * whose exit gives everything back anyway. */
+#define FW_GIVE_BACK_AFTER_MS 500
+
 /* A static scratch buffer on pages of its own, so that fw_discard() after
  * its use gives back every page it touched: an idle instance keeps none. */
 #define FW_SCRATCH __attribute__((aligned(4096)))

@@ -160,6 +160,25 @@ static void timer_signal_then_kill_after(void **state)
 	assert_int_equal(sv_timer_poll_ms(&t, 20000 * MS), -1);
 }
 
+/* The supervisor's loop also wakes for the settle hook's moment. */
+static void poll_until(void **state)
+{
+	(void)state;
+	/* no deadline of either kind: sleep until something happens */
+	assert_int_equal(sv_poll_ms_until(-1, 0, 5 * MS), -1);
+	/* the hook's moment alone, rounded up like the timer's */
+	assert_int_equal(sv_poll_ms_until(-1, 500 * MS, 100 * MS), 400);
+	assert_int_equal(sv_poll_ms_until(-1, 500 * MS, 500 * MS - MS / 2), 1);
+	/* the sooner of the two */
+	assert_int_equal(sv_poll_ms_until(30, 500 * MS, 100 * MS), 30);
+	assert_int_equal(sv_poll_ms_until(9000, 500 * MS, 100 * MS), 400);
+	assert_int_equal(sv_poll_ms_until(0, 500 * MS, 100 * MS), 0);
+	/* passed: at once */
+	assert_int_equal(sv_poll_ms_until(9000, 500 * MS, 600 * MS), 0);
+	/* settled (0): the timer's alone */
+	assert_int_equal(sv_poll_ms_until(70, 0, 600 * MS), 70);
+}
+
 static void timer_second_sigint(void **state)
 {
 	struct supervise_opts o = opts(10000, 0);
@@ -417,6 +436,9 @@ static pid_t child(int what)
 			signal(SIGHUP, SIG_DFL);
 			raise(SIGHUP);
 			_exit(0);
+		case 4:	/* runs a while, then exits */
+			usleep(400000);
+			_exit(5);
 		}
 		_exit(99);
 	}
@@ -445,7 +467,7 @@ static void run_exit(void **state)
 	struct supervise_result r;
 	struct fw_error e = { 0 };
 	struct kill_seen k = { 0 };
-	const struct supervise_after_kill ak = { count_kill, &k };
+	const struct supervise_hooks ak = { .after_kill = count_kill, .arg = &k };
 	(void)state;
 
 	assert_int_equal(supervise_run(child(0), &o, NULL, &ak, fw_now_ns(), &r, &e), 0);
@@ -455,6 +477,49 @@ static void run_exit(void **state)
 	assert_int_equal(supervise_run(child(3), &o, NULL, NULL, fw_now_ns(), &r, &e), 0);
 	assert_int_equal(r.status, 133);
 	assert_int_equal(r.reason, EVENTS_REBOOT);
+}
+
+/* The settle hook runs once, while the init still runs, and not at all
+ * for an init that ends first. */
+struct settle_seen {
+	pid_t pid;
+	int calls, alive;
+	uint64_t at;
+};
+
+static void count_settle(void *arg)
+{
+	struct settle_seen *st = arg;
+	siginfo_t si = { 0 };
+
+	st->calls++;
+	st->at = fw_now_ns();
+	if (waitid(P_PID, (id_t)st->pid, &si, WEXITED | WNOHANG | WNOWAIT) == 0 && si.si_pid == 0)
+		st->alive++;	/* not exited yet */
+}
+
+static void run_settles(void **state)
+{
+	struct supervise_opts o = opts(10000, 0);
+	struct supervise_result r;
+	struct fw_error e = { 0 };
+	(void)state;
+
+	struct settle_seen st = { .pid = child(4) };
+	const struct supervise_hooks h = { .settled = count_settle, .settle_ms = 100, .arg = &st };
+	uint64_t t0 = fw_now_ns();
+	assert_int_equal(supervise_run(st.pid, &o, NULL, &h, t0, &r, &e), 0);
+	assert_int_equal(r.status, 5);
+	assert_int_equal(st.calls, 1);
+	assert_int_equal(st.alive, 1);
+	assert_true(st.at >= t0 + 100 * MS);	/* not before its moment */
+
+	struct settle_seen quick = { .pid = child(0) };
+	const struct supervise_hooks later = { .settled = count_settle, .settle_ms = 60000,
+					       .arg = &quick };
+	assert_int_equal(supervise_run(quick.pid, &o, NULL, &later, fw_now_ns(), &r, &e), 0);
+	assert_int_equal(r.status, 3);
+	assert_int_equal(quick.calls, 0);
 }
 
 static void run_forwards_signal(void **state)
@@ -488,7 +553,7 @@ static void run_timeout_and_kill_after(void **state)
 
 	pid_t p = child(2);
 	struct kill_seen k = { .pid = p };
-	const struct supervise_after_kill ak = { count_kill, &k };
+	const struct supervise_hooks ak = { .after_kill = count_kill, .arg = &k };
 	usleep(50000);	/* let it ignore SIGTERM */
 	uint64_t t0 = fw_now_ns();
 	assert_int_equal(supervise_run(p, &o, NULL, &ak, t0, &r, &e), 0);
@@ -544,6 +609,7 @@ int main(void)
 		cmocka_unit_test(mask),
 		cmocka_unit_test(timer_defaults_and_idle),
 		cmocka_unit_test(timer_signal_then_kill_after),
+		cmocka_unit_test(poll_until),
 		cmocka_unit_test(timer_second_sigint),
 		cmocka_unit_test(timer_timeout),
 		cmocka_unit_test(timer_kill_after_zero_and_escape),
@@ -552,6 +618,7 @@ int main(void)
 		cmocka_unit_test(until_matched),
 		cmocka_unit_test(options),
 		cmocka_unit_test(run_exit),
+		cmocka_unit_test(run_settles),
 		cmocka_unit_test(run_forwards_signal),
 		cmocka_unit_test(run_timeout_and_kill_after),
 		cmocka_unit_test(run_second_sigint),
