@@ -31,8 +31,9 @@
 enum ns_msg_type {
 	MSG_READY = 1,	/* setup thread -> supervisor: namespaces exist (pid:
 			 * the thread's id) */
-	MSG_GO,		/* supervisor -> setup thread: the state dir is ready
-			 * (first), the network is set up (second): go on */
+	MSG_GO,		/* supervisor -> setup thread: go on. First: the state
+			 * dir is ready (the overlay); second: the console is
+			 * (/dev); third: the network and cgroup are (pid 1) */
 	MSG_STEP,	/* setup thread -> supervisor: a step finished (verbose) */
 	MSG_SPAWNED,	/* setup thread -> supervisor: pid 1 exec'd INIT (pid) */
 	MSG_ERROR,	/* setup thread -> supervisor: a step failed (err; pid:
@@ -827,6 +828,9 @@ static int setup(const struct ns_instance *ns)
 	if (overlay_mount(LOWER_DIR, upper, work, MERGED_DIR, &c.e) < 0)
 		return child_fail(&c, STEP_OVERLAY);
 	child_step_done(&c, STEP_OVERLAY);
+	/* ... and then opened the console's ptys, which /dev binds. */
+	if (recv_msg(sock, &m) < 0 || m.type != MSG_GO)
+		return -1;
 	if (setup_dev(plan, &c.e) < 0)
 		return child_fail(&c, STEP_DEV);
 	child_step_done(&c, STEP_DEV);
@@ -1057,13 +1061,24 @@ static void setup_unheard(struct ns_instance *ns, int r)
 		shutdown(ns->sock, SHUT_WR);
 }
 
+/* The setup thread's next go-ahead. */
+static void go(struct ns_instance *ns)
+{
+	setup_unheard(ns, send_msg(ns->sock, MSG_GO, STEP_NONE, 0, NULL));
+}
+
+void ns_upper_ready(struct ns_instance *ns)
+{
+	go(ns);
+}
+
 int ns_ready(struct ns_instance *ns, struct fw_error *e)
 {
 	char path[64];
 	struct ns_msg m;
 	int r;
 
-	setup_unheard(ns, send_msg(ns->sock, MSG_GO, STEP_NONE, 0, NULL));
+	go(ns);
 	r = expect(ns, MSG_READY, &m, e);
 	if (r == -EPIPE)
 		return setup_died(e);
@@ -1091,7 +1106,7 @@ int ns_start_init(struct ns_instance *ns, struct fw_error *e)
 	struct ns_msg m = { 0 };
 	int r;
 
-	setup_unheard(ns, send_msg(ns->sock, MSG_GO, STEP_NONE, 0, NULL));
+	go(ns);
 	r = expect(ns, MSG_SPAWNED, &m, e);
 	/* pid 1 is our child, also when it failed: ours to reap. */
 	if (m.type == MSG_SPAWNED || m.type == MSG_ERROR)

@@ -160,17 +160,22 @@ void ns_instance_init(struct ns_instance *ns);
 int ns_become_subreaper(struct fw_error *e);
 
 /* Start the setup thread, on another CPU than ours when we have one. It
- * makes its namespaces and mounts the rootfs, then waits for ns_ready():
- * meanwhile the caller makes the state dir ready (not the loop device too:
- * attached here in parallel, it contends with the thread's unshare in the
- * kernel, and the run is no faster). plan must stay as it is until
- * ns_abort(), but for its console fields, which the thread reads only
+ * makes its namespaces and mounts the rootfs, then waits for
+ * ns_upper_ready(): meanwhile the caller makes the state dir ready (not the
+ * loop device too: attached here in parallel, it contends with the thread's
+ * unshare in the kernel, and the run is no faster). plan must stay as it is
+ * until ns_abort(), but for its console fields, which the thread reads only
  * after ns_ready(): the caller may open the ptys meanwhile. */
 int ns_spawn(struct ns_instance *ns, const struct ns_plan *plan, struct fw_error *e);
 
-/* Tell the setup thread the upper dir is ready (it goes on with the overlay,
- * /dev, protection and pivot_root), and return once its namespaces exist
- * (ns->netns_fd open): the caller may now set up the network in there. */
+/* Tell the setup thread the upper dir is ready: it mounts the overlay, then
+ * waits for ns_ready(). Returns at once. */
+void ns_upper_ready(struct ns_instance *ns);
+
+/* Tell the setup thread the console is ready (it goes on with /dev,
+ * protection and pivot_root), and return once its namespaces exist
+ * (ns->netns_fd open): the caller may now set up the network in there.
+ * After ns_upper_ready(). */
 int ns_ready(struct ns_instance *ns, struct fw_error *e);
 
 /* Let the setup thread start pid 1 (the network is ready) and wait until

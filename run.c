@@ -281,10 +281,12 @@ static int open_console(struct run *r)
 }
 
 /* What the supervisor does while the setup thread unshares and mounts: the
- * name's lock, the cgroup, the console, the taps and the --veth subnet,
- * the state dir (on a restart, only the overlay's marker from the last
- * boot). A refusal here ends the thread, which has touched nothing
- * outside its own namespaces. */
+ * name's lock, the cgroup, the taps and the --veth subnet, the state dir
+ * (on a restart, only the overlay's marker from the last boot), which the
+ * thread's overlay waits for; then, while it mounts the overlay, the
+ * console, which its /dev waits for. A refusal here ends the thread, which
+ * has touched nothing outside its own namespaces (the overlay's marker in
+ * the work dir: cleared by the next run). */
 static int supervisor_share(struct run *r)
 {
 	const struct fwrun_plan *p = r->p;
@@ -297,14 +299,17 @@ static int supervisor_share(struct run *r)
 		/* The cgroup under the name's lock (a killed run's is removed),
 		 * made by a thread of its own while the rest goes on; kept
 		 * across reboots (one account for the run). */
-		if (cg_create_start(&r->cg, &r->e) < 0 || open_console(r) < 0)
+		if (cg_create_start(&r->cg, &r->e) < 0)
 			return -1;
 	}
 	if (net_prepare(&r->net, &r->e) < 0)
 		return -1;
-	if (r->boot > 1)
-		return p->ephemeral ? 0 : state_clear_workdir(&p->state, &r->e);
-	return prepare_state(r);
+	if (r->boot > 1 ? !p->ephemeral && state_clear_workdir(&p->state, &r->e) < 0 :
+			  prepare_state(r) < 0)
+		return -1;
+	ns_upper_ready(&r->ns);
+	/* The ptys are kept across reboots. */
+	return r->boot == 1 ? open_console(r) : 0;
 }
 
 static int init_failed_status(const struct fw_error *e)
