@@ -44,6 +44,8 @@
 	  "sup: create the state dir (state_prepare)") \
 	X(LOCK, "lock", \
 	  "sup: take the state dir's lock (state_lock)") \
+	X(WORKDIR_RENAME, "workdir-rename", \
+	  "sup: move the overlay's old work/work aside (state_lock): removed in place instead") \
 	X(STATE_RESET, "state-reset", \
 	  "sup: --reset empties upper/ (state_reset)") \
 	X(AA_PREPARE, "aa-prepare", \

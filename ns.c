@@ -901,9 +901,11 @@ static void *setup_thread(void *arg)
 	pthread_sigmask(SIG_BLOCK, &all, NULL);
 	if (setup(ns) == 0) {
 		/* pid 1 dies when we end: wait for the supervisor to close its
-		 * end, once it has reaped the init (or killed it); meanwhile,
-		 * once the firmware has run a while, the pages the setup
-		 * touched below are the host's again. */
+		 * end, once it has reaped the init (or killed it); meanwhile
+		 * the caller's chores, and, once the firmware has run a while,
+		 * the pages the setup touched below are the host's again. */
+		if (ns->plan->parked)
+			ns->plan->parked(ns->plan->parked_arg);
 		struct pollfd p = { .fd = ns->setup_sock, .events = POLLIN };
 		int ready;
 		while ((ready = poll(&p, 1, FW_GIVE_BACK_AFTER_MS)) < 0 && errno == EINTR)

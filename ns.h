@@ -129,6 +129,11 @@ struct ns_plan {
 	struct initcompat *compat;
 	ns_hook hook;
 	void *hook_data;
+	/* Run by the setup thread once pid 1 runs INIT, back in the host's
+	 * namespaces: the caller's chores that must not delay the init (the
+	 * state dir's old scratch). NULL: none. */
+	void (*parked)(void *arg);
+	void *parked_arg;
 };
 
 

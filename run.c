@@ -184,6 +184,15 @@ static int prepare_protection(struct run *r)
 	return 0;
 }
 
+/* The setup thread's chore once the init runs: the overlay scratch that
+ * state_lock() moved aside, removed off the init's way. */
+static void drop_old_workdirs(void *arg)
+{
+	const struct run *r = arg;
+
+	state_drop_old_workdirs(&r->p->state);
+}
+
 /* Everything before the first boot: every refusal comes before anything
  * the run would have to undo on the host. */
 static int run_start(struct run *r)
@@ -225,13 +234,15 @@ static int run_start(struct run *r)
 		.compat = &r->compat,
 		.hook = container_hook,
 		.hook_data = r,
+		.parked = p->ephemeral ? NULL : drop_old_workdirs,
+		.parked_arg = r,
 	};
 	return 0;
 }
 
 /* ---- run_boot() ---- */
 
-/* The state dir on disk: made, locked, the kernel's work/work cleared.
+/* The state dir on disk: made, locked, the kernel's work/work moved aside.
  * Run while the setup thread makes its namespaces and mounts the rootfs:
  * it needs the upper dir only for the overlay. */
 static int prepare_state(struct run *r)
@@ -603,8 +614,11 @@ static int run_stop(struct run *r, int status)
 		close(r->ns.netns_fd);
 	if (r->rootfs_fd >= 0)
 		close(r->rootfs_fd);
-	if (r->lock_fd >= 0)
+	if (r->lock_fd >= 0) {
+		/* A run that failed before its init ran leaves none either. */
+		state_drop_old_workdirs(&r->p->state);
 		close(r->lock_fd);
+	}
 	instance_unlock(r->p->name, r->name_lock_fd);
 	return status;
 }

@@ -42,18 +42,24 @@ int state_prepare(const struct state_paths *p, struct fw_error *e);
  * and the host's boot id written in it). Returns the lock fd to keep open for
  * the run; -EBUSY when another fwrun holds it (e->subject names the state
  * dir, e->hint its pid).
- * With the lock held, it removes the kernel's scratch dir work/work and in
- * it the last run's volatile marker (see overlay_options()). Removing the
- * marker is safe when that run was in this boot:
+ * With the lock held, it moves the kernel's scratch dir work/work, and in
+ * it the last run's volatile marker (see overlay_options()), aside to
+ * work/old.* for state_drop_old_workdirs(). Dropping the marker is safe
+ * when that run was in this boot:
  * nothing the host has not written yet can have been lost. *earlier_boot is
  * set when the marker was left in an earlier boot: if the host crashed then,
  * the end of that run's writes may be missing; the caller says so. */
 int state_lock(const struct state_paths *p, bool *earlier_boot, struct fw_error *e);
 
-/* Remove work/work and the volatile marker in it that a run's overlay left
- * (a restart within this run: nothing can have been lost). Call it with the
- * lock held. */
+/* Move work/work and the volatile marker in it that a run's overlay left
+ * aside as state_lock() does (a restart within this run: nothing can have
+ * been lost). Call it with the lock held. */
 int state_clear_workdir(const struct state_paths *p, struct fw_error *e);
+
+/* Remove the old scratch dirs state_lock() and state_clear_workdir() moved
+ * aside (work/old.*), a killed run's too: best effort, errors ignored (the
+ * next run tries again). With the lock held, once the overlay is mounted. */
+void state_drop_old_workdirs(const struct state_paths *p);
 
 /* The last run's record in a lock ("PID BOOT_ID\n"): is it from boot? */
 bool state_same_boot(const char *record, const char *boot);

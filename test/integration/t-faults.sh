@@ -127,6 +127,7 @@ run-dir|FULL|125|create directory '/run/fwrun'
 state-prepare|FULL|125|create state dir '$STATE'
 instance-lock|FULL|125|open lock '/run/fwrun/instances/$NAME'
 lock|FULL|125|open lock '$STATE/lock'
+workdir-rename|FULL|0|
 state-reset|RESET|125|reset '$STATE/upper'
 aa-prepare|FULL|125|read '/sys/kernel/security/apparmor/profiles'
 net-lock|FULL|125|lock '/run/fwrun/net'
