@@ -421,6 +421,18 @@ static struct dirent *next_entry(DIR *d, int *err)
 	}
 }
 
+/* Open the directory name in dfd, never through a symlink; one of mode 000
+ * (work/work and what the overlay left in it) made 0700 first, where
+ * opening it would need DAC override. */
+static int open_subdir_000(int dfd, const char *name)
+{
+	int fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+
+	if (fd < 0 && errno == EACCES && fchmodat(dfd, name, 0700, 0) == 0)
+		fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	return fd;
+}
+
 /* Remove everything below the directory dfd (whose path is path, for
  * messages) without following symlinks or crossing into another mount. */
 static int empty_dir(int dfd, dev_t dev, const char *path, struct fw_error *e)
@@ -447,14 +459,7 @@ static int empty_dir(int dfd, dev_t dev, const char *path, struct fw_error *e)
 						 "a file system is mounted there: not crossing it");
 				break;
 			}
-			int cfd = openat(dfd, de->d_name,
-					 O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-			if (cfd < 0 && errno == EACCES) {
-				/* work/work is mode 000: opening it needs DAC override. */
-				if (fchmodat(dfd, de->d_name, 0700, 0) == 0)
-					cfd = openat(dfd, de->d_name,
-						     O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-			}
+			int cfd = open_subdir_000(dfd, de->d_name);
 			if (cfd < 0) {
 				r = fw_fail(e, errno, "open", sub);
 				break;
@@ -499,11 +504,7 @@ void state_drop_old_workdirs(const struct state_paths *p)
 			continue;
 		if (path_join(path, sizeof(path), p->work, de->d_name) < 0)
 			continue;
-		/* mode 000 inside, like work/work: empty_dir() copes */
-		_cleanup_close_ int ofd = openat(wfd, de->d_name,
-						 O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-		if (ofd < 0 && errno == EACCES && fchmodat(wfd, de->d_name, 0700, 0) == 0)
-			ofd = openat(wfd, de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		_cleanup_close_ int ofd = open_subdir_000(wfd, de->d_name);
 		if (ofd >= 0 && empty_dir(ofd, st.st_dev, path, &e) == 0)
 			(void)unlinkat(wfd, de->d_name, AT_REMOVEDIR);
 	}
